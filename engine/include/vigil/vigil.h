@@ -1,0 +1,320 @@
+/*
+ * vigil.h - the one public header of the Vigil scanning engine.
+ *
+ * Stability: everything in this header is part of the stable C ABI. Enum values are pinned and
+ * only ever appended to; structs that callers allocate carry a struct_size field so they can grow.
+ *
+ * Model (as in Hyperscan): an engine is compiled once from signature sources and is then
+ * immutable; any number of threads may scan with it at once, each with its own scratch. There
+ * is no global initialisation. A hot reload loads a new engine and swaps a pointer.
+ *
+ * Conventions:
+ *  - Every function returns a vigil_status; negative values are failures. A detection is never
+ *    an error: verdicts come back through out-params and callbacks.
+ *  - vigil_*_free(NULL) is a no-op. Out-pointers are set to NULL on failure.
+ *  - Inputs are borrowed for the duration of the call only; pointers handed to a callback are
+ *    valid only during that callback.
+ *  - No C++ exception ever crosses this boundary.
+ */
+#ifndef VIGIL_VIGIL_H_
+#define VIGIL_VIGIL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define VIGIL_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define VIGIL_API __attribute__((visibility("default")))
+#else
+#define VIGIL_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @name Version */
+/**@{*/
+#define VIGIL_VERSION_MAJOR 0
+#define VIGIL_VERSION_MINOR 1
+#define VIGIL_VERSION_PATCH 0
+#define VIGIL_VERSION_STRING "0.1.0"
+/** The version as one comparable number: major * 10000 + minor * 100 + patch. */
+#define VIGIL_VERSION_NUMBER \
+  (VIGIL_VERSION_MAJOR * 10000 + VIGIL_VERSION_MINOR * 100 + VIGIL_VERSION_PATCH)
+
+/** Runtime version of the linked library, e.g. "0.1.0". Static storage; thread-safe. */
+VIGIL_API const char *vigil_version(void);
+/** Runtime version number of the linked library (see VIGIL_VERSION_NUMBER). */
+VIGIL_API uint32_t vigil_version_number(void);
+/**@}*/
+
+/** @name Status codes (values pinned; append only) */
+/**@{*/
+typedef enum vigil_status {
+  VIGIL_OK = 0,
+  /** A NULL or out-of-range argument, or a scratch used with another engine. */
+  VIGIL_ERR_INVALID_ARGUMENT = -1,
+  /** Memory allocation failed. */
+  VIGIL_ERR_NOMEM = -2,
+  /** A file could not be opened, read or mapped; errno-level detail is in the diagnostics. */
+  VIGIL_ERR_IO = -3,
+  /** Signature sources had errors (strict load); see the diagnostics. */
+  VIGIL_ERR_SIGNATURE = -4,
+  /** The load produced no usable signature at all. */
+  VIGIL_ERR_NO_SIGNATURES = -5,
+  /** The pattern-matching backend (Hyperscan) failed to compile or scan. */
+  VIGIL_ERR_BACKEND = -6,
+  /** A scratch is being used by two calls at once. */
+  VIGIL_ERR_SCRATCH_IN_USE = -7,
+  /** The input exceeds a configured limit (e.g. the maximum file size). */
+  VIGIL_ERR_LIMIT = -8,
+  /** The input is not a regular file, buffer or readable stream. */
+  VIGIL_ERR_UNSUPPORTED = -9,
+  /** A bug in Vigil; please report it. */
+  VIGIL_ERR_INTERNAL = -100
+} vigil_status;
+
+/** A short English description of @p status ("ok", "out of memory", ...). Static storage. */
+VIGIL_API const char *vigil_status_string(vigil_status status);
+/**@}*/
+
+/** @name Diagnostics from loading signatures */
+/**@{*/
+typedef enum vigil_diag_severity {
+  /** The signature was loaded; something is worth knowing. */
+  VIGIL_SEVERITY_INFO = 0,
+  /** The signature was skipped for a reason that is not an error (e.g. functionality level). */
+  VIGIL_SEVERITY_WARNING = 1,
+  /** The line is malformed or unsupported. Fails a strict load; skipped otherwise. */
+  VIGIL_SEVERITY_ERROR = 2
+} vigil_diag_severity;
+
+typedef enum vigil_diag_code {
+  /** Malformed line: wrong field count, bad hex, bad number, unbalanced parentheses... */
+  VIGIL_DIAG_SYNTAX = 1,
+  /** Well-formed but uses a feature this engine version does not implement. */
+  VIGIL_DIAG_UNSUPPORTED = 2,
+  /** The body pattern has no literal fragment the matcher can search for. */
+  VIGIL_DIAG_NO_FRAGMENT = 3,
+  /** Skipped: outside the engine's functionality-level range. */
+  VIGIL_DIAG_FLEVEL = 4,
+  /** A source file or directory could not be read. */
+  VIGIL_DIAG_IO = 5,
+  /** A file whose extension names no supported signature format. */
+  VIGIL_DIAG_UNKNOWN_FORMAT = 6,
+  /** Skipped: named by an ignore list (.ign2). */
+  VIGIL_DIAG_IGNORED = 7,
+  /** Bad lines were skipped (summary, emitted once with VIGIL_LOAD_SKIP_BAD_LINES). */
+  VIGIL_DIAG_SKIPPED_SUMMARY = 8
+} vigil_diag_code;
+
+/** One diagnostic. All strings are owned by the vigil_diagnostics list. */
+typedef struct vigil_diagnostic {
+  vigil_diag_code code;
+  vigil_diag_severity severity;
+  /** Source file (or the name given to an in-memory source); "" if none. */
+  const char *file;
+  /** 1-based line number; 0 when the diagnostic is about a whole file. */
+  uint32_t line;
+  /** Signature name when known; "" otherwise. */
+  const char *signature;
+  /** Human-readable reason, e.g. "unbalanced '(' at column 12". */
+  const char *message;
+} vigil_diagnostic;
+
+/** An immutable list of diagnostics. Not thread-safe to free while being read. */
+typedef struct vigil_diagnostics vigil_diagnostics;
+
+/** Number of diagnostics in @p diags (0 for NULL). */
+VIGIL_API size_t vigil_diagnostics_count(const vigil_diagnostics *diags);
+/**
+ * Copy diagnostic @p index into @p out. The strings stay owned by @p diags.
+ * @return VIGIL_OK, or VIGIL_ERR_INVALID_ARGUMENT for NULL or an index out of range.
+ */
+VIGIL_API vigil_status vigil_diagnostics_get(const vigil_diagnostics *diags, size_t index,
+                                             vigil_diagnostic *out);
+/** Free a diagnostics list. NULL is a no-op. */
+VIGIL_API void vigil_diagnostics_free(vigil_diagnostics *diags);
+/**@}*/
+
+/** @name Load options */
+/**@{*/
+
+/** Flags for vigil_load_options_set_flags(). */
+enum {
+  /** Skip malformed/unsupported lines (reported as diagnostics) instead of failing the load. */
+  VIGIL_LOAD_SKIP_BAD_LINES = 1u << 0,
+  /** Append ".UNOFFICIAL" to signature names, as ClamAV does for unsigned databases. */
+  VIGIL_LOAD_UNOFFICIAL_SUFFIX = 1u << 1
+};
+
+/**
+ * A builder naming what to load. Owned by the caller; not thread-safe while being modified;
+ * may be freed as soon as vigil_engine_load() returns.
+ */
+typedef struct vigil_load_options vigil_load_options;
+
+/** Create empty load options. @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM. */
+VIGIL_API vigil_status vigil_load_options_new(vigil_load_options **out);
+/** Free load options. NULL is a no-op. */
+VIGIL_API void vigil_load_options_free(vigil_load_options *opts);
+/** Replace the VIGIL_LOAD_* flags. @return VIGIL_OK or VIGIL_ERR_INVALID_ARGUMENT. */
+VIGIL_API vigil_status vigil_load_options_set_flags(vigil_load_options *opts, uint32_t flags);
+/**
+ * Add a signature source path: a file (format from its extension: .hdb .hsb .ndb .fp .sfp
+ * .ign2, optionally followed by .gz) or a directory (its supported files, not recursive,
+ * in name order). The path is copied; it is opened only by vigil_engine_load().
+ * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_load_options_add_path(vigil_load_options *opts, const char *path);
+/**
+ * Add an in-memory signature source. @p name gives the format by its extension (e.g.
+ * "test.ndb") and is used in diagnostics. The bytes are copied.
+ * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_load_options_add_memory(vigil_load_options *opts, const char *name,
+                                                     const void *data, size_t size);
+/**@}*/
+
+/** @name Engine */
+/**@{*/
+
+/** A compiled, immutable signature set. Thread-safe for any number of concurrent scans. */
+typedef struct vigil_engine vigil_engine;
+
+/**
+ * Load and compile every source named by @p opts.
+ * @param opts   what to load (borrowed).
+ * @param out    receives the engine; NULL on failure. Free with vigil_engine_free().
+ * @param diags  if non-NULL, receives the diagnostics (possibly empty) on success and on
+ *               failure; free with vigil_diagnostics_free().
+ * @return VIGIL_OK; VIGIL_ERR_SIGNATURE if any line had an error and SKIP_BAD_LINES is not set;
+ *         VIGIL_ERR_IO if a named path cannot be read; VIGIL_ERR_NO_SIGNATURES if nothing
+ *         usable was loaded; VIGIL_ERR_BACKEND, VIGIL_ERR_NOMEM, VIGIL_ERR_INVALID_ARGUMENT.
+ */
+VIGIL_API vigil_status vigil_engine_load(const vigil_load_options *opts, vigil_engine **out,
+                                         vigil_diagnostics **diags);
+/** Free an engine. All scratches made for it must be freed or unused. NULL is a no-op. */
+VIGIL_API void vigil_engine_free(vigil_engine *engine);
+
+/** Counts describing a loaded engine. Set struct_size = sizeof(vigil_engine_stats) first. */
+typedef struct vigil_engine_stats {
+  uint32_t struct_size;
+  /** Body (.ndb) signatures. */
+  uint64_t body_signatures;
+  /** Hash (.hdb/.hsb) signatures. */
+  uint64_t hash_signatures;
+  /** Allowlist (.fp/.sfp) entries. */
+  uint64_t allowlist_entries;
+  /** Signatures removed by ignore lists (.ign2). */
+  uint64_t ignored_signatures;
+  /** Lines skipped: errors (with SKIP_BAD_LINES) and functionality-level skips. */
+  uint64_t skipped_lines;
+  /** Distinct literal fragments handed to the matcher. */
+  uint64_t fragments;
+} vigil_engine_stats;
+
+/** Fill @p out. @return VIGIL_OK or VIGIL_ERR_INVALID_ARGUMENT. */
+VIGIL_API vigil_status vigil_engine_get_stats(const vigil_engine *engine, vigil_engine_stats *out);
+/**@}*/
+
+/** @name Scratch */
+/**@{*/
+
+/**
+ * Per-thread scan state. One scratch serves one call at a time; give each thread its own.
+ * A scratch is bound to the engine it was made for.
+ */
+typedef struct vigil_scratch vigil_scratch;
+
+/** Make a scratch for @p engine. @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, NOMEM, BACKEND. */
+VIGIL_API vigil_status vigil_scratch_new(const vigil_engine *engine, vigil_scratch **out);
+/** Free a scratch. NULL is a no-op. */
+VIGIL_API void vigil_scratch_free(vigil_scratch *scratch);
+/**@}*/
+
+/** @name Scanning */
+/**@{*/
+
+/** Kinds of signature a match can come from. */
+typedef enum vigil_sig_kind {
+  VIGIL_SIG_BODY = 0,
+  VIGIL_SIG_HASH = 1
+} vigil_sig_kind;
+
+/** Offset reported for whole-file (hash) matches. */
+#define VIGIL_OFFSET_NONE UINT64_MAX
+
+/** One detection, valid only during the callback. */
+typedef struct vigil_match {
+  /** Signature name as reported to users (with .UNOFFICIAL if that flag was set). */
+  const char *name;
+  /** Stable index of the signature within the engine. */
+  uint32_t signature_id;
+  vigil_sig_kind kind;
+  /** Byte offset of the start of the match, or VIGIL_OFFSET_NONE for hash signatures. */
+  uint64_t offset;
+} vigil_match;
+
+/**
+ * Called for each detection. Return 0 to continue, non-zero to stop the scan (the scan call
+ * then returns VIGIL_OK). Called on the scanning thread; must not call back into the same scratch.
+ */
+typedef int (*vigil_match_callback)(const vigil_match *match, void *user_data);
+
+/** Scan flags. */
+enum {
+  /** Report every matching signature (each once, at its first match) instead of stopping at the
+   *  first detection. */
+  VIGIL_SCAN_ALLMATCH = 1u << 0
+};
+
+/** What one scan found. */
+typedef struct vigil_scan_result {
+  /** Number of detections reported (0 = clean). */
+  uint32_t detections;
+  /** 1 if the input was allowlisted (.fp/.sfp) and so reported clean. */
+  uint32_t allowlisted;
+  /** Bytes examined. */
+  uint64_t bytes_scanned;
+} vigil_scan_result;
+
+/**
+ * Scan a memory buffer.
+ * @param engine, scratch  scratch must have been made for engine.
+ * @param flags     VIGIL_SCAN_* flags.
+ * @param callback  may be NULL (then only @p result tells the verdict).
+ * @param result    may be NULL; otherwise filled on VIGIL_OK.
+ * @return VIGIL_OK (clean or infected), VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_SCRATCH_IN_USE,
+ *         VIGIL_ERR_BACKEND, VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_scan_buffer(const vigil_engine *engine, vigil_scratch *scratch,
+                                         const void *data, size_t size, uint32_t flags,
+                                         vigil_match_callback callback, void *user_data,
+                                         vigil_scan_result *result);
+/**
+ * Scan a file by path. The file is memory-mapped (never read into memory whole); files over
+ * 4 GiB work. Returns VIGIL_ERR_IO if it cannot be opened or read, VIGIL_ERR_UNSUPPORTED for
+ * directories and devices; otherwise as vigil_scan_buffer().
+ */
+VIGIL_API vigil_status vigil_scan_file(const vigil_engine *engine, vigil_scratch *scratch,
+                                       const char *path, uint32_t flags,
+                                       vigil_match_callback callback, void *user_data,
+                                       vigil_scan_result *result);
+/**
+ * Scan an open file descriptor (borrowed; not closed). Regular files are mapped from offset 0;
+ * pipes and sockets are read to their end, spooled through an unlinked temporary file.
+ * Returns as vigil_scan_file().
+ */
+VIGIL_API vigil_status vigil_scan_fd(const vigil_engine *engine, vigil_scratch *scratch, int fd,
+                                     uint32_t flags, vigil_match_callback callback,
+                                     void *user_data, vigil_scan_result *result);
+/**@}*/
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* VIGIL_VIGIL_H_ */

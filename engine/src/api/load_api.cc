@@ -1,0 +1,115 @@
+// Public entry points for load options, diagnostics and engine loading. A strict load fails
+// on the first error-severity diagnostic but still returns every diagnostic, so a signature
+// author sees all problems in one run.
+#include <cstring>
+
+#include "api/handles.h"
+
+using vigil::api::guarded;
+
+extern "C" {
+
+VIGIL_API vigil_status vigil_load_options_new(vigil_load_options** out) {
+  if (out == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  return guarded([&] {
+    *out = new vigil_load_options();
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API void vigil_load_options_free(vigil_load_options* opts) { delete opts; }
+
+VIGIL_API vigil_status vigil_load_options_set_flags(vigil_load_options* opts, uint32_t flags) {
+  if (opts == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  constexpr uint32_t kKnown = VIGIL_LOAD_SKIP_BAD_LINES | VIGIL_LOAD_UNOFFICIAL_SUFFIX;
+  if ((flags & ~kKnown) != 0) return VIGIL_ERR_INVALID_ARGUMENT;
+  opts->flags = flags;
+  return VIGIL_OK;
+}
+
+VIGIL_API vigil_status vigil_load_options_add_path(vigil_load_options* opts, const char* path) {
+  if (opts == nullptr || path == nullptr || *path == '\0') return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    opts->sources.push_back(vigil::sig::Source{path, false, {}});
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API vigil_status vigil_load_options_add_memory(vigil_load_options* opts, const char* name,
+                                                     const void* data, size_t size) {
+  if (opts == nullptr || name == nullptr || (data == nullptr && size != 0)) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  return guarded([&] {
+    vigil::sig::Source s{name, true, {}};
+    if (size != 0) s.bytes.assign(static_cast<const char*>(data), size);
+    opts->sources.push_back(std::move(s));
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API size_t vigil_diagnostics_count(const vigil_diagnostics* diags) {
+  return diags == nullptr ? 0 : diags->items.size();
+}
+
+VIGIL_API vigil_status vigil_diagnostics_get(const vigil_diagnostics* diags, size_t index,
+                                             vigil_diagnostic* out) {
+  if (diags == nullptr || out == nullptr || index >= diags->items.size()) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  const vigil::sig::Diagnostic& d = diags->items[index];
+  *out = vigil_diagnostic{d.code,         d.severity, d.file.c_str(), d.line, d.signature.c_str(),
+                          d.message.c_str()};
+  return VIGIL_OK;
+}
+
+VIGIL_API void vigil_diagnostics_free(vigil_diagnostics* diags) { delete diags; }
+
+VIGIL_API vigil_status vigil_engine_load(const vigil_load_options* opts, vigil_engine** out,
+                                         vigil_diagnostics** diags) {
+  if (out != nullptr) *out = nullptr;
+  if (diags != nullptr) *diags = nullptr;
+  if (opts == nullptr || out == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&]() -> vigil_status {
+    vigil::sig::LoadFlags flags;
+    flags.unofficial_suffix = (opts->flags & VIGIL_LOAD_UNOFFICIAL_SUFFIX) != 0;
+    vigil::sig::SignatureSet set = vigil::sig::load_sources(opts->sources, flags);
+    auto engine = vigil::scan::build_engine(set);
+    const bool skip_bad = (opts->flags & VIGIL_LOAD_SKIP_BAD_LINES) != 0;
+
+    vigil_status status = VIGIL_OK;
+    bool io_error = false, errors = false;
+    uint64_t errored = 0;
+    for (const auto& d : set.diags) {
+      if (d.severity != VIGIL_SEVERITY_ERROR) continue;
+      errors = true;
+      ++errored;
+      if (d.code == VIGIL_DIAG_IO) io_error = true;
+    }
+    if (!engine.is_ok()) {
+      status = engine.status().code();
+    } else if (io_error) {
+      status = VIGIL_ERR_IO;
+    } else if (errors && !skip_bad) {
+      status = VIGIL_ERR_SIGNATURE;
+    } else if (engine.value()->names.empty() && engine.value()->allow.empty()) {
+      status = VIGIL_ERR_NO_SIGNATURES;
+    }
+    if (errors && skip_bad && status == VIGIL_OK) {
+      set.diags.push_back(vigil::sig::Diagnostic{
+          VIGIL_DIAG_SKIPPED_SUMMARY, VIGIL_SEVERITY_WARNING, "", 0, "",
+          std::to_string(errored) + " bad signature line(s) skipped"});
+    }
+    if (diags != nullptr) {
+      auto* d = new vigil_diagnostics();
+      d->items = std::move(set.diags);
+      *diags = d;
+    }
+    if (status != VIGIL_OK) return status;
+    *out = new vigil_engine{engine.take()};
+    return VIGIL_OK;
+  });
+}
+
+}  // extern "C"

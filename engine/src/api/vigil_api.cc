@@ -1,0 +1,145 @@
+// Public entry points for version, status strings, engines, scratches and scans. Every scan
+// checks that the scratch belongs to the engine and is not already in use (a cheap atomic
+// flag, not a lock), then maps the input and hands it to the scan module.
+#include <atomic>
+
+#include "api/handles.h"
+#include "common/mapped_file.h"
+
+using vigil::api::guarded;
+
+namespace {
+
+class BusyGuard {
+ public:
+  explicit BusyGuard(std::atomic<bool>& flag) : flag_(flag) {
+    acquired_ = !flag_.exchange(true, std::memory_order_acquire);
+  }
+  ~BusyGuard() {
+    if (acquired_) flag_.store(false, std::memory_order_release);
+  }
+  bool acquired() const { return acquired_; }
+
+ private:
+  std::atomic<bool>& flag_;
+  bool acquired_;
+};
+
+template <typename MapFn>
+vigil_status scan_mapped(const vigil_engine* engine, vigil_scratch* scratch, uint32_t flags,
+                         vigil_match_callback cb, void* user, vigil_scan_result* result,
+                         MapFn&& map) {
+  if (engine == nullptr || scratch == nullptr || scratch->impl->engine != engine->impl.get() ||
+      (flags & ~uint32_t{VIGIL_SCAN_ALLMATCH}) != 0) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  return guarded([&]() -> vigil_status {
+    BusyGuard busy(scratch->impl->busy);
+    if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    auto input = map();
+    if (!input.is_ok()) return input.status().code();
+    vigil_scan_result local;
+    vigil::common::Status st = vigil::scan::scan_bytes(
+        *engine->impl, *scratch->impl, input.value().data(), input.value().size(), flags,
+        vigil::scan::Callback{cb, user}, local);
+    if (!st.is_ok()) return st.code();
+    if (result != nullptr) *result = local;
+    return VIGIL_OK;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+VIGIL_API const char* vigil_version(void) { return VIGIL_VERSION_STRING; }
+VIGIL_API uint32_t vigil_version_number(void) { return VIGIL_VERSION_NUMBER; }
+
+VIGIL_API const char* vigil_status_string(vigil_status status) {
+  switch (status) {
+    case VIGIL_OK:
+      return "ok";
+    case VIGIL_ERR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case VIGIL_ERR_NOMEM:
+      return "out of memory";
+    case VIGIL_ERR_IO:
+      return "input/output error";
+    case VIGIL_ERR_SIGNATURE:
+      return "signature error";
+    case VIGIL_ERR_NO_SIGNATURES:
+      return "no signatures loaded";
+    case VIGIL_ERR_BACKEND:
+      return "pattern-matching backend error";
+    case VIGIL_ERR_SCRATCH_IN_USE:
+      return "scratch in use by another call";
+    case VIGIL_ERR_LIMIT:
+      return "limit exceeded";
+    case VIGIL_ERR_UNSUPPORTED:
+      return "unsupported input";
+    case VIGIL_ERR_INTERNAL:
+      return "internal error";
+  }
+  return "unknown status";
+}
+
+VIGIL_API void vigil_engine_free(vigil_engine* engine) { delete engine; }
+
+VIGIL_API vigil_status vigil_engine_get_stats(const vigil_engine* engine,
+                                              vigil_engine_stats* out) {
+  if (engine == nullptr || out == nullptr || out->struct_size < sizeof(vigil_engine_stats)) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  *out = engine->impl->stats;
+  out->struct_size = sizeof(vigil_engine_stats);
+  return VIGIL_OK;
+}
+
+VIGIL_API vigil_status vigil_scratch_new(const vigil_engine* engine, vigil_scratch** out) {
+  if (out == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (engine == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&]() -> vigil_status {
+    auto s = vigil::scan::make_scratch(*engine->impl);
+    if (!s.is_ok()) return s.status().code();
+    *out = new vigil_scratch{s.take()};
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API void vigil_scratch_free(vigil_scratch* scratch) { delete scratch; }
+
+VIGIL_API vigil_status vigil_scan_buffer(const vigil_engine* engine, vigil_scratch* scratch,
+                                         const void* data, size_t size, uint32_t flags,
+                                         vigil_match_callback callback, void* user_data,
+                                         vigil_scan_result* result) {
+  if (data == nullptr && size != 0) return VIGIL_ERR_INVALID_ARGUMENT;
+  struct View {
+    const uint8_t* p;
+    uint64_t n;
+    const uint8_t* data() const { return p; }
+    uint64_t size() const { return n; }
+  };
+  return scan_mapped(engine, scratch, flags, callback, user_data, result, [&] {
+    return vigil::common::Result<View>(View{static_cast<const uint8_t*>(data), size});
+  });
+}
+
+VIGIL_API vigil_status vigil_scan_file(const vigil_engine* engine, vigil_scratch* scratch,
+                                       const char* path, uint32_t flags,
+                                       vigil_match_callback callback, void* user_data,
+                                       vigil_scan_result* result) {
+  if (path == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  return scan_mapped(engine, scratch, flags, callback, user_data, result,
+                     [&] { return vigil::common::MappedInput::open_path(path); });
+}
+
+VIGIL_API vigil_status vigil_scan_fd(const vigil_engine* engine, vigil_scratch* scratch, int fd,
+                                     uint32_t flags, vigil_match_callback callback,
+                                     void* user_data, vigil_scan_result* result) {
+  if (fd < 0) return VIGIL_ERR_INVALID_ARGUMENT;
+  return scan_mapped(engine, scratch, flags, callback, user_data, result,
+                     [&] { return vigil::common::MappedInput::from_fd(fd); });
+}
+
+}  // extern "C"

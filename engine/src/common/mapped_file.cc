@@ -1,0 +1,127 @@
+// Maps inputs read-only. Regular files are mapped as they are (MADV_SEQUENTIAL lets the kernel
+// drop pages behind the scan); other descriptors are copied into an O_TMPFILE spool and mapped,
+// which keeps random access for the confirm step without holding the stream in heap memory.
+#include "common/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <utility>
+
+namespace vigil::common {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Status io_error(const std::string& what, int err) {
+  return Status(VIGIL_ERR_IO, what + ": " + errno_text(err));
+}
+
+int open_spool() {
+  const char* dir = std::getenv("TMPDIR");
+  if (dir == nullptr || *dir == '\0') dir = "/tmp";
+  int fd = ::open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  std::string tmpl = std::string(dir) + "/vigil-spool-XXXXXX";
+  fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd >= 0) ::unlink(tmpl.c_str());
+  return fd;
+}
+
+}  // namespace
+
+MappedInput::~MappedInput() { release(); }
+
+MappedInput::MappedInput(MappedInput&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      mapped_(std::exchange(other.mapped_, false)) {}
+
+MappedInput& MappedInput::operator=(MappedInput&& other) noexcept {
+  if (this != &other) {
+    release();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    mapped_ = std::exchange(other.mapped_, false);
+  }
+  return *this;
+}
+
+void MappedInput::release() {
+  if (mapped_ && data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  data_ = nullptr;
+  size_ = 0;
+  mapped_ = false;
+}
+
+Result<MappedInput> MappedInput::map_regular(int fd, uint64_t size) {
+  MappedInput in;
+  if (size == 0) return in;
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) return io_error("mmap failed", errno);
+  ::madvise(p, size, MADV_SEQUENTIAL);
+  in.data_ = static_cast<const uint8_t*>(p);
+  in.size_ = size;
+  in.mapped_ = true;
+  return in;
+}
+
+Result<MappedInput> MappedInput::open_path(const std::string& path) {
+  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (raw < 0) return io_error(path, errno);
+  Fd fd(raw);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return io_error(path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status(VIGIL_ERR_UNSUPPORTED, path + ": not a regular file");
+  }
+  return map_regular(fd.get(), static_cast<uint64_t>(st.st_size));
+}
+
+Result<MappedInput> MappedInput::from_fd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return io_error("fstat failed", errno);
+  if (S_ISREG(st.st_mode)) return map_regular(fd, static_cast<uint64_t>(st.st_size));
+  if (S_ISDIR(st.st_mode)) return Status(VIGIL_ERR_UNSUPPORTED, "descriptor is a directory");
+
+  Fd spool(open_spool());
+  if (spool.get() < 0) return io_error("cannot create spool file", errno);
+  char buf[1 << 16];
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("read failed", errno);
+    }
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(spool.get(), buf + off, static_cast<size_t>(n - off));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return io_error("spool write failed", errno);
+      }
+      off += w;
+    }
+    total += static_cast<uint64_t>(n);
+  }
+  return map_regular(spool.get(), total);
+}
+
+}  // namespace vigil::common

@@ -1,0 +1,67 @@
+// Builds and queries HashTable. Sorted vectors rather than a hash map: they are compact
+// (no per-node allocation for 80k+ entries), cache-friendly for binary search, and the same
+// layout can later be written into a DAT section and searched in place.
+#include "hash/hash_table.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace vigil::hash {
+namespace {
+
+template <typename E>
+bool by_size_digest(const E& a, const E& b) {
+  return std::tie(a.size, a.digest, a.id) < std::tie(b.size, b.digest, b.id);
+}
+template <typename E>
+bool by_digest(const E& a, const E& b) {
+  return std::tie(a.digest, a.id) < std::tie(b.digest, b.id);
+}
+
+}  // namespace
+
+void HashTable::build(const std::vector<sig::HashSig>& sigs, uint32_t first_id) {
+  types_ = {};
+  count_ = sigs.size();
+  for (size_t i = 0; i < sigs.size(); ++i) {
+    const sig::HashSig& s = sigs[i];
+    PerType& t = types_[static_cast<size_t>(s.type)];
+    Entry e{s.size, {}, first_id + static_cast<uint32_t>(i)};
+    std::copy_n(s.digest.begin(), sig::digest_size(s.type), e.digest.begin());
+    (s.any_size ? t.any_size : t.sized).push_back(e);
+  }
+  for (PerType& t : types_) {
+    std::sort(t.sized.begin(), t.sized.end(), by_size_digest<Entry>);
+    std::sort(t.any_size.begin(), t.any_size.end(), by_digest<Entry>);
+    for (const Entry& e : t.sized) {
+      if (t.sizes.empty() || t.sizes.back() != e.size) t.sizes.push_back(e.size);
+    }
+    t.sized.shrink_to_fit();
+    t.any_size.shrink_to_fit();
+  }
+}
+
+std::array<bool, sig::kHashTypes> HashTable::wanted_for_size(uint64_t size) const {
+  std::array<bool, sig::kHashTypes> want{};
+  for (size_t i = 0; i < sig::kHashTypes; ++i) {
+    const PerType& t = types_[i];
+    want[i] = !t.any_size.empty() || std::binary_search(t.sizes.begin(), t.sizes.end(), size);
+  }
+  return want;
+}
+
+void HashTable::lookup(uint64_t size, const Digests& digests, std::vector<uint32_t>& out) const {
+  for (size_t i = 0; i < sig::kHashTypes; ++i) {
+    if (!digests.have[i]) continue;
+    const PerType& t = types_[i];
+    Entry key{size, digests.value[i], 0};
+    auto lo = std::lower_bound(t.sized.begin(), t.sized.end(), key, by_size_digest<Entry>);
+    for (; lo != t.sized.end() && lo->size == size && lo->digest == key.digest; ++lo) {
+      out.push_back(lo->id);
+    }
+    auto alo = std::lower_bound(t.any_size.begin(), t.any_size.end(), key, by_digest<Entry>);
+    for (; alo != t.any_size.end() && alo->digest == key.digest; ++alo) out.push_back(alo->id);
+  }
+}
+
+}  // namespace vigil::hash

@@ -1,0 +1,67 @@
+// Facade of the match module. BodyMatcher compiles body signatures into one Hyperscan literal
+// database of their fragments (deduplicated: many signatures may share one), then at scan
+// time confirms each fragment hit against the full pattern with confirm_match(). Inputs over
+// the Hyperscan length limit are scanned in overlapping windows; confirmation always sees the
+// whole input, so patterns spanning window edges are found.
+#ifndef VIGIL_MATCH_BODY_MATCHER_H_
+#define VIGIL_MATCH_BODY_MATCHER_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "match/confirm.h"
+#include "match/hs_database.h"
+#include "sig/signature_set.h"
+
+namespace vigil::match {
+
+// Per-thread state for BodyMatcher::scan.
+struct MatchState {
+  HsScratch hs;
+  ConfirmMemo memo;
+  std::vector<uint32_t> reported_gen;  // per signature: generation it was last reported in
+  uint32_t gen = 0;
+};
+
+// Receives each confirmed signature (local index, match start); returns false to stop.
+struct HitSink {
+  bool (*fn)(void* ctx, uint32_t sig, uint64_t start);
+  void* ctx;
+};
+
+inline constexpr uint64_t kDefaultWindow = uint64_t{1} << 30;
+
+class BodyMatcher {
+ public:
+  // Plans and compiles `sigs`. Signatures without a usable fragment are left out with a
+  // VIGIL_DIAG_NO_FRAGMENT error; kept() maps the matcher's indices back to `sigs`.
+  static common::Result<std::unique_ptr<BodyMatcher>> build(const std::vector<sig::BodySig>& sigs,
+                                                            const std::vector<std::string>& files,
+                                                            sig::Diagnostics& diags);
+
+  size_t signature_count() const { return sigs_.size(); }
+  size_t fragment_count() const { return frag_len_.size(); }
+  const std::vector<uint32_t>& kept() const { return kept_; }
+
+  common::Status prepare(MatchState& state) const;
+
+  // Scans data[0, size). all_matches=false stops after the first confirmed signature.
+  common::Status scan(const uint8_t* data, uint64_t size, MatchState& state, bool all_matches,
+                      HitSink sink, uint64_t window = kDefaultWindow) const;
+
+ private:
+  friend struct ScanContext;
+  std::vector<PlannedSig> sigs_;
+  std::vector<uint32_t> kept_;
+  std::vector<uint32_t> frag_len_;         // per fragment id
+  std::vector<uint32_t> frag_sigs_begin_;  // per fragment id, into frag_sigs_ (size + 1)
+  std::vector<uint32_t> frag_sigs_;
+  uint32_t max_frag_len_ = 0;
+  HsDatabase db_;
+};
+
+}  // namespace vigil::match
+
+#endif  // VIGIL_MATCH_BODY_MATCHER_H_

@@ -1,0 +1,242 @@
+// The backtracking confirmer. Simple nodes (bytes, fixed gaps, classes, negated alternatives)
+// are walked iteratively; only ranged gaps and alternatives branch, so recursion depth is the
+// number of branching nodes (bounded by the parser). A walk runs forwards or backwards over a
+// span of nodes, then hands its end position to a continuation.
+#include "match/confirm.h"
+
+#include <cstring>
+
+namespace vigil::match {
+namespace {
+
+using sig::ClassKind;
+using sig::kUnbounded;
+using sig::Node;
+using sig::NodeKind;
+
+struct Cont {
+  bool (*fn)(const void* self, uint64_t pos);
+  const void* self;
+  bool operator()(uint64_t pos) const { return fn(self, pos); }
+};
+
+bool is_word(uint8_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_alnum(uint8_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+template <bool kForward>
+class Walker {
+ public:
+  Walker(const uint8_t* data, uint64_t size, std::unordered_set<ConfirmMemo::Key,
+         ConfirmMemo::KeyHash>* memo, uint64_t* budget)
+      : d_(data), n_(size), memo_(memo), budget_(budget) {}
+
+  // Walks nodes first[0..count) in direction from pos; `top` enables memoisation (only the
+  // top-level span has a fixed continuation).
+  bool walk(const Node* first, size_t count, size_t k, uint64_t pos, Cont cont, bool top) {
+    while (k < count) {
+      if (*budget_ == 0) return false;
+      --*budget_;
+      const Node& nd = kForward ? first[k] : first[count - 1 - k];
+      switch (nd.kind) {
+        case NodeKind::kByte:
+          if (!room(pos, 1) || (byte_at(pos, 0) & nd.mask) != nd.value) return false;
+          pos = adv(pos, 1);
+          break;
+        case NodeKind::kClass:
+          if (nd.cls == ClassKind::kNonAlnum) {
+            if (!room(pos, 1) || is_alnum(byte_at(pos, 0))) return false;
+            pos = adv(pos, 1);
+          } else if (!boundary_ok(nd.cls, pos)) {
+            return false;
+          }
+          break;
+        case NodeKind::kGap:
+          if (nd.min != nd.max) return branch_gap(first, count, k, pos, nd, cont, top);
+          if (!room(pos, nd.min)) return false;
+          pos = adv(pos, nd.min);
+          break;
+        case NodeKind::kAlt:
+          if (nd.negated) {
+            uint64_t len = nd.branches.front().size();
+            if (!room(pos, len)) return false;
+            for (const sig::Sequence& b : nd.branches) {
+              if (bytes_match(b, pos)) return false;
+            }
+            pos = adv(pos, len);
+            break;
+          }
+          return branch_alt(first, count, k, pos, nd, cont, top);
+      }
+      ++k;
+    }
+    return cont(pos);
+  }
+
+ private:
+  uint8_t byte_at(uint64_t pos, uint64_t i) const { return kForward ? d_[pos + i] : d_[pos - 1 - i]; }
+  bool room(uint64_t pos, uint64_t len) const { return kForward ? n_ - pos >= len : pos >= len; }
+  uint64_t adv(uint64_t pos, uint64_t len) const { return kForward ? pos + len : pos - len; }
+
+  // Does the fixed byte sequence b occupy the `b.size()` bytes next to pos (in direction)?
+  bool bytes_match(const sig::Sequence& b, uint64_t pos) const {
+    uint64_t start = kForward ? pos : pos - b.size();
+    for (size_t i = 0; i < b.size(); ++i) {
+      if ((d_[start + i] & b[i].mask) != b[i].value) return false;
+    }
+    return true;
+  }
+
+  bool boundary_ok(ClassKind cls, uint64_t pos) const {
+    bool has_prev = pos > 0, has_next = pos < n_;
+    if (cls == ClassKind::kWordBoundary) {
+      bool prev = has_prev && is_word(d_[pos - 1]);
+      bool next = has_next && is_word(d_[pos]);
+      return prev != next || !has_prev || !has_next;
+    }
+    // Line boundary: a file edge, or next to a CR / LF.
+    if (!has_prev || !has_next) return true;
+    uint8_t p = d_[pos - 1], c = d_[pos];
+    return p == '\n' || p == '\r' || c == '\n' || c == '\r';
+  }
+
+  bool seen_failed(bool top, size_t k, uint64_t pos) const {
+    return top && memo_->count({pos, static_cast<uint32_t>(k)}) != 0;
+  }
+  void mark_failed(bool top, size_t k, uint64_t pos) {
+    if (top) memo_->insert({pos, static_cast<uint32_t>(k)});
+  }
+
+  // Next position at or beyond `from` (in direction, within `limit` steps) where the node
+  // after the gap could start, skipping with memchr when it is an exact byte.
+  bool next_candidate(const Node* after, uint64_t& p, uint64_t last) const {
+    if (after == nullptr || !after->is_exact_byte()) return true;
+    if constexpr (kForward) {
+      if (p >= n_) return true;
+      uint64_t stop = last < n_ ? last : n_ - 1;
+      if (p > stop) return true;
+      const void* hit = std::memchr(d_ + p, after->value, stop - p + 1);
+      if (hit == nullptr) return false;
+      p = static_cast<uint64_t>(static_cast<const uint8_t*>(hit) - d_);
+    } else {
+      // Backwards the next node's byte sits at p - 1, for p in [last, p].
+      if (p == 0) return true;
+      uint64_t lo = last == 0 ? 1 : last;
+      if (p < lo) return true;
+      const void* hit = memrchr(d_ + lo - 1, after->value, p - lo + 1);
+      if (hit == nullptr) return false;
+      p = static_cast<uint64_t>(static_cast<const uint8_t*>(hit) - d_) + 1;
+    }
+    return true;
+  }
+
+  bool branch_gap(const Node* first, size_t count, size_t k, uint64_t pos, const Node& gap,
+                  Cont cont, bool top) {
+    uint64_t avail = kForward ? n_ - pos : pos;
+    if (avail < gap.min) return false;
+    uint64_t max = gap.max == kUnbounded ? avail : (gap.max < avail ? gap.max : avail);
+    const Node* after = nullptr;
+    if (k + 1 < count) after = kForward ? &first[k + 1] : &first[count - 2 - k];
+    uint64_t p = adv(pos, gap.min);
+    uint64_t last = adv(pos, max);
+    for (;;) {
+      if (!next_candidate(after, p, last)) return false;
+      if (kForward ? p > last : p < last) return false;
+      if (!seen_failed(top, k + 1, p)) {
+        if (walk(first, count, k + 1, p, cont, top)) return true;
+        mark_failed(top, k + 1, p);
+      }
+      if (*budget_ == 0 || p == last) return false;
+      p = kForward ? p + 1 : p - 1;
+    }
+  }
+
+  struct AltRest {
+    Walker* self;
+    const Node* first;
+    size_t count;
+    size_t k;
+    Cont cont;
+    bool top;
+  };
+  static bool after_branch(const void* raw, uint64_t pos) {
+    const AltRest* r = static_cast<const AltRest*>(raw);
+    return r->self->walk(r->first, r->count, r->k + 1, pos, r->cont, r->top);
+  }
+
+  bool branch_alt(const Node* first, size_t count, size_t k, uint64_t pos, const Node& alt,
+                  Cont cont, bool top) {
+    AltRest rest{this, first, count, k, cont, top};
+    Cont next{&Walker::after_branch, &rest};
+    for (const sig::Sequence& b : alt.branches) {
+      if (walk(b.data(), b.size(), 0, pos, next, false)) return true;
+    }
+    return false;
+  }
+
+  const uint8_t* d_;
+  uint64_t n_;
+  std::unordered_set<ConfirmMemo::Key, ConfirmMemo::KeyHash>* memo_;
+  uint64_t* budget_;
+};
+
+struct LeftDone {
+  const sig::Offset* offset;
+  uint64_t size;
+  uint64_t* start;
+};
+bool left_done(const void* raw, uint64_t pos) {
+  const LeftDone* l = static_cast<const LeftDone*>(raw);
+  if (!l->offset->allows(pos, l->size)) return false;
+  *l->start = pos;
+  return true;
+}
+bool accept_any(const void*, uint64_t) { return true; }
+
+}  // namespace
+
+bool confirm_match(const PlannedSig& sig, const uint8_t* data, uint64_t size, uint64_t frag_pos,
+                   ConfirmMemo& memo, uint64_t& match_start) {
+  if (sig.trivial) {
+    match_start = frag_pos;
+    return sig.offset.allows(frag_pos, size);
+  }
+  // Cheap range check: can any start consistent with the left part satisfy the offset?
+  uint64_t lo, hi;
+  if (!sig.offset.start_range(size, lo, hi)) return false;
+  if (frag_pos < sig.left_min) return false;
+  uint64_t earliest = sig.left_max >= frag_pos ? 0 : frag_pos - sig.left_max;
+  uint64_t latest = frag_pos - sig.left_min;
+  if (latest < lo || earliest > hi) return false;
+
+  memo.budget = kConfirmBudget;
+  const sig::Node* nodes = sig.pattern.data();
+  uint64_t frag_len = sig.frag_end - sig.frag_begin;
+  memo.failed_right.clear();
+  Walker<true> right(data, size, &memo.failed_right, &memo.budget);
+  if (!right.walk(nodes + sig.frag_end, sig.pattern.size() - sig.frag_end, 0, frag_pos + frag_len,
+                  Cont{&accept_any, nullptr}, true)) {
+    return false;
+  }
+  memo.failed_left.clear();
+  uint64_t start = frag_pos;
+  LeftDone done{&sig.offset, size, &start};
+  Walker<false> left(data, size, &memo.failed_left, &memo.budget);
+  if (!left.walk(nodes, sig.frag_begin, 0, frag_pos, Cont{&left_done, &done}, true)) return false;
+  match_start = start;
+  return true;
+}
+
+bool match_at(const sig::Sequence& pattern, const uint8_t* data, uint64_t size, uint64_t start,
+              ConfirmMemo& memo) {
+  if (start > size) return false;
+  memo.budget = kConfirmBudget;
+  memo.failed_right.clear();
+  Walker<true> w(data, size, &memo.failed_right, &memo.budget);
+  return w.walk(pattern.data(), pattern.size(), 0, start, Cont{&accept_any, nullptr}, true);
+}
+
+}  // namespace vigil::match

@@ -1,0 +1,33 @@
+// Fragment planning: for each body pattern pick the literal run the prefilter will search for.
+// Scored as YARA scores atoms: long runs of varied, uncommon bytes win; 00/FF/CC/90/20 runs
+// and repeated bytes score low, because they fire on every binary and cost a confirm each.
+#ifndef VIGIL_MATCH_FRAGMENT_H_
+#define VIGIL_MATCH_FRAGMENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sig/pattern.h"
+
+namespace vigil::match {
+
+inline constexpr size_t kMaxFragmentBytes = 32;
+inline constexpr size_t kMinFragmentBytes = 2;
+
+struct Fragment {
+  uint32_t begin = 0;  // first top-level node of the fragment
+  uint32_t end = 0;    // one past the last
+  std::string bytes;
+  int score = 0;
+};
+
+// The best fragment of top-level exact bytes, or nullopt when none has kMinFragmentBytes.
+std::optional<Fragment> choose_fragment(const sig::Sequence& pattern);
+
+// Score of a candidate literal (exposed for tests).
+int fragment_score(std::string_view bytes);
+
+}  // namespace vigil::match
+
+#endif  // VIGIL_MATCH_FRAGMENT_H_

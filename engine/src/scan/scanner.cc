@@ -1,0 +1,107 @@
+// One scan: allowlist first (an allowlisted input is clean whatever matches, so it costs only
+// the digests its size calls for), then hash signatures (digests computed only when some
+// signature has this size), then the body matcher. Digests are computed once and shared.
+#include "scan/scanner.h"
+
+namespace vigil::scan {
+namespace {
+
+struct BodySinkCtx {
+  const Engine* engine;
+  Callback cb;
+  vigil_scan_result* result;
+  bool stop;
+};
+
+bool report(const Engine& e, Callback cb, uint32_t id, vigil_sig_kind kind, uint64_t offset,
+            vigil_scan_result& result) {
+  ++result.detections;
+  if (cb.fn == nullptr) return true;
+  vigil_match m{e.names[id].c_str(), id, kind, offset};
+  return cb.fn(&m, cb.user) == 0;
+}
+
+bool on_body_hit(void* raw, uint32_t sig, uint64_t start) {
+  BodySinkCtx& c = *static_cast<BodySinkCtx*>(raw);
+  if (!report(*c.engine, c.cb, sig, VIGIL_SIG_BODY, start, *c.result)) {
+    c.stop = true;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set) {
+  auto engine = std::make_unique<Engine>();
+  auto body = match::BodyMatcher::build(set.body, set.files, set.diags);
+  if (!body.is_ok()) return body.status();
+  engine->body = body.take();
+  for (uint32_t i : engine->body->kept()) engine->names.push_back(set.body[i].name);
+  uint32_t hash_base = static_cast<uint32_t>(engine->names.size());
+  for (const sig::HashSig& h : set.hashes) engine->names.push_back(h.name);
+  engine->hashes.build(set.hashes, hash_base);
+  engine->allow.build(set.allow, 0);
+
+  vigil_engine_stats& st = engine->stats;
+  st.struct_size = sizeof st;
+  st.body_signatures = engine->body->signature_count();
+  st.hash_signatures = set.hashes.size();
+  st.allowlist_entries = set.allow.size();
+  st.ignored_signatures = set.ignored;
+  st.skipped_lines = set.skipped + (set.body.size() - engine->body->signature_count());
+  st.fragments = engine->body->fragment_count();
+  return engine;
+}
+
+common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine) {
+  auto s = std::make_unique<Scratch>();
+  s->engine = &engine;
+  common::Status st = engine.body->prepare(s->match);
+  if (!st.is_ok()) return st;
+  return s;
+}
+
+common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t* data,
+                          uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
+                          uint64_t window) {
+  result = vigil_scan_result{};
+  result.bytes_scanned = size;
+  const bool all = (flags & VIGIL_SCAN_ALLMATCH) != 0;
+
+  hash::Digests digests;
+  if (!engine.allow.empty()) {
+    auto want = engine.allow.wanted_for_size(size);
+    if (want[0] || want[1] || want[2]) {
+      common::Status st = hash::compute_digests(data, size, want, digests);
+      if (!st.is_ok()) return st;
+      scratch.hash_hits.clear();
+      engine.allow.lookup(size, digests, scratch.hash_hits);
+      if (!scratch.hash_hits.empty()) {
+        result.allowlisted = 1;
+        return common::Status::ok();
+      }
+    }
+  }
+
+  if (!engine.hashes.empty()) {
+    auto want = engine.hashes.wanted_for_size(size);
+    if (want[0] || want[1] || want[2]) {
+      common::Status st = hash::compute_digests(data, size, want, digests);
+      if (!st.is_ok()) return st;
+      scratch.hash_hits.clear();
+      engine.hashes.lookup(size, digests, scratch.hash_hits);
+      for (uint32_t id : scratch.hash_hits) {
+        if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result) || !all) {
+          return common::Status::ok();
+        }
+      }
+    }
+  }
+
+  BodySinkCtx ctx{&engine, cb, &result, false};
+  return engine.body->scan(data, size, scratch.match, all, match::HitSink{&on_body_hit, &ctx},
+                           window);
+}
+
+}  // namespace vigil::scan

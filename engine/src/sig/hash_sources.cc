@@ -1,0 +1,71 @@
+// Parses hash-signature lines: .hdb/.hsb detections and .fp/.sfp allowlists share one shape,
+// "HASH:SIZE:NAME[:MINFL[:MAXFL]]", the hash type following from the digest length
+// (32 hex MD5, 40 SHA1, 64 SHA256). SIZE "*" matches any size and, as in ClamAV, must carry
+// a minimum functionality level of at least 73.
+#include <string>
+
+#include "sig/fields.h"
+#include "sig/signature_set.h"
+
+namespace vigil::sig {
+namespace {
+
+constexpr uint32_t kWildcardSizeFlevel = 73;
+
+int hex_nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool parse_digest(std::string_view hex, HashSig& out) {
+  if (hex.size() == 32) {
+    out.type = HashType::kMd5;
+  } else if (hex.size() == 40) {
+    out.type = HashType::kSha1;
+  } else if (hex.size() == 64) {
+    out.type = HashType::kSha256;
+  } else {
+    return false;
+  }
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = hex_nibble(hex[i]), lo = hex_nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.digest[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_hash_line(std::string_view line, const LineContext& ctx, HashSig& out) {
+  std::vector<std::string_view> f = split_fields(line, ':');
+  std::string_view name = f.size() >= 3 ? f[2] : std::string_view();
+  if (f.size() < 3 || f.size() > 5) {
+    return report_error(ctx, name, "expected HASH:SIZE:NAME[:MINFL[:MAXFL]], got " +
+                                       std::to_string(f.size()) + " fields");
+  }
+  if (!valid_name(name)) return report_error(ctx, name, "empty or invalid signature name");
+  if (!parse_digest(f[0], out)) {
+    return report_error(ctx, name, "hash must be 32 (MD5), 40 (SHA1) or 64 (SHA256) hex digits");
+  }
+  if (f[1] == "*") {
+    out.any_size = true;
+    uint32_t level = 0;
+    if (f.size() < 4 || !parse_number(f[3], level) || level < kWildcardSizeFlevel) {
+      return report_error(ctx, name,
+                          "size '*' requires a minimum functionality level field of at least " +
+                              std::to_string(kWildcardSizeFlevel));
+    }
+  } else if (!parse_number(f[1], out.size)) {
+    return report_error(ctx, name, "invalid file size '" + std::string(f[1]) + "'");
+  }
+  if (!check_flevel(ctx, name, f.size() > 3 ? &f[3] : nullptr, f.size() > 4 ? &f[4] : nullptr)) {
+    return false;
+  }
+  out.name.assign(name);
+  return true;
+}
+
+}  // namespace vigil::sig

@@ -1,0 +1,51 @@
+// Parses the .ndb offset field into an Offset. Kept apart from the line parser because the
+// logical-signature (.ldb) subsignatures use the same offset grammar.
+#include "sig/offset.h"
+
+#include <charconv>
+#include <string>
+
+namespace vigil::sig {
+namespace {
+
+using common::Status;
+
+bool parse_u64(std::string_view s, uint64_t& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+Status bad(std::string_view text, const std::string& why) {
+  return Status(VIGIL_ERR_SIGNATURE, "invalid offset '" + std::string(text) + "': " + why);
+}
+
+}  // namespace
+
+common::Result<Offset> parse_offset(std::string_view text) {
+  Offset off;
+  if (text == "*") return off;
+  std::string_view base = text;
+  size_t comma = text.find(',');
+  if (comma != std::string_view::npos) {
+    base = text.substr(0, comma);
+    if (!parse_u64(text.substr(comma + 1), off.shift)) return bad(text, "bad maxshift");
+  }
+  if (base.starts_with("EP") || base.starts_with("SL") || base.starts_with("SE") ||
+      (base.size() > 1 && base[0] == 'S' && base[1] >= '0' && base[1] <= '9') ||
+      base.starts_with("VI") || base.starts_with("$")) {
+    return Status(VIGIL_ERR_UNSUPPORTED, "offset '" + std::string(text) +
+                                             "' needs an executable parser, which this engine "
+                                             "version does not have");
+  }
+  if (base.starts_with("EOF-")) {
+    off.kind = Offset::Kind::kFromEnd;
+    if (!parse_u64(base.substr(4), off.base)) return bad(text, "expected EOF-n");
+    return off;
+  }
+  off.kind = Offset::Kind::kAbsolute;
+  if (!parse_u64(base, off.base)) return bad(text, "expected *, n, EOF-n or n,maxshift");
+  return off;
+}
+
+}  // namespace vigil::sig

@@ -1,0 +1,71 @@
+// The intermediate representation of a body pattern, produced by the one hex lexer in
+// hex_pattern.cc and consumed by the matcher's fragment planner and confirmer. A pattern is a
+// sequence of nodes: single bytes under a nibble mask, gaps (bounded or not), alternatives
+// (possibly negated, nested, of varying length) and zero-width / one-byte character classes.
+#ifndef VIGIL_SIG_PATTERN_H_
+#define VIGIL_SIG_PATTERN_H_
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace vigil::sig {
+
+inline constexpr uint32_t kUnbounded = std::numeric_limits<uint32_t>::max();
+
+enum class NodeKind : uint8_t {
+  kByte,  // (data & mask) == value; mask 0xFF exact, 0x00 for "??", 0xF0/0x0F for nibbles
+  kGap,   // skip min..max bytes (max == kUnbounded for "*" and "{n-}")
+  kAlt,   // one of the branches; negated: any same-length bytes matching none of them
+  kClass  // (B) word boundary, (L) line boundary: zero-width; (W) one non-alphanumeric byte
+};
+
+enum class ClassKind : uint8_t { kWordBoundary, kLineBoundary, kNonAlnum };
+
+struct Node;
+using Sequence = std::vector<Node>;
+
+struct Node {
+  NodeKind kind = NodeKind::kByte;
+  uint8_t value = 0;
+  uint8_t mask = 0xFF;
+  bool negated = false;
+  ClassKind cls = ClassKind::kWordBoundary;
+  uint32_t min = 0;
+  uint32_t max = 0;
+  std::vector<Sequence> branches;
+
+  static Node byte(uint8_t v, uint8_t m = 0xFF) {
+    Node n;
+    n.value = v & m;
+    n.mask = m;
+    return n;
+  }
+  static Node gap(uint32_t lo, uint32_t hi) {
+    Node n;
+    n.kind = NodeKind::kGap;
+    n.min = lo;
+    n.max = hi;
+    return n;
+  }
+  bool is_exact_byte() const { return kind == NodeKind::kByte && mask == 0xFF; }
+};
+
+// Length bounds of a sequence in bytes (max may be kUnbounded).
+struct LengthRange {
+  uint64_t min = 0;
+  uint64_t max = 0;  // kUnbounded-saturated
+};
+LengthRange sequence_length(const Sequence& seq);
+
+// Parses ClamAV body-signature hex ("de ad ?? {2-4} (aa|bb) *...") into a Sequence.
+// Errors name the column: "column 12: unbalanced '('".
+common::Result<Sequence> parse_hex_pattern(std::string_view text);
+
+}  // namespace vigil::sig
+
+#endif  // VIGIL_SIG_PATTERN_H_
