@@ -20,11 +20,24 @@ struct Cont {
   bool operator()(uint64_t pos) const { return fn(self, pos); }
 };
 
-bool is_word(uint8_t c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
 bool is_alnum(uint8_t c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// (B) is a set of delimiter bytes that differs by where the class stands (measured against
+// ClamAV 1.4: before a match, after it, and in the middle: the union).
+enum DelimSet { kDelimBefore, kDelimAfter, kDelimMiddle };
+bool is_delimiter(uint8_t c, DelimSet where) {
+  bool before = c == 0x20 || c == 0x2d || c == 0x2e || c == 0x2f || c == 0x3c || c == 0x40 ||
+                c == 0x5f;
+  bool after = c == 0x0a || c == 0x0d || c == 0x20 || c == 0x22 || c == 0x27 || c == 0x2d ||
+               c == 0x2f || c == 0x3d || c == 0x3e || c == 0x5f;
+  return where == kDelimBefore ? before : where == kDelimAfter ? after : (before || after);
+}
+bool class_byte(ClassKind cls, uint8_t c, DelimSet where) {
+  if (cls == ClassKind::kNonAlnum) return !is_alnum(c);
+  if (cls == ClassKind::kWordBoundary) return is_delimiter(c, where);
+  return c == '\n';  // (L) in the middle is expanded at parse time; kept total for safety
 }
 
 template <bool kForward>
@@ -47,11 +60,11 @@ class Walker {
           pos = adv(pos, 1);
           break;
         case NodeKind::kClass:
-          if (nd.cls == ClassKind::kNonAlnum) {
-            if (!room(pos, 1) || is_alnum(byte_at(pos, 0))) return false;
+          if (nd.edge != sig::ClassEdge::kMiddle) {
+            if (!edge_ok(nd, pos)) return false;
+          } else {
+            if (!room(pos, 1) || !class_byte(nd.cls, byte_at(pos, 0), kDelimMiddle)) return false;
             pos = adv(pos, 1);
-          } else if (!boundary_ok(nd.cls, pos)) {
-            return false;
           }
           break;
         case NodeKind::kGap:
@@ -90,17 +103,21 @@ class Walker {
     return true;
   }
 
-  bool boundary_ok(ClassKind cls, uint64_t pos) const {
-    bool has_prev = pos > 0, has_next = pos < n_;
-    if (cls == ClassKind::kWordBoundary) {
-      bool prev = has_prev && is_word(d_[pos - 1]);
-      bool next = has_next && is_word(d_[pos]);
-      return prev != next || !has_prev || !has_next;
+  // A class at a pattern edge: the byte before (after) the match must belong to the class;
+  // a file edge always satisfies it. Positions are absolute, so direction does not matter.
+  bool edge_ok(const Node& nd, uint64_t pos) const {
+    if (nd.edge == sig::ClassEdge::kBefore) {
+      if (pos == 0) return true;
+      uint8_t prev = d_[pos - 1];
+      if (nd.cls == ClassKind::kLineBoundary) return prev == '\n';
+      return class_byte(nd.cls, prev, kDelimBefore);
     }
-    // Line boundary: a file edge, or next to a CR / LF.
-    if (!has_prev || !has_next) return true;
-    uint8_t p = d_[pos - 1], c = d_[pos];
-    return p == '\n' || p == '\r' || c == '\n' || c == '\r';
+    if (pos >= n_) return true;
+    uint8_t next = d_[pos];
+    if (nd.cls == ClassKind::kLineBoundary) {
+      return next == '\n' || (next == '\r' && pos + 1 < n_ && d_[pos + 1] == '\n');
+    }
+    return class_byte(nd.cls, next, kDelimAfter);
   }
 
   bool seen_failed(bool top, size_t k, uint64_t pos) const {

@@ -17,6 +17,7 @@ using common::Status;
 constexpr uint32_t kMaxGap = 1u << 30;
 constexpr size_t kMaxBranchingNodes = 512;
 constexpr int kMaxDepth = 16;
+constexpr uint32_t kMaxAnchorGap = 32;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -77,7 +78,7 @@ class Parser {
       ++pos_;
       return push_gap(out, 0, kUnbounded);
     }
-    if (c == '{') return parse_brace(out);
+    if (c == '{') return parse_brace(out, depth);
     if (c == '[') return parse_anchor(out, depth);
     if (c == '(' || c == '!') return parse_group(out, depth);
     if (c == ' ' || c == '\t') return fail("whitespace is not allowed in hex patterns"), false;
@@ -130,7 +131,7 @@ class Parser {
   }
 
   // {n} {-n} {n-} {n-m}
-  bool parse_brace(Sequence& out) {
+  bool parse_brace(Sequence& out, int depth) {
     size_t open = pos_++;
     uint32_t lo = 0, hi = 0;
     if (peek() == '-') {
@@ -152,6 +153,9 @@ class Parser {
     if (peek() != '}') return fail_at(open, "unterminated '{'"), false;
     ++pos_;
     if (hi < lo) return fail_at(open, "gap range {n-m} with m < n"), false;
+    if (depth > 0 && lo != hi) {
+      return fail_at(open, "only fixed gaps {n} are allowed inside alternatives"), false;
+    }
     return push_gap(out, lo, hi);
   }
 
@@ -166,7 +170,9 @@ class Parser {
     if (!read_number(hi)) return error_.is_ok() ? (fail("expected a number after '-'"), false) : false;
     if (peek() != ']') return fail_at(open, "unterminated '['"), false;
     ++pos_;
-    if (hi < lo) return fail_at(open, "'[x-y]' with y < x"), false;
+    if (hi < lo || hi > kMaxAnchorGap) {
+      return fail_at(open, "'[x-y]' needs 0 <= x <= y <= " + std::to_string(kMaxAnchorGap)), false;
+    }
     anchors_.push_back({out.size(), open});
     out.push_back(Node::gap(lo, hi));
     if (lo != hi) ++branching_;
@@ -182,6 +188,7 @@ class Parser {
       ++pos_;
     }
     if (!negated && peek(2) == ')' && (peek(1) == 'B' || peek(1) == 'L' || peek(1) == 'W')) {
+      if (depth > 0) return fail("character classes are not allowed inside alternatives"), false;
       Node n;
       n.kind = NodeKind::kClass;
       n.cls = peek(1) == 'B'   ? ClassKind::kWordBoundary
@@ -217,8 +224,8 @@ class Parser {
     size_t len = alt.branches.front().size();
     for (const Sequence& b : alt.branches) {
       for (const Node& n : b) {
-        if (n.kind != NodeKind::kByte) {
-          return fail_at(open, "negated alternatives may hold only bytes"), false;
+        if (!n.is_exact_byte()) {
+          return fail_at(open, "negated alternatives may hold only fixed bytes"), false;
         }
       }
       if (b.size() != len) {
@@ -228,7 +235,31 @@ class Parser {
     return true;
   }
 
-  bool validate_top(const Sequence& seq) {
+  // Classes at the pattern's edges test a neighbour byte; in the middle they consume bytes.
+  static void place_classes(Sequence& seq) {
+    for (size_t i = 0; i < seq.size(); ++i) {
+      Node& n = seq[i];
+      if (n.kind != NodeKind::kClass) continue;
+      if (i == 0) {
+        n.edge = ClassEdge::kBefore;
+      } else if (i + 1 == seq.size()) {
+        n.edge = ClassEdge::kAfter;
+      } else if (n.cls == ClassKind::kLineBoundary) {
+        Node alt;
+        alt.kind = NodeKind::kAlt;
+        alt.branches = {Sequence{Node::byte(0x0A)}, Sequence{Node::byte(0x0D), Node::byte(0x0A)}};
+        n = std::move(alt);
+      }
+    }
+  }
+
+  bool validate_top(Sequence& seq) {
+    place_classes(seq);
+    bool all_exact = std::all_of(seq.begin(), seq.end(),
+                                 [](const Node& n) { return n.is_exact_byte(); });
+    if (all_exact && seq.size() < 3) {
+      return fail_at(0, "a pattern of fixed bytes only must be at least 3 bytes long"), false;
+    }
     if (seq.front().kind == NodeKind::kGap) return fail_at(0, "pattern starts with a gap"), false;
     if (seq.back().kind == NodeKind::kGap) {
       return fail_at(text_.size() - 1, "pattern ends with a gap"), false;
@@ -269,7 +300,7 @@ LengthRange sequence_length(const Sequence& seq) {
         r.max = sat_add(r.max, n.max);
         break;
       case NodeKind::kClass:
-        if (n.cls == ClassKind::kNonAlnum) {
+        if (n.edge == ClassEdge::kMiddle) {
           r.min += 1;
           r.max = sat_add(r.max, 1);
         }

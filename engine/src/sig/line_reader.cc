@@ -132,7 +132,7 @@ bool SourceText::next_line(std::string_view& line, uint32_t& line_number) {
     pos_ = end + 1;
     ++line_;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
+    if (line.empty() || line.front() == '#') continue;  // blank lines and comments
     line_number = line_;
     return true;
   }

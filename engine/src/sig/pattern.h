@@ -21,10 +21,15 @@ enum class NodeKind : uint8_t {
   kByte,  // (data & mask) == value; mask 0xFF exact, 0x00 for "??", 0xF0/0x0F for nibbles
   kGap,   // skip min..max bytes (max == kUnbounded for "*" and "{n-}")
   kAlt,   // one of the branches; negated: any same-length bytes matching none of them
-  kClass  // (B) word boundary, (L) line boundary: zero-width; (W) one non-alphanumeric byte
+  kClass  // (B) delimiter, (L) line end, (W) non-alphanumeric: see ClassEdge
 };
 
 enum class ClassKind : uint8_t { kWordBoundary, kLineBoundary, kNonAlnum };
+
+// As in ClamAV: a class at the very start (end) of a pattern tests the byte before (after) the
+// match without consuming it, and a file edge satisfies it; in the middle it consumes one byte
+// ((L) in the middle becomes the alternative LF | CRLF at parse time).
+enum class ClassEdge : uint8_t { kMiddle, kBefore, kAfter };
 
 struct Node;
 using Sequence = std::vector<Node>;
@@ -35,6 +40,7 @@ struct Node {
   uint8_t mask = 0xFF;
   bool negated = false;
   ClassKind cls = ClassKind::kWordBoundary;
+  ClassEdge edge = ClassEdge::kMiddle;
   uint32_t min = 0;
   uint32_t max = 0;
   std::vector<Sequence> branches;

@@ -18,7 +18,7 @@ namespace vigil::sig {
 
 // The functionality level this engine implements, on ClamAV's scale: signatures whose
 // min/max level fields exclude it are skipped, as ClamAV skips them.
-inline constexpr uint32_t kEngineFlevel = 210;
+inline constexpr uint32_t kEngineFlevel = 216;  // ClamAV 1.4.6's level
 
 enum class HashType : uint8_t { kMd5 = 0, kSha1 = 1, kSha256 = 2 };
 inline constexpr size_t kHashTypes = 3;

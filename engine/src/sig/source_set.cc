@@ -134,8 +134,9 @@ class Loader {
       ctx.line = no;
       std::vector<std::string_view> f = split_fields(line, ':');
       IgnoreEntry entry;
+      if (f.size() == 3) f.erase(f.begin(), f.begin() + 2);  // legacy DB:LINE:NAME form
       if (f.size() > 2 || !valid_name(f[0])) {
-        report_error(ctx, f[0], "expected NAME or NAME:MD5 in ignore list");
+        report_error(ctx, f[0], "expected NAME, NAME:MD5 or DB:LINE:NAME in ignore list");
         continue;
       }
       if (f.size() == 2) {

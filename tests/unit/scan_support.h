@@ -1,0 +1,72 @@
+// Test support: build an engine from in-memory sources through the internal modules and scan a
+// buffer with a chosen prefilter window, returning "name@offset" strings in report order.
+#ifndef VIGIL_TESTS_UNIT_SCAN_SUPPORT_H_
+#define VIGIL_TESTS_UNIT_SCAN_SUPPORT_H_
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "scan/scanner.h"
+#include "sig/signature_set.h"
+
+namespace vigil::testing {
+
+struct Loaded {
+  std::unique_ptr<scan::Engine> engine;
+  sig::Diagnostics diags;
+};
+
+inline Loaded load(const std::vector<std::pair<std::string, std::string>>& sources,
+                   bool unofficial = false) {
+  std::vector<sig::Source> src;
+  for (const auto& [name, text] : sources) src.push_back(sig::Source{name, true, text});
+  sig::SignatureSet set = sig::load_sources(src, sig::LoadFlags{unofficial});
+  auto engine = scan::build_engine(set);
+  EXPECT_TRUE(engine.is_ok()) << engine.status().message();
+  Loaded out;
+  out.diags = std::move(set.diags);
+  if (engine.is_ok()) out.engine = engine.take();
+  return out;
+}
+
+inline int collect(const vigil_match* m, void* user) {
+  auto* out = static_cast<std::vector<std::string>*>(user);
+  out->push_back(std::string(m->name) + "@" +
+                 (m->offset == VIGIL_OFFSET_NONE ? std::string("-") : std::to_string(m->offset)));
+  return 0;
+}
+
+inline std::vector<std::string> scan(const scan::Engine& engine, std::string_view data,
+                                     uint64_t window = match::kDefaultWindow, bool all = true,
+                                     vigil_scan_result* result_out = nullptr) {
+  auto scratch = scan::make_scratch(engine);
+  EXPECT_TRUE(scratch.is_ok());
+  std::vector<std::string> hits;
+  vigil_scan_result result{};
+  common::Status st = scan::scan_bytes(
+      engine, *scratch.value(), reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+      all ? VIGIL_SCAN_ALLMATCH : 0, scan::Callback{&collect, &hits}, result, window);
+  EXPECT_TRUE(st.is_ok()) << st.message();
+  if (result_out) *result_out = result;
+  return hits;
+}
+
+// One .ndb signature named "S" with offset `offset`, scanned over `data`; returns the offset of
+// the match or -1.
+inline int64_t match_offset(const std::string& hex, std::string_view data,
+                            const std::string& offset = "*", uint64_t window = match::kDefaultWindow) {
+  Loaded l = load({{"t.ndb", "S:0:" + offset + ":" + hex + "\n"}});
+  EXPECT_TRUE(l.engine) << hex;
+  if (!l.engine) return -2;
+  EXPECT_EQ(l.engine->body->signature_count(), 1u) << hex;
+  auto hits = scan(*l.engine, data, window);
+  if (hits.empty()) return -1;
+  EXPECT_EQ(hits.size(), 1u);
+  return std::stoll(hits[0].substr(2));
+}
+
+}  // namespace vigil::testing
+
+#endif  // VIGIL_TESTS_UNIT_SCAN_SUPPORT_H_
