@@ -1,0 +1,114 @@
+// Builds vigil_load_options from the command line, loads the engine and reports what the load
+// said. Diagnostics are printed in the compiler-like "file:line: severity: message" form so
+// editors and CI logs can jump to the offending signature line. Everything here runs once,
+// before any scanning thread starts.
+#include "engine_loader.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+namespace vigil::cli {
+namespace {
+
+const char* severity_name(vigil_diag_severity severity) {
+  switch (severity) {
+    case VIGIL_SEVERITY_ERROR:
+      return "error";
+    case VIGIL_SEVERITY_WARNING:
+      return "warning";
+    case VIGIL_SEVERITY_INFO:
+      return "info";
+  }
+  return "error";
+}
+
+void print_diagnostics(const vigil_diagnostics* diags, bool verbose) {
+  size_t count = vigil_diagnostics_count(diags);
+  for (size_t i = 0; i < count; ++i) {
+    vigil_diagnostic d{};
+    if (vigil_diagnostics_get(diags, i, &d) != VIGIL_OK) continue;
+    if (d.severity == VIGIL_SEVERITY_INFO && !verbose) continue;
+    std::string line = format_diagnostic(d);
+    line += '\n';
+    std::fputs(line.c_str(), stderr);
+  }
+}
+
+void print_load_failure(const char* reason) {
+  std::fprintf(stderr, "vigil-scan: cannot load signatures: %s\n", reason);
+}
+
+}  // namespace
+
+std::vector<std::string> database_paths(const Options& opts) {
+  if (!opts.databases.empty()) return opts.databases;
+  const char* env = std::getenv("VIGIL_DATABASE");
+  if (env != nullptr && env[0] != '\0') return {env};
+  return {VIGIL_DEFAULT_DATABASE};
+}
+
+std::string format_diagnostic(const vigil_diagnostic& d) {
+  std::string line = (d.file != nullptr && d.file[0] != '\0') ? d.file : "vigil-scan";
+  if (d.line != 0) {
+    line += ':';
+    line += std::to_string(d.line);
+  }
+  line += ": ";
+  line += severity_name(d.severity);
+  line += ": ";
+  line += d.message != nullptr ? d.message : "";
+  if (d.signature != nullptr && d.signature[0] != '\0') {
+    line += " [";
+    line += d.signature;
+    line += "]";
+  }
+  return line;
+}
+
+bool load_engine(const Options& opts, LoadedEngine* out) {
+  auto start = std::chrono::steady_clock::now();
+
+  vigil_load_options* raw_opts = nullptr;
+  vigil_status status = vigil_load_options_new(&raw_opts);
+  LoadOptionsPtr load_opts(raw_opts);
+  if (status != VIGIL_OK) {
+    print_load_failure(vigil_status_string(status));
+    return false;
+  }
+  uint32_t flags = 0;
+  if (opts.skip_bad_signatures) flags |= VIGIL_LOAD_SKIP_BAD_LINES;
+  if (opts.unofficial_suffix) flags |= VIGIL_LOAD_UNOFFICIAL_SUFFIX;
+  status = vigil_load_options_set_flags(load_opts.get(), flags);
+  for (const std::string& path : database_paths(opts)) {
+    if (status != VIGIL_OK) break;
+    status = vigil_load_options_add_path(load_opts.get(), path.c_str());
+  }
+  if (status != VIGIL_OK) {
+    print_load_failure(vigil_status_string(status));
+    return false;
+  }
+
+  vigil_engine* raw_engine = nullptr;
+  vigil_diagnostics* raw_diags = nullptr;
+  status = vigil_engine_load(load_opts.get(), &raw_engine, &raw_diags);
+  EnginePtr engine(raw_engine);
+  DiagnosticsPtr diags(raw_diags);
+  print_diagnostics(diags.get(), opts.verbose);
+  if (status != VIGIL_OK || engine == nullptr) {
+    print_load_failure(vigil_status_string(status));
+    return false;
+  }
+
+  vigil_engine_stats stats{};
+  stats.struct_size = sizeof(stats);
+  if (vigil_engine_get_stats(engine.get(), &stats) == VIGIL_OK) {
+    out->signatures = stats.body_signatures + stats.hash_signatures;
+  }
+  out->engine = std::move(engine);
+  out->load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return true;
+}
+
+}  // namespace vigil::cli

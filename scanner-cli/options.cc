@@ -1,0 +1,223 @@
+// Turns argv into an Options struct with getopt_long. Usage problems are reported here, once,
+// in the same words every time, so main() only has to map the outcome to an exit status.
+// Values are validated up front (sizes, job counts) so a typo fails before any signature is
+// loaded rather than half-way through a long scan.
+#include "options.h"
+
+#include <getopt.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "vigil/vigil.h"
+
+namespace vigil::cli {
+namespace {
+
+enum LongOnly : int {
+  kSkipBadSignatures = 256,
+  kUnofficialSuffix,
+  kFollowSymlinks,
+  kExclude,
+  kInclude,
+  kMaxFilesize,
+  kAllmatch,
+  kNoSummary,
+  kJson,
+};
+
+// The leading ':' makes getopt_long return ':' for a missing argument.
+constexpr char kShortOptions[] = ":d:vrj:ihV";
+
+const option kLongOptions[] = {
+    {"database", required_argument, nullptr, 'd'},
+    {"skip-bad-signatures", no_argument, nullptr, kSkipBadSignatures},
+    {"unofficial-suffix", no_argument, nullptr, kUnofficialSuffix},
+    {"verbose", no_argument, nullptr, 'v'},
+    {"recursive", no_argument, nullptr, 'r'},
+    {"follow-symlinks", no_argument, nullptr, kFollowSymlinks},
+    {"exclude", required_argument, nullptr, kExclude},
+    {"include", required_argument, nullptr, kInclude},
+    {"max-filesize", required_argument, nullptr, kMaxFilesize},
+    {"jobs", required_argument, nullptr, 'j'},
+    {"infected", no_argument, nullptr, 'i'},
+    {"allmatch", no_argument, nullptr, kAllmatch},
+    {"no-summary", no_argument, nullptr, kNoSummary},
+    {"json", no_argument, nullptr, kJson},
+    {"help", no_argument, nullptr, 'h'},
+    {"version", no_argument, nullptr, 'V'},
+    {nullptr, 0, nullptr, 0},
+};
+
+constexpr char kUsage[] =
+    "Usage: vigil-scan [OPTIONS] PATH...\n"
+    "Scan files for known malware with the Vigil engine. PATH '-' reads standard input.\n"
+    "\n"
+    "Signatures:\n"
+    "  -d, --database=PATH        load a signature file or directory (repeatable);\n"
+    "                             default: $VIGIL_DATABASE, else the bundled set\n"
+    "      --skip-bad-signatures  skip malformed signature lines instead of failing\n"
+    "      --unofficial-suffix    append .UNOFFICIAL to signature names (as ClamAV does)\n"
+    "  -v, --verbose              also print informational load diagnostics and skipped files\n"
+    "\n"
+    "Selecting files:\n"
+    "  -r, --recursive            scan directories recursively\n"
+    "      --follow-symlinks      follow symbolic links found while walking directories\n"
+    "      --exclude=GLOB         skip files and directories matching GLOB (repeatable)\n"
+    "      --include=GLOB         scan only files matching GLOB (repeatable)\n"
+    "      --max-filesize=SIZE    skip files larger than SIZE (suffix K, M or G)\n"
+    "  -j, --jobs=N               scan with N threads (default: number of CPUs)\n"
+    "\n"
+    "Output:\n"
+    "  -i, --infected             print only infected files\n"
+    "      --allmatch             report every matching signature, not just the first\n"
+    "      --no-summary           do not print the scan summary\n"
+    "      --json                 print one JSON object per file, then a summary object\n"
+    "  -h, --help                 print this help and exit\n"
+    "  -V, --version              print the version and exit\n"
+    "\n"
+    "Exit status: 0 nothing found, 1 something found, 2 an error occurred.\n";
+
+void print_usage_error(const char* message, const char* argument) {
+  if (message != nullptr) {
+    std::fprintf(stderr, "vigil-scan: %s%s%s\n", message, argument != nullptr ? ": " : "",
+                 argument != nullptr ? argument : "");
+  }
+  std::fputs(kUsage, stderr);
+}
+
+// Names the option getopt_long just rejected. optopt is 0 for an unknown long option (whose
+// word is then argv[optind - 1]), a character for a short option, or a LongOnly value.
+std::string offending_option(char** argv) {
+  if (optopt == 0)
+    return std::string(argv[optind - 1]).substr(0, std::string(argv[optind - 1]).find('='));
+  for (const option& o : kLongOptions) {
+    if (o.name != nullptr && o.val == optopt && optopt >= kSkipBadSignatures) {
+      return std::string("--") + o.name;
+    }
+  }
+  return std::string("-") + static_cast<char>(optopt);
+}
+
+bool parse_jobs(const char* text, unsigned* out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long value = std::strtoul(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value < 1 || value > 4096) {
+    return false;
+  }
+  *out = static_cast<unsigned>(value);
+  return true;
+}
+
+}  // namespace
+
+bool parse_size(const std::string& text, uint64_t* out) {
+  if (text.empty() || text[0] < '0' || text[0] > '9') return false;
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+  if (errno != 0) return false;
+  uint64_t multiplier = 1;
+  std::string suffix(end);
+  if (suffix == "K" || suffix == "k") {
+    multiplier = 1ull << 10;
+  } else if (suffix == "M" || suffix == "m") {
+    multiplier = 1ull << 20;
+  } else if (suffix == "G" || suffix == "g") {
+    multiplier = 1ull << 30;
+  } else if (!suffix.empty()) {
+    return false;
+  }
+  if (value > UINT64_MAX / multiplier) return false;
+  *out = value * multiplier;
+  return true;
+}
+
+ParseOutcome parse_options(int argc, char** argv, Options* out) {
+  Options opts;
+  unsigned hardware = std::thread::hardware_concurrency();
+  opts.jobs = hardware == 0 ? 1 : hardware;
+
+  opterr = 0;  // we print our own messages
+  optind = 1;
+  for (;;) {
+    int index = 0;
+    int c = getopt_long(argc, argv, kShortOptions, kLongOptions, &index);
+    if (c == -1) break;
+    switch (c) {
+      case 'd':
+        opts.databases.emplace_back(optarg);
+        break;
+      case kSkipBadSignatures:
+        opts.skip_bad_signatures = true;
+        break;
+      case kUnofficialSuffix:
+        opts.unofficial_suffix = true;
+        break;
+      case 'v':
+        opts.verbose = true;
+        break;
+      case 'r':
+        opts.recursive = true;
+        break;
+      case kFollowSymlinks:
+        opts.follow_symlinks = true;
+        break;
+      case kExclude:
+        opts.excludes.emplace_back(optarg);
+        break;
+      case kInclude:
+        opts.includes.emplace_back(optarg);
+        break;
+      case kMaxFilesize:
+        if (!parse_size(optarg, &opts.max_filesize)) {
+          print_usage_error("invalid --max-filesize value", optarg);
+          return ParseOutcome::kUsageError;
+        }
+        break;
+      case 'j':
+        if (!parse_jobs(optarg, &opts.jobs)) {
+          print_usage_error("invalid --jobs value (expected 1..4096)", optarg);
+          return ParseOutcome::kUsageError;
+        }
+        break;
+      case 'i':
+        opts.infected_only = true;
+        break;
+      case kAllmatch:
+        opts.allmatch = true;
+        break;
+      case kNoSummary:
+        opts.no_summary = true;
+        break;
+      case kJson:
+        opts.json = true;
+        break;
+      case 'h':
+        std::fputs(kUsage, stdout);
+        return ParseOutcome::kExitOk;
+      case 'V':
+        std::printf("vigil-scan %s\n", vigil_version());
+        return ParseOutcome::kExitOk;
+      case ':':
+        print_usage_error("option requires an argument", offending_option(argv).c_str());
+        return ParseOutcome::kUsageError;
+      default:
+        print_usage_error("unknown option", offending_option(argv).c_str());
+        return ParseOutcome::kUsageError;
+    }
+  }
+  for (int i = optind; i < argc; ++i) opts.paths.emplace_back(argv[i]);
+  if (opts.paths.empty()) {
+    print_usage_error("no PATH to scan", nullptr);
+    return ParseOutcome::kUsageError;
+  }
+  *out = std::move(opts);
+  return ParseOutcome::kRun;
+}
+
+}  // namespace vigil::cli
