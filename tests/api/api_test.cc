@@ -33,7 +33,7 @@ TEST(Api, VersionAndStatusStrings) {
   EXPECT_STREQ(vigil_version(), VIGIL_VERSION_STRING);
   EXPECT_EQ(vigil_version_number(), static_cast<uint32_t>(VIGIL_VERSION_NUMBER));
   EXPECT_STREQ(vigil_status_string(VIGIL_ERR_SIGNATURE), "signature error");
-  EXPECT_STREQ(vigil_status_string(static_cast<vigil_status>(12345)), "unknown status");
+  EXPECT_STREQ(vigil_status_string(static_cast<vigil_status>(-50)), "unknown status");
 }
 
 TEST(Api, NullArgumentsAreRejectedAndFreesOfNullAreNoOps) {
