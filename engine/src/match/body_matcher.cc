@@ -62,7 +62,6 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
       continue;
     }
     PlannedSig p;
-    p.pattern = s.pattern;
     p.offset = s.offset;
     p.frag_begin = f->begin;
     p.frag_end = f->end;
@@ -71,6 +70,7 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
     p.left_min = lr.min;
     p.left_max = lr.max;
     p.trivial = f->begin == 0 && f->end == s.pattern.size();
+    if (!p.trivial) p.pattern = s.pattern;  // a whole-literal pattern needs no confirm data
     auto [it, inserted] = frag_ids.emplace(f->bytes, static_cast<uint32_t>(literals.size()));
     if (inserted) literals.push_back(f->bytes);
     uint32_t local = static_cast<uint32_t>(m->sigs_.size());
