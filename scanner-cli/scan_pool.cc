@@ -63,7 +63,7 @@ ScanPool::ScanPool(const vigil_engine* engine, const Options& opts, Reporter* re
       scan_flags_(opts.allmatch ? static_cast<uint32_t>(VIGIL_SCAN_ALLMATCH) : 0u),
       max_filesize_(opts.max_filesize),
       reporter_(reporter),
-      queue_(static_cast<size_t>(opts.jobs) * 4 + 16) {}
+      queue_(static_cast<size_t>(opts.jobs) * 64 + 64) {}
 
 std::unique_ptr<ScanPool> ScanPool::start(const vigil_engine* engine, const Options& opts,
                                           Reporter* reporter, std::string* error) {

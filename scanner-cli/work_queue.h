@@ -22,21 +22,31 @@ class WorkQueue {
   // Blocks while the queue is full. Returns false (dropping @p item) once close() was called.
   bool push(T item) {
     std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+    if (items_.size() >= capacity_ && !closed_) {
+      ++waiting_producers_;
+      not_full_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+      --waiting_producers_;
+    }
     if (closed_) return false;
     items_.push_back(std::move(item));
-    not_empty_.notify_one();
+    if (waiting_consumers_ > 0) not_empty_.notify_one();
     return true;
   }
 
   // Blocks until an item is available; returns nullopt when the queue is closed and drained.
   std::optional<T> pop() {
     std::unique_lock<std::mutex> lock(mu_);
-    not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
+    if (items_.empty() && !closed_) {
+      ++waiting_consumers_;
+      not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
+      --waiting_consumers_;
+    }
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();
-    not_full_.notify_one();
+    // Wake a blocked producer only once the queue has drained to half: one wake-up per
+    // capacity/2 items instead of one per item.
+    if (waiting_producers_ > 0 && items_.size() <= capacity_ / 2) not_full_.notify_one();
     return item;
   }
 
@@ -55,6 +65,8 @@ class WorkQueue {
   std::condition_variable not_full_;
   std::deque<T> items_;
   bool closed_ = false;
+  size_t waiting_producers_ = 0;
+  size_t waiting_consumers_ = 0;
 };
 
 }  // namespace vigil::cli

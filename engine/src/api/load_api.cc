@@ -1,6 +1,8 @@
 // Public entry points for load options, diagnostics and engine loading. A strict load fails
 // on the first error-severity diagnostic but still returns every diagnostic, so a signature
 // author sees all problems in one run.
+#include <malloc.h>
+
 #include <cstring>
 
 #include "api/handles.h"
@@ -108,6 +110,9 @@ VIGIL_API vigil_status vigil_engine_load(const vigil_load_options* opts, vigil_e
     }
     if (status != VIGIL_OK) return status;
     *out = new vigil_engine{engine.take()};
+#ifdef __GLIBC__
+    malloc_trim(0);  // hand the compiler's temporary memory back before scanning starts
+#endif
     return VIGIL_OK;
   });
 }

@@ -41,7 +41,8 @@ vigil_status scan_mapped(const vigil_engine* engine, vigil_scratch* scratch, uin
     vigil_scan_result local;
     vigil::common::Status st = vigil::scan::scan_bytes(
         *engine->impl, *scratch->impl, input.value().data(), input.value().size(), flags,
-        vigil::scan::Callback{cb, user}, local);
+        vigil::scan::Callback{cb, user}, local, vigil::match::kDefaultWindow,
+        input.value().release_hook());
     if (!st.is_ok()) return st.code();
     if (result != nullptr) *result = local;
     return VIGIL_OK;
@@ -119,6 +120,7 @@ VIGIL_API vigil_status vigil_scan_buffer(const vigil_engine* engine, vigil_scrat
     uint64_t n;
     const uint8_t* data() const { return p; }
     uint64_t size() const { return n; }
+    vigil::common::ReleaseHook release_hook() const { return {}; }
   };
   return scan_mapped(engine, scratch, flags, callback, user_data, result, [&] {
     return vigil::common::Result<View>(View{static_cast<const uint8_t*>(data), size});
@@ -131,7 +133,10 @@ VIGIL_API vigil_status vigil_scan_file(const vigil_engine* engine, vigil_scratch
                                        vigil_scan_result* result) {
   if (path == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
   return scan_mapped(engine, scratch, flags, callback, user_data, result,
-                     [&] { return vigil::common::MappedInput::open_path(path); });
+                     [&] {
+                       return vigil::common::MappedInput::open_path(path,
+                                                                    &scratch->impl->read_buffer);
+                     });
 }
 
 VIGIL_API vigil_status vigil_scan_fd(const vigil_engine* engine, vigil_scratch* scratch, int fd,
@@ -139,7 +144,9 @@ VIGIL_API vigil_status vigil_scan_fd(const vigil_engine* engine, vigil_scratch* 
                                      void* user_data, vigil_scan_result* result) {
   if (fd < 0) return VIGIL_ERR_INVALID_ARGUMENT;
   return scan_mapped(engine, scratch, flags, callback, user_data, result,
-                     [&] { return vigil::common::MappedInput::from_fd(fd); });
+                     [&] {
+                       return vigil::common::MappedInput::from_fd(fd, &scratch->impl->read_buffer);
+                     });
 }
 
 }  // extern "C"

@@ -63,6 +63,21 @@ MappedInput& MappedInput::operator=(MappedInput&& other) noexcept {
   return *this;
 }
 
+namespace {
+void drop_mapped(void* ctx, uint64_t offset) {
+  const MappedInput* in = static_cast<const MappedInput*>(ctx);
+  uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t len = offset < in->size() ? offset : in->size();
+  len -= len % page;
+  if (len > 0) ::madvise(const_cast<uint8_t*>(in->data()), len, MADV_DONTNEED);
+}
+}  // namespace
+
+ReleaseHook MappedInput::release_hook() const {
+  if (!mapped_) return ReleaseHook{};
+  return ReleaseHook{&drop_mapped, const_cast<MappedInput*>(this)};
+}
+
 void MappedInput::release() {
   if (mapped_ && data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
   data_ = nullptr;
@@ -82,7 +97,28 @@ Result<MappedInput> MappedInput::map_regular(int fd, uint64_t size) {
   return in;
 }
 
-Result<MappedInput> MappedInput::open_path(const std::string& path) {
+Result<MappedInput> MappedInput::view_regular(int fd, uint64_t size,
+                                              std::vector<uint8_t>* buffer) {
+  if (buffer == nullptr || size > kReadLimit) return map_regular(fd, size);
+  if (buffer->size() < size) buffer->resize(size);
+  uint64_t got = 0;
+  while (got < size) {
+    ssize_t n = ::pread(fd, buffer->data() + got, size - got, static_cast<off_t>(got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("read failed", errno);
+    }
+    if (n == 0) break;  // the file shrank: scan what it holds now
+    got += static_cast<uint64_t>(n);
+  }
+  MappedInput in;
+  in.data_ = buffer->data();
+  in.size_ = got;
+  return in;
+}
+
+Result<MappedInput> MappedInput::open_path(const std::string& path,
+                                           std::vector<uint8_t>* buffer) {
   int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (raw < 0) return io_error(path, errno);
   Fd fd(raw);
@@ -91,13 +127,13 @@ Result<MappedInput> MappedInput::open_path(const std::string& path) {
   if (!S_ISREG(st.st_mode)) {
     return Status(VIGIL_ERR_UNSUPPORTED, path + ": not a regular file");
   }
-  return map_regular(fd.get(), static_cast<uint64_t>(st.st_size));
+  return view_regular(fd.get(), static_cast<uint64_t>(st.st_size), buffer);
 }
 
-Result<MappedInput> MappedInput::from_fd(int fd) {
+Result<MappedInput> MappedInput::from_fd(int fd, std::vector<uint8_t>* buffer) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return io_error("fstat failed", errno);
-  if (S_ISREG(st.st_mode)) return map_regular(fd, static_cast<uint64_t>(st.st_size));
+  if (S_ISREG(st.st_mode)) return view_regular(fd, static_cast<uint64_t>(st.st_size), buffer);
   if (S_ISDIR(st.st_mode)) return Status(VIGIL_ERR_UNSUPPORTED, "descriptor is a directory");
 
   Fd spool(open_spool());

@@ -112,7 +112,8 @@ common::Status BodyMatcher::prepare(MatchState& state) const {
 }
 
 common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState& state,
-                                 bool all_matches, HitSink sink, uint64_t window) const {
+                                 bool all_matches, HitSink sink, uint64_t window,
+                                 common::ReleaseHook release) const {
   if (!db_ || size == 0) return common::Status::ok();
   if (++state.gen == 0) {  // generation wrapped: forget every old stamp
     std::fill(state.reported_gen.begin(), state.reported_gen.end(), 0);
@@ -134,6 +135,8 @@ common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState&
     if (end >= size) break;
     ctx.seen_end = end;
     ctx.base = end - overlap;
+    // Keep one window behind the scan resident for confirms that look back; drop the rest.
+    if (ctx.base > window) release(ctx.base - window);
   }
   return common::Status::ok();
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/mapped_file.h"
 #include "common/status.h"
 #include "match/confirm.h"
 #include "match/hs_database.h"
@@ -31,7 +32,9 @@ struct HitSink {
   void* ctx;
 };
 
-inline constexpr uint64_t kDefaultWindow = uint64_t{1} << 30;
+// Prefilter window: small enough that a mapped input's pages can be released behind the scan,
+// large enough that per-call overhead is negligible.
+inline constexpr uint64_t kDefaultWindow = uint64_t{16} << 20;
 
 class BodyMatcher {
  public:
@@ -49,7 +52,8 @@ class BodyMatcher {
 
   // Scans data[0, size). all_matches=false stops after the first confirmed signature.
   common::Status scan(const uint8_t* data, uint64_t size, MatchState& state, bool all_matches,
-                      HitSink sink, uint64_t window = kDefaultWindow) const;
+                      HitSink sink, uint64_t window = kDefaultWindow,
+                      common::ReleaseHook release = {}) const;
 
  private:
   friend struct ScanContext;

@@ -64,7 +64,7 @@ common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine) {
 
 common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t* data,
                           uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
-                          uint64_t window) {
+                          uint64_t window, common::ReleaseHook release) {
   result = vigil_scan_result{};
   result.bytes_scanned = size;
   const bool all = (flags & VIGIL_SCAN_ALLMATCH) != 0;
@@ -101,7 +101,7 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
 
   BodySinkCtx ctx{&engine, cb, &result, false};
   return engine.body->scan(data, size, scratch.match, all, match::HitSink{&on_body_hit, &ctx},
-                           window);
+                           window, release);
 }
 
 }  // namespace vigil::scan

@@ -29,6 +29,7 @@ struct Scratch {
   const Engine* engine = nullptr;
   match::MatchState match;
   std::vector<uint32_t> hash_hits;
+  std::vector<uint8_t> read_buffer;  // small files are read here (see common::MappedInput)
   std::atomic<bool> busy{false};
 };
 
@@ -45,7 +46,8 @@ struct Callback {
 // Scans one input. `window` is the prefilter window (tests shrink it to exercise edges).
 common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t* data,
                           uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
-                          uint64_t window = match::kDefaultWindow);
+                          uint64_t window = match::kDefaultWindow,
+                          common::ReleaseHook release = {});
 
 }  // namespace vigil::scan
 
