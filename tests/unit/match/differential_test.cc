@@ -121,14 +121,13 @@ std::string render(const GSeq& s) {
     } else if (g.kind == G::kGap) {
       if (g.max == UINT32_MAX && g.min == 0) {
         out += "*";
-      } else if (g.max == UINT32_MAX) {
-        out += "{" + std::to_string(g.min) + "-}";
-      } else if (g.min == g.max) {
-        out += "{" + std::to_string(g.min) + "}";
-      } else if (g.min == 0) {
-        out += "{-" + std::to_string(g.max) + "}";
       } else {
-        out += "{" + std::to_string(g.min) + "-" + std::to_string(g.max) + "}";
+        // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "{" + std::to_string().
+        out += '{';
+        if (g.min != 0 || g.max == UINT32_MAX || g.min == g.max) out += std::to_string(g.min);
+        if (g.min != g.max) out += '-';
+        if (g.max != UINT32_MAX && g.min != g.max) out += std::to_string(g.max);
+        out += '}';
       }
     } else {
       out += g.negated ? "!(" : "(";
@@ -209,11 +208,12 @@ TEST(Differential, EngineAgreesWithNaiveReference) {
       off.kind = sig::Offset::Kind::kAbsolute;
       off.base = gen.pick(0, 10);
       off.shift = gen.pick(0, 3) == 0 ? gen.pick(0, 20) : 0;
-      offset = std::to_string(off.base) + (off.shift ? "," + std::to_string(off.shift) : "");
+      offset = std::to_string(off.base);
+      if (off.shift) offset.append(",").append(std::to_string(off.shift));
     } else if (o == 2) {
       off.kind = sig::Offset::Kind::kFromEnd;
       off.base = gen.pick(0, 30);
-      offset = "EOF-" + std::to_string(off.base);
+      offset = std::string("EOF-").append(std::to_string(off.base));
     }
     bool expected = false;
     std::vector<bool> valid_start(data.size() + 1, false);
