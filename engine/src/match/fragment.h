@@ -12,7 +12,7 @@
 
 namespace vigil::match {
 
-inline constexpr size_t kMaxFragmentBytes = 32;
+inline constexpr size_t kMaxFragmentBytes = 8;
 inline constexpr size_t kMinFragmentBytes = 2;
 
 struct Fragment {
