@@ -179,9 +179,15 @@ class Walker {
     Cont cont;
     bool top;
   };
+  // Continues the top-level walk after an alternative's branch; memoised like gaps, so a run
+  // of alternatives with overlapping branches costs nodes x positions, not branches^n.
   static bool after_branch(const void* raw, uint64_t pos) {
     const AltRest* r = static_cast<const AltRest*>(raw);
-    return r->self->walk(r->first, r->count, r->k + 1, pos, r->cont, r->top);
+    Walker* w = r->self;
+    if (w->seen_failed(r->top, r->k + 1, pos)) return false;
+    if (w->walk(r->first, r->count, r->k + 1, pos, r->cont, r->top)) return true;
+    w->mark_failed(r->top, r->k + 1, pos);
+    return false;
   }
 
   bool branch_alt(const Node* first, size_t count, size_t k, uint64_t pos, const Node& alt,

@@ -155,5 +155,16 @@ TEST(Constructs, ConfirmBudgetBoundsPathologicalPatterns) {
   EXPECT_GE(match_offset(hex, data), 0);
 }
 
+TEST(Constructs, ChainsOfOverlappingAlternativesAreMemoised) {
+  // 24 alternatives of "c" or "cc" before a "d": 2^24 paths without memoisation, and a
+  // budget-bound search would wrongly give up.
+  std::string hex = "6162";
+  for (int i = 0; i < 24; ++i) hex += "(63|6363)";
+  hex += "64";
+  std::string data = "ab" + std::string(48, 'c') + "d";
+  EXPECT_EQ(match_offset(hex, data), 0);
+  EXPECT_EQ(match_offset(hex, "ab" + std::string(49, 'c') + "d"), -1);
+}
+
 }  // namespace
 }  // namespace vigil::match
