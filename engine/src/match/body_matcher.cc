@@ -44,14 +44,14 @@ struct ScanContext {
 };
 
 common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
-    const std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files,
+    std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files,
     sig::Diagnostics& diags) {
   auto m = std::make_unique<BodyMatcher>();
-  std::unordered_map<std::string, uint32_t> frag_ids;
+  auto frag_ids = std::make_unique<std::unordered_map<std::string, uint32_t>>();
   std::vector<std::string> literals;
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (fragment id, local sig)
   for (size_t i = 0; i < sigs.size(); ++i) {
-    const sig::BodySig& s = sigs[i];
+    sig::BodySig& s = sigs[i];
     std::optional<Fragment> f = choose_fragment(s.pattern);
     if (!f) {
       diags.push_back(sig::Diagnostic{
@@ -70,14 +70,16 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
     p.left_min = lr.min;
     p.left_max = lr.max;
     p.trivial = f->begin == 0 && f->end == s.pattern.size();
-    if (!p.trivial) p.pattern = s.pattern;  // a whole-literal pattern needs no confirm data
-    auto [it, inserted] = frag_ids.emplace(f->bytes, static_cast<uint32_t>(literals.size()));
+    sig::Sequence pattern = std::move(s.pattern);
+    if (!p.trivial) p.pattern = std::move(pattern);  // a whole literal needs no confirm data
+    auto [it, inserted] = frag_ids->emplace(f->bytes, static_cast<uint32_t>(literals.size()));
     if (inserted) literals.push_back(f->bytes);
     uint32_t local = static_cast<uint32_t>(m->sigs_.size());
     pairs.emplace_back(it->second, local);
     m->sigs_.push_back(std::move(p));
     m->kept_.push_back(static_cast<uint32_t>(i));
   }
+  frag_ids.reset();
   std::sort(pairs.begin(), pairs.end());
   m->frag_len_.resize(literals.size());
   m->frag_sigs_begin_.assign(literals.size() + 1, 0);

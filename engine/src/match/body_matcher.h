@@ -38,9 +38,11 @@ inline constexpr uint64_t kDefaultWindow = uint64_t{16} << 20;
 
 class BodyMatcher {
  public:
-  // Plans and compiles `sigs`. Signatures without a usable fragment are left out with a
-  // VIGIL_DIAG_NO_FRAGMENT error; kept() maps the matcher's indices back to `sigs`.
-  static common::Result<std::unique_ptr<BodyMatcher>> build(const std::vector<sig::BodySig>& sigs,
+  // Plans and compiles `sigs`, moving their patterns out (names stay) so that the source form
+  // is gone before Hyperscan's compiler, the memory peak, runs. Signatures without a usable
+  // fragment are left out with a VIGIL_DIAG_NO_FRAGMENT error; kept() maps the matcher's
+  // indices back to `sigs`.
+  static common::Result<std::unique_ptr<BodyMatcher>> build(std::vector<sig::BodySig>& sigs,
                                                             const std::vector<std::string>& files,
                                                             sig::Diagnostics& diags);
 

@@ -33,7 +33,8 @@ struct Scratch {
   std::atomic<bool> busy{false};
 };
 
-// Compiles a loaded signature set. Diagnostics from planning are appended to set.diags.
+// Compiles a loaded signature set. Diagnostics from planning are appended to set.diags; the
+// body patterns are moved into the engine (set.body keeps names, offsets and locations).
 common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set);
 
 common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine);
