@@ -52,26 +52,35 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (fragment id, local sig)
   for (size_t i = 0; i < sigs.size(); ++i) {
     sig::BodySig& s = sigs[i];
-    std::optional<Fragment> f = choose_fragment(s.pattern);
+    auto parsed = sig::parse_hex_pattern(s.hex);
+    std::string().swap(s.hex);  // the text is not needed past this point
+    std::optional<Fragment> f;
+    if (parsed.is_ok()) f = choose_fragment(parsed.value());
     if (!f) {
       diags.push_back(sig::Diagnostic{
-          VIGIL_DIAG_NO_FRAGMENT, VIGIL_SEVERITY_ERROR,
+          parsed.is_ok() ? VIGIL_DIAG_NO_FRAGMENT : VIGIL_DIAG_SYNTAX, VIGIL_SEVERITY_ERROR,
           s.file_index < files.size() ? files[s.file_index] : std::string(), s.line, s.name,
-          "pattern has no run of " + std::to_string(kMinFragmentBytes) +
-              " or more fixed bytes outside alternatives to search for"});
+          parsed.is_ok() ? "pattern has no run of " + std::to_string(kMinFragmentBytes) +
+                               " or more fixed bytes outside alternatives to search for"
+                         : "invalid hex pattern: " + parsed.status().message()});
       continue;
     }
+    sig::Sequence pattern = parsed.take();
     PlannedSig p;
     p.offset = s.offset;
     p.frag_begin = f->begin;
     p.frag_end = f->end;
-    sig::Sequence left(s.pattern.begin(), s.pattern.begin() + f->begin);
+    sig::Sequence left(pattern.begin(), pattern.begin() + f->begin);
     sig::LengthRange lr = sig::sequence_length(left);
     p.left_min = lr.min;
     p.left_max = lr.max;
-    p.trivial = f->begin == 0 && f->end == s.pattern.size();
-    sig::Sequence pattern = std::move(s.pattern);
-    if (!p.trivial) p.pattern = std::move(pattern);  // a whole literal needs no confirm data
+    bool literal = std::all_of(pattern.begin(), pattern.end(),
+                               [](const sig::Node& n) { return n.is_exact_byte(); });
+    if (literal) {
+      for (const sig::Node& n : pattern) p.literal.push_back(static_cast<char>(n.value));
+    } else {
+      p.pattern = std::move(pattern);
+    }
     auto [it, inserted] = frag_ids->emplace(f->bytes, static_cast<uint32_t>(literals.size()));
     if (inserted) literals.push_back(f->bytes);
     uint32_t local = static_cast<uint32_t>(m->sigs_.size());

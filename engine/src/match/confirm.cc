@@ -223,9 +223,19 @@ bool accept_any(const void*, uint64_t) { return true; }
 
 bool confirm_match(const PlannedSig& sig, const uint8_t* data, uint64_t size, uint64_t frag_pos,
                    ConfirmMemo& memo, uint64_t& match_start) {
-  if (sig.trivial) {
-    match_start = frag_pos;
-    return sig.offset.allows(frag_pos, size);
+  if (sig.is_literal()) {
+    // The fragment matched; compare the bytes on either side of it.
+    uint64_t before = sig.frag_begin, after = sig.literal.size() - sig.frag_end;
+    if (frag_pos < before || size - frag_pos < sig.literal.size() - before) return false;
+    uint64_t start = frag_pos - before;
+    if (!sig.offset.allows(start, size)) return false;
+    if (before != 0 && std::memcmp(data + start, sig.literal.data(), before) != 0) return false;
+    if (after != 0 && std::memcmp(data + frag_pos + (sig.frag_end - sig.frag_begin),
+                                  sig.literal.data() + sig.frag_end, after) != 0) {
+      return false;
+    }
+    match_start = start;
+    return true;
   }
   // Cheap range check: can any start consistent with the left part satisfy the offset?
   uint64_t lo, hi;

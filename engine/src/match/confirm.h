@@ -7,6 +7,7 @@
 #define VIGIL_MATCH_CONFIRM_H_
 
 #include <cstdint>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -15,15 +16,17 @@
 
 namespace vigil::match {
 
-// A body signature ready to confirm.
+// A body signature ready to confirm. Patterns of fixed bytes only (most real signatures) keep
+// just those bytes in `literal` and confirm with two memcmp; the rest keep their parsed nodes.
 struct PlannedSig {
-  sig::Sequence pattern;
+  sig::Sequence pattern;  // empty for literal signatures
+  std::string literal;    // the whole pattern, for literal signatures
   sig::Offset offset;
   uint32_t frag_begin = 0;
   uint32_t frag_end = 0;
   uint64_t left_min = 0;  // length bounds of pattern[0, frag_begin)
   uint64_t left_max = 0;
-  bool trivial = false;  // the fragment is the whole pattern
+  bool is_literal() const { return pattern.empty(); }
 };
 
 // Per-thread memo tables, reused across confirms to avoid allocation.

@@ -34,7 +34,7 @@ struct Scratch {
 };
 
 // Compiles a loaded signature set. Diagnostics from planning are appended to set.diags; the
-// body patterns are moved into the engine (set.body keeps names, offsets and locations).
+// body patterns' text is consumed (set.body keeps names, offsets and locations).
 common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set);
 
 common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine);

@@ -42,7 +42,7 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
   }
   out.name.assign(name);
   out.offset = offset.value();
-  out.pattern = pattern.take();
+  out.hex.assign(f[3]);
   out.line = ctx.line;
   return true;
 }

@@ -34,9 +34,12 @@ struct HashSig {
   std::string name;
 };
 
+// The pattern is kept as its validated hex text (2 bytes a pattern byte, against ~40 for a
+// parsed node): a 100k-signature set stays small until the matcher parses each pattern in
+// turn while planning it.
 struct BodySig {
   std::string name;
-  Sequence pattern;
+  std::string hex;
   Offset offset;
   uint32_t file_index = 0;  // into SignatureSet::files
   uint32_t line = 0;

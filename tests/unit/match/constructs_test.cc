@@ -17,9 +17,17 @@ struct Case {
 };
 
 const Case kCases[] = {
-    // plain bytes
+    // plain bytes; long literals are confirmed on both sides of their prefilter fragment
     {"414243", "*", "xxABCxx", 2},
     {"414243", "*", "xxABxCx", -1},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*", "abcdefghijklmnopqrstu", 0},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*", "xxabcdefghijklmnopqrstu", 2},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*", "abcdefghijklmnopqrstux", 0},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*", "xbcdefghijklmnopqrstu", -1},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*", "abcdefghijklmnopqrst", -1},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*", "abcdefghijkLmnopqrstu", -1},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "EOF-21", "xxabcdefghijklmnopqrstu", 2},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "1", "xxabcdefghijklmnopqrstu", -1},
     // ?? and nibbles
     {"4142??43", "*", "xxABzCxx", 2},
     {"4142??43", "*", "xxABzDxx", -1},
