@@ -263,13 +263,4 @@ bool confirm_match(const PlannedSig& sig, const uint8_t* data, uint64_t size, ui
   return true;
 }
 
-bool match_at(const sig::Sequence& pattern, const uint8_t* data, uint64_t size, uint64_t start,
-              ConfirmMemo& memo) {
-  if (start > size) return false;
-  memo.budget = kConfirmBudget;
-  memo.failed_right.clear();
-  Walker<true> w(data, size, &memo.failed_right, &memo.budget);
-  return w.walk(pattern.data(), pattern.size(), 0, start, Cont{&accept_any, nullptr}, true);
-}
-
 }  // namespace vigil::match

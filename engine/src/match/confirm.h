@@ -51,11 +51,6 @@ inline constexpr uint64_t kConfirmBudget = uint64_t{1} << 26;
 bool confirm_match(const PlannedSig& sig, const uint8_t* data, uint64_t size, uint64_t frag_pos,
                    ConfirmMemo& memo, uint64_t& match_start);
 
-// Reference: does `pattern` match with its first node at `start`? (No fragment; used by the
-// anchored path and by tests.)
-bool match_at(const sig::Sequence& pattern, const uint8_t* data, uint64_t size, uint64_t start,
-              ConfirmMemo& memo);
-
 }  // namespace vigil::match
 
 #endif  // VIGIL_MATCH_CONFIRM_H_
