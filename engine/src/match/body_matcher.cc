@@ -32,7 +32,10 @@ struct ScanContext {
       uint32_t s = m.frag_sigs_[i];
       if (c.state->reported_gen[s] == c.state->gen) continue;
       uint64_t start = 0;
-      if (!confirm_match(m.sigs_[s], c.data, c.size, frag_pos, c.state->memo, start)) continue;
+      if (!confirm_match(m.sigs_[s], s, c.state->gen, c.data, c.size, frag_pos, c.state->memos[s % MatchState::kMemoSlots],
+                         start)) {
+        continue;
+      }
       c.state->reported_gen[s] = c.state->gen;
       if (!c.sink.fn(c.sink.ctx, s, start) || !c.all_matches) {
         c.stopped = true;

@@ -6,6 +6,7 @@
 #ifndef VIGIL_MATCH_BODY_MATCHER_H_
 #define VIGIL_MATCH_BODY_MATCHER_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -21,7 +22,10 @@ namespace vigil::match {
 // Per-thread state for BodyMatcher::scan.
 struct MatchState {
   HsScratch hs;
-  ConfirmMemo memo;
+  // Memos by signature id modulo kMemoSlots, so signatures sharing a fragment (hit in turn at
+  // every occurrence) do not evict each other's memo.
+  static constexpr size_t kMemoSlots = 8;
+  std::array<ConfirmMemo, kMemoSlots> memos;
   std::vector<uint32_t> reported_gen;  // per signature: generation it was last reported in
   uint32_t gen = 0;
 };

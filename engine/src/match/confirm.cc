@@ -43,12 +43,11 @@ bool class_byte(ClassKind cls, uint8_t c, DelimSet where) {
 template <bool kForward>
 class Walker {
  public:
-  Walker(const uint8_t* data, uint64_t size, std::unordered_set<ConfirmMemo::Key,
-         ConfirmMemo::KeyHash>* memo, uint64_t* budget)
+  Walker(const uint8_t* data, uint64_t size, ConfirmMemo::Side* memo, uint64_t* budget)
       : d_(data), n_(size), memo_(memo), budget_(budget) {}
 
-  // Walks nodes first[0..count) in direction from pos; `top` enables memoisation (only the
-  // top-level span has a fixed continuation).
+  // Walks nodes first[0..count) in direction from pos; `top` marks the signature's own span,
+  // whose unbounded gaps keep an exhausted mark (see ConfirmMemo).
   bool walk(const Node* first, size_t count, size_t k, uint64_t pos, Cont cont, bool top) {
     while (k < count) {
       if (*budget_ == 0) return false;
@@ -120,11 +119,14 @@ class Walker {
     return class_byte(nd.cls, next, kDelimAfter);
   }
 
-  bool seen_failed(bool top, size_t k, uint64_t pos) const {
-    return top && memo_->count({pos, static_cast<uint32_t>(k)}) != 0;
+  // A state is "walk sequence `first` from index k at pos". Every node's continuation is
+  // fixed by where it stands in the pattern tree, so a failed state fails wherever it recurs,
+  // at any depth of alternatives.
+  bool seen_failed(const Node* first, size_t k, uint64_t pos) const {
+    return memo_->failed.count({pos, first, static_cast<uint32_t>(k)}) != 0;
   }
-  void mark_failed(bool top, size_t k, uint64_t pos) {
-    if (top) memo_->insert({pos, static_cast<uint32_t>(k)});
+  void mark_failed(const Node* first, size_t k, uint64_t pos) {
+    memo_->failed.insert({pos, first, static_cast<uint32_t>(k)});
   }
 
   // Next position at or beyond `from` (in direction, within `limit` steps) where the node
@@ -150,25 +152,49 @@ class Walker {
     return true;
   }
 
+  // For an unbounded gap at top level, memo_->exhausted[k] is the extreme start from which
+  // every later position (in walk direction) was tried in vain; a search reaching it can stop.
+  bool reached_exhausted(bool top, size_t k, uint64_t p) const {
+    if (!top || k >= memo_->exhausted.size()) return false;
+    uint64_t e = memo_->exhausted[k];
+    return e != ConfirmMemo::kNone && (kForward ? p >= e : p <= e);
+  }
+  void record_exhausted(bool top, size_t k, uint64_t first) {
+    if (!top || k >= memo_->exhausted.size()) return;
+    uint64_t& e = memo_->exhausted[k];
+    if (e == ConfirmMemo::kNone || (kForward ? first < e : first > e)) e = first;
+  }
+
   bool branch_gap(const Node* first, size_t count, size_t k, uint64_t pos, const Node& gap,
                   Cont cont, bool top) {
     uint64_t avail = kForward ? n_ - pos : pos;
     if (avail < gap.min) return false;
-    uint64_t max = gap.max == kUnbounded ? avail : (gap.max < avail ? gap.max : avail);
+    const bool unbounded = gap.max == kUnbounded;
+    uint64_t max = unbounded ? avail : (gap.max < avail ? gap.max : avail);
     const Node* after = nullptr;
     if (k + 1 < count) after = kForward ? &first[k + 1] : &first[count - 2 - k];
     uint64_t p = adv(pos, gap.min);
+    const uint64_t start = p;
     uint64_t last = adv(pos, max);
+    if (unbounded && top && k < memo_->exhausted.size() &&
+        memo_->exhausted[k] != ConfirmMemo::kNone) {
+      // Positions from the exhausted mark on failed before: search only the new ground.
+      uint64_t e = memo_->exhausted[k];
+      if (reached_exhausted(top, k, start)) return false;
+      last = kForward ? e - 1 : e + 1;
+    }
     for (;;) {
-      if (!next_candidate(after, p, last)) return false;
-      if (kForward ? p > last : p < last) return false;
-      if (!seen_failed(top, k + 1, p)) {
+      if (!next_candidate(after, p, last) || (kForward ? p > last : p < last)) break;
+      if (!seen_failed(first, k + 1, p)) {
         if (walk(first, count, k + 1, p, cont, top)) return true;
-        mark_failed(top, k + 1, p);
+        mark_failed(first, k + 1, p);
       }
-      if (*budget_ == 0 || p == last) return false;
+      if (*budget_ == 0) return false;  // gave up: nothing was proven
+      if (p == last) break;
       p = kForward ? p + 1 : p - 1;
     }
+    if (unbounded) record_exhausted(top, k, start);
+    return false;
   }
 
   struct AltRest {
@@ -179,14 +205,14 @@ class Walker {
     Cont cont;
     bool top;
   };
-  // Continues the top-level walk after an alternative's branch; memoised like gaps, so a run
+  // Continues the enclosing walk after an alternative's branch; memoised like gaps, so a run
   // of alternatives with overlapping branches costs nodes x positions, not branches^n.
   static bool after_branch(const void* raw, uint64_t pos) {
     const AltRest* r = static_cast<const AltRest*>(raw);
     Walker* w = r->self;
-    if (w->seen_failed(r->top, r->k + 1, pos)) return false;
+    if (w->seen_failed(r->first, r->k + 1, pos)) return false;
     if (w->walk(r->first, r->count, r->k + 1, pos, r->cont, r->top)) return true;
-    w->mark_failed(r->top, r->k + 1, pos);
+    w->mark_failed(r->first, r->k + 1, pos);
     return false;
   }
 
@@ -202,7 +228,7 @@ class Walker {
 
   const uint8_t* d_;
   uint64_t n_;
-  std::unordered_set<ConfirmMemo::Key, ConfirmMemo::KeyHash>* memo_;
+  ConfirmMemo::Side* memo_;
   uint64_t* budget_;
 };
 
@@ -221,8 +247,8 @@ bool accept_any(const void*, uint64_t) { return true; }
 
 }  // namespace
 
-bool confirm_match(const PlannedSig& sig, const uint8_t* data, uint64_t size, uint64_t frag_pos,
-                   ConfirmMemo& memo, uint64_t& match_start) {
+bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, const uint8_t* data,
+                   uint64_t size, uint64_t frag_pos, ConfirmMemo& memo, uint64_t& match_start) {
   if (sig.is_literal()) {
     // The fragment matched; compare the bytes on either side of it.
     uint64_t before = sig.frag_begin, after = sig.literal.size() - sig.frag_end;
@@ -245,20 +271,27 @@ bool confirm_match(const PlannedSig& sig, const uint8_t* data, uint64_t size, ui
   uint64_t latest = frag_pos - sig.left_min;
   if (latest < lo || earliest > hi) return false;
 
+  if (memo.owner_sig != sig_id || memo.owner_gen != scan_gen ||
+      memo.left.failed.size() + memo.right.failed.size() > kMaxMemoStates) {
+    memo.left.clear(sig.frag_begin);
+    memo.right.clear(sig.pattern.size() - sig.frag_end);
+    memo.owner_sig = sig_id;
+    memo.owner_gen = scan_gen;
+  }
   memo.budget = kConfirmBudget;
   const sig::Node* nodes = sig.pattern.data();
   uint64_t frag_len = sig.frag_end - sig.frag_begin;
-  memo.failed_right.clear();
-  Walker<true> right(data, size, &memo.failed_right, &memo.budget);
-  if (!right.walk(nodes + sig.frag_end, sig.pattern.size() - sig.frag_end, 0, frag_pos + frag_len,
-                  Cont{&accept_any, nullptr}, true)) {
-    return false;
-  }
-  memo.failed_left.clear();
+  Walker<true> right(data, size, &memo.right, &memo.budget);
+  bool ok = right.walk(nodes + sig.frag_end, sig.pattern.size() - sig.frag_end, 0,
+                       frag_pos + frag_len, Cont{&accept_any, nullptr}, true);
   uint64_t start = frag_pos;
-  LeftDone done{&sig.offset, size, &start};
-  Walker<false> left(data, size, &memo.failed_left, &memo.budget);
-  if (!left.walk(nodes, sig.frag_begin, 0, frag_pos, Cont{&left_done, &done}, true)) return false;
+  if (ok) {
+    LeftDone done{&sig.offset, size, &start};
+    Walker<false> left(data, size, &memo.left, &memo.budget);
+    ok = left.walk(nodes, sig.frag_begin, 0, frag_pos, Cont{&left_done, &done}, true);
+  }
+  if (memo.budget == 0) memo.owner_sig = UINT32_MAX;  // states marked while giving up are not proofs
+  if (!ok) return false;
   match_start = start;
   return true;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_set>
 #include <vector>
+#include <vector>
 
 #include "sig/offset.h"
 #include "sig/pattern.h"
@@ -29,27 +30,52 @@ struct PlannedSig {
   bool is_literal() const { return pattern.empty(); }
 };
 
-// Per-thread memo tables, reused across confirms to avoid allocation.
+// Per-thread memo of failed (node, position) states. Each side's continuation depends only on
+// the signature and the input (the right side accepts any end, the left side checks the offset
+// against the input size), so what failed for one candidate fails for every later candidate of
+// the same signature in the same scan: the memo is kept across those and cleared otherwise.
+// For an unbounded gap ("*", "{n-}") it also keeps the extreme start from which the whole rest
+// of the input was searched in vain; a later search that covers no new ground stops at once.
+// This keeps a signature whose fragment hits often but never confirms at O(input) per scan.
 struct ConfirmMemo {
   struct Key {
     uint64_t pos;
-    uint32_t node;
+    const sig::Node* seq;  // the sequence being walked
+    uint32_t index;        // next node of it
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
-    size_t operator()(const Key& k) const { return k.pos * 0x9E3779B97F4A7C15ull ^ k.node; }
+    size_t operator()(const Key& k) const {
+      return (k.pos * 0x9E3779B97F4A7C15ull) ^ (reinterpret_cast<uintptr_t>(k.seq) >> 3) ^
+             (uint64_t{k.index} << 40);
+    }
   };
-  std::unordered_set<Key, KeyHash> failed_left;
-  std::unordered_set<Key, KeyHash> failed_right;
+  struct Side {
+    std::unordered_set<Key, KeyHash> failed;
+    std::vector<uint64_t> exhausted;  // per node: see above; kNone when unset
+    void clear(size_t nodes) {
+      failed.clear();
+      exhausted.assign(nodes, kNone);
+    }
+  };
+  static constexpr uint64_t kNone = UINT64_MAX;
+  Side left;
+  Side right;
   uint64_t budget = 0;
+  uint32_t owner_sig = UINT32_MAX;  // (signature, scan generation) the memo belongs to
+  uint32_t owner_gen = 0;
 };
+
+// Beyond this many remembered states the memo is cleared rather than grown.
+inline constexpr size_t kMaxMemoStates = size_t{1} << 20;
 
 // Steps one confirm may take before it gives up (a pathological pattern on hostile data).
 inline constexpr uint64_t kConfirmBudget = uint64_t{1} << 26;
 
 // True if `sig` matches data[0, size) with its fragment at frag_pos; sets match_start.
-bool confirm_match(const PlannedSig& sig, const uint8_t* data, uint64_t size, uint64_t frag_pos,
-                   ConfirmMemo& memo, uint64_t& match_start);
+// (sig_id, scan_gen) identify the signature and the scan, for reusing the memo.
+bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, const uint8_t* data,
+                   uint64_t size, uint64_t frag_pos, ConfirmMemo& memo, uint64_t& match_start);
 
 }  // namespace vigil::match
 

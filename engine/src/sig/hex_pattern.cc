@@ -281,8 +281,9 @@ class Parser {
   Status error_;
 };
 
+// Adds lengths where kUnboundedLength absorbs; real lengths are far below 2^63.
 uint64_t sat_add(uint64_t a, uint64_t b) {
-  return (a >= kUnbounded || b >= kUnbounded || a + b >= kUnbounded) ? kUnbounded : a + b;
+  return (a == kUnboundedLength || b == kUnboundedLength) ? kUnboundedLength : a + b;
 }
 
 }  // namespace
@@ -297,7 +298,7 @@ LengthRange sequence_length(const Sequence& seq) {
         break;
       case NodeKind::kGap:
         r.min += n.min;
-        r.max = sat_add(r.max, n.max);
+        r.max = sat_add(r.max, n.max == kUnbounded ? kUnboundedLength : n.max);
         break;
       case NodeKind::kClass:
         if (n.edge == ClassEdge::kMiddle) {
@@ -306,7 +307,7 @@ LengthRange sequence_length(const Sequence& seq) {
         }
         break;
       case NodeKind::kAlt: {
-        uint64_t lo = kUnbounded, hi = 0;
+        uint64_t lo = kUnboundedLength, hi = 0;
         for (const Sequence& b : n.branches) {
           LengthRange br = sequence_length(b);
           lo = std::min(lo, br.min);

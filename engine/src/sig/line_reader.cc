@@ -26,7 +26,12 @@ common::Result<std::string> gunzip(const std::string& name, std::string_view in)
   zs.avail_in = static_cast<uInt>(in.size());
   char buf[1 << 16];
   int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
+  for (;;) {
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      // Concatenated gzip members (cat a.gz b.gz) form one stream, as gunzip reads them.
+      if (inflateReset(&zs) != Z_OK) break;
+    }
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof buf;
     rc = inflate(&zs, Z_NO_FLUSH);
@@ -111,6 +116,7 @@ common::Result<SourceText> SourceText::from_file(const std::string& path) {
 
 common::Result<SourceText> SourceText::from_memory(const std::string& name,
                                                    std::string_view bytes) {
+  if (bytes.size() > kMaxSourceBytes) return Status(VIGIL_ERR_LIMIT, name + ": larger than 2 GiB");
   SourceText src;
   src.name_ = name;
   src.format_ = format_from_name(name);

@@ -61,10 +61,11 @@ struct Node {
   bool is_exact_byte() const { return kind == NodeKind::kByte && mask == 0xFF; }
 };
 
-// Length bounds of a sequence in bytes (max may be kUnbounded).
+// Length bounds of a sequence in bytes; max is kUnboundedLength when a gap is unbounded.
+inline constexpr uint64_t kUnboundedLength = std::numeric_limits<uint64_t>::max();
 struct LengthRange {
   uint64_t min = 0;
-  uint64_t max = 0;  // kUnbounded-saturated
+  uint64_t max = 0;
 };
 LengthRange sequence_length(const Sequence& seq);
 

@@ -172,6 +172,26 @@ TEST(Constructs, ChainsOfOverlappingAlternativesAreMemoised) {
   std::string data = "ab" + std::string(48, 'c') + "d";
   EXPECT_EQ(match_offset(hex, data), 0);
   EXPECT_EQ(match_offset(hex, "ab" + std::string(49, 'c') + "d"), -1);
+  // The same chain nested inside one branch of an outer alternative.
+  std::string nested = "6162(7a|";
+  for (int i = 0; i < 24; ++i) nested += "(63|6363)";
+  nested += ")64";
+  EXPECT_EQ(match_offset(nested, "ab" + std::string(48, 'c') + "d"), 0);
+  EXPECT_EQ(match_offset(nested, "abzd"), 0);
+  EXPECT_EQ(match_offset(nested, "ab" + std::string(49, 'c') + "d"), -1);
+}
+
+TEST(Constructs, ManyCandidatesOfAnUnconfirmableSignatureStayLinear) {
+  // Every line holds the fragment, no line holds the rest: each side's search must reuse what
+  // earlier candidates proved instead of rescanning the input per candidate. (Not timed: the
+  // budget would make a quadratic search give up, and the true match at the end be missed.)
+  std::string data;
+  for (int i = 0; i < 20000; ++i) data += "ABCD" + std::string(90, 'x') + "Z\n";
+  std::string hit = data + "ZZZZ";
+  EXPECT_EQ(match_offset("41424344*5a5a5a5a", data), -1);
+  EXPECT_EQ(match_offset("41424344*5a5a5a5a", hit), 0);
+  EXPECT_EQ(match_offset("57575757*41424344", data), -1);
+  EXPECT_EQ(match_offset("57575757*41424344", "WWWW" + data), 0);
 }
 
 }  // namespace

@@ -138,23 +138,34 @@ TEST(Sources, UnofficialSuffixOnlyWhenAsked) {
             (std::vector<std::string>{"Name.X.UNOFFICIAL@0"}));
 }
 
-TEST(Sources, GzipSourcesInflateAndCorruptOnesAreReported) {
-  std::string text = "Gz:0:*:414243\n";
-  uLongf cap = compressBound(text.size()) + 32;
-  std::string gz(cap, '\0');
+std::string gzip(std::string text) {
+  std::string gz(compressBound(text.size()) + 64, '\0');
   z_stream zs{};
   deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
   zs.next_in = reinterpret_cast<Bytef*>(text.data());
   zs.avail_in = static_cast<uInt>(text.size());
   zs.next_out = reinterpret_cast<Bytef*>(gz.data());
   zs.avail_out = static_cast<uInt>(gz.size());
-  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
   gz.resize(zs.total_out);
   deflateEnd(&zs);
+  return gz;
+}
+
+TEST(Sources, GzipSourcesInflateAndCorruptOnesAreReported) {
+  std::string gz = gzip("Gz:0:*:414243\n");
   auto l = load({{"x.ndb.gz", gz}});
   EXPECT_EQ(vigil::testing::scan(*l.engine, "zzABC"), (std::vector<std::string>{"Gz@2"}));
   auto bad = load({{"y.ndb.gz", gz.substr(0, gz.size() / 2)}});
   EXPECT_EQ(first_error(bad.diags), "y.ndb.gz:0: y.ndb.gz: truncated gzip data []");
+  auto junk = load({{"z.ndb.gz", gz + "trailing junk"}});
+  EXPECT_EQ(first_error(junk.diags), "z.ndb.gz:0: z.ndb.gz: corrupt gzip data []");
+}
+
+TEST(Sources, ConcatenatedGzipMembersAllLoad) {
+  auto l = load({{"cat.ndb.gz", gzip("One:0:*:414243\n") + gzip("Two:0:*:444546\n")}});
+  ASSERT_TRUE(l.engine);
+  EXPECT_EQ(l.engine->body->signature_count(), 2u);
 }
 
 TEST(Sources, UnknownAndUnsupportedFormatsAreErrorsWhenNamed) {
