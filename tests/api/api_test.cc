@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -162,6 +163,14 @@ TEST(Api, StrictLoadFailsWithEveryDiagnosticAndSkipModeLoadsTheRest) {
   ASSERT_EQ(vigil_engine_get_stats(lenient.engine.get(), &st), VIGIL_OK);
   EXPECT_EQ(st.body_signatures, 1u);
   EXPECT_EQ(st.skipped_lines, 2u);
+  // A caller built against an older, shorter struct gets only what it knows.
+  vigil_engine_stats old{};
+  old.struct_size = offsetof(vigil_engine_stats, hash_signatures);
+  old.hash_signatures = 777;
+  ASSERT_EQ(vigil_engine_get_stats(lenient.engine.get(), &old), VIGIL_OK);
+  EXPECT_EQ(old.body_signatures, 1u);
+  EXPECT_EQ(old.hash_signatures, 777u);
+  EXPECT_EQ(old.struct_size, offsetof(vigil_engine_stats, hash_signatures));
 }
 
 TEST(Api, PathErrorsAndEmptySetsHaveTheirOwnStatus) {

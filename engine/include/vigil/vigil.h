@@ -216,7 +216,11 @@ typedef struct vigil_engine_stats {
   uint64_t fragments;
 } vigil_engine_stats;
 
-/** Fill @p out. @return VIGIL_OK or VIGIL_ERR_INVALID_ARGUMENT. */
+/**
+ * Fill @p out, whose struct_size the caller sets: the first min(struct_size, library's size)
+ * bytes are written and struct_size is set to that count.
+ * @return VIGIL_OK, or VIGIL_ERR_INVALID_ARGUMENT for NULL or a struct_size below 4.
+ */
 VIGIL_API vigil_status vigil_engine_get_stats(const vigil_engine *engine, vigil_engine_stats *out);
 /**@}*/
 

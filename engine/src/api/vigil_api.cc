@@ -2,6 +2,7 @@
 // checks that the scratch belongs to the engine and is not already in use (a cheap atomic
 // flag, not a lock), then maps the input and hands it to the scan module.
 #include <atomic>
+#include <cstring>
 
 #include "api/handles.h"
 #include "common/mapped_file.h"
@@ -88,11 +89,16 @@ VIGIL_API void vigil_engine_free(vigil_engine* engine) { delete engine; }
 
 VIGIL_API vigil_status vigil_engine_get_stats(const vigil_engine* engine,
                                               vigil_engine_stats* out) {
-  if (engine == nullptr || out == nullptr || out->struct_size < sizeof(vigil_engine_stats)) {
+  // struct_size lets the struct grow: a caller built against an older, smaller struct gets
+  // the fields it knows; a newer, larger one gets ours and learns our size.
+  if (engine == nullptr || out == nullptr || out->struct_size < sizeof(uint32_t)) {
     return VIGIL_ERR_INVALID_ARGUMENT;
   }
-  *out = engine->impl->stats;
-  out->struct_size = sizeof(vigil_engine_stats);
+  size_t n = out->struct_size < sizeof(vigil_engine_stats) ? out->struct_size
+                                                            : sizeof(vigil_engine_stats);
+  vigil_engine_stats stats = engine->impl->stats;
+  stats.struct_size = static_cast<uint32_t>(n);
+  std::memcpy(out, &stats, n);
   return VIGIL_OK;
 }
 
