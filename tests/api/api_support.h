@@ -39,7 +39,8 @@ inline Load load(const std::vector<std::pair<std::string, std::string>>& memory,
     EXPECT_EQ(vigil_load_options_add_memory(opts.get(), name.c_str(), text.data(), text.size()),
               VIGIL_OK);
   }
-  for (const auto& p : paths) EXPECT_EQ(vigil_load_options_add_path(opts.get(), p.c_str()), VIGIL_OK);
+  for (const auto& p : paths)
+    EXPECT_EQ(vigil_load_options_add_path(opts.get(), p.c_str()), VIGIL_OK);
   Load out;
   vigil_engine* e = nullptr;
   vigil_diagnostics* d = nullptr;

@@ -63,8 +63,8 @@ TEST(Api, ScanBufferFileAndFdAgree) {
 
   std::vector<std::string> hits;
   vigil_scan_result r{};
-  ASSERT_EQ(vigil_scan_buffer(l.engine.get(), scratch.get(), data.data(), data.size(), 0,
-                              collect, &hits, &r),
+  ASSERT_EQ(vigil_scan_buffer(l.engine.get(), scratch.get(), data.data(), data.size(), 0, collect,
+                              &hits, &r),
             VIGIL_OK);
   EXPECT_EQ(hits, std::vector<std::string>{"Api.Body"});
   EXPECT_EQ(r.detections, 1u);
@@ -89,7 +89,8 @@ TEST(Api, ScanBufferFileAndFdAgree) {
   std::thread writer([&] {
     std::string big(300000, 'z');
     big += data;
-    for (size_t off = 0; off < big.size();) off += write(pipefd[1], big.data() + off, big.size() - off);
+    for (size_t off = 0; off < big.size();)
+      off += write(pipefd[1], big.data() + off, big.size() - off);
     close(pipefd[1]);
   });
   hits.clear();
@@ -113,9 +114,9 @@ TEST(Api, FileErrorsAreStatusesNotCrashes) {
             VIGIL_ERR_UNSUPPORTED);
   EXPECT_EQ(vigil_scan_fd(l.engine.get(), scratch.get(), -1, 0, nullptr, nullptr, nullptr),
             VIGIL_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(vigil_scan_buffer(l.engine.get(), scratch.get(), "x", 1, 0x80, nullptr, nullptr,
-                              nullptr),
-            VIGIL_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(
+      vigil_scan_buffer(l.engine.get(), scratch.get(), "x", 1, 0x80, nullptr, nullptr, nullptr),
+      VIGIL_ERR_INVALID_ARGUMENT);
 }
 
 TEST(Api, ScratchIsBoundToItsEngine) {
@@ -192,15 +193,16 @@ TEST(Api, DirectoriesLoadTheirSupportedFilesInNameOrder) {
   write_file(dir + "/c.ldb", "X;Engine:51-255,Target:0;0;414243\n");
   auto l = load({}, {dir});
   ASSERT_EQ(l.status, VIGIL_OK);
-  EXPECT_EQ(l.messages, (std::vector<std::string>{
-                            dir + "/c.ldb:0: skipped: the .ldb format is not supported by this "
-                                  "engine version []"}));
+  EXPECT_EQ(
+      l.messages,
+      (std::vector<std::string>{dir + "/c.ldb:0: skipped: the .ldb format is not supported by this "
+                                      "engine version []"}));
   vigil_scratch* raw = nullptr;
   ASSERT_EQ(vigil_scratch_new(l.engine.get(), &raw), VIGIL_OK);
   vigil_test::Scratch scratch(raw);
   std::vector<std::string> hits;
-  ASSERT_EQ(vigil_scan_buffer(l.engine.get(), scratch.get(), "ABC", 3, VIGIL_SCAN_ALLMATCH,
-                              collect, &hits, nullptr),
+  ASSERT_EQ(vigil_scan_buffer(l.engine.get(), scratch.get(), "ABC", 3, VIGIL_SCAN_ALLMATCH, collect,
+                              &hits, nullptr),
             VIGIL_OK);
   std::sort(hits.begin(), hits.end());
   EXPECT_EQ(hits, (std::vector<std::string>{"DirBody", "DirHash"}));

@@ -56,7 +56,8 @@ inline std::vector<std::string> scan(const scan::Engine& engine, std::string_vie
 // One .ndb signature named "S" with offset `offset`, scanned over `data`; returns the offset of
 // the match or -1.
 inline int64_t match_offset(const std::string& hex, std::string_view data,
-                            const std::string& offset = "*", uint64_t window = match::kDefaultWindow) {
+                            const std::string& offset = "*",
+                            uint64_t window = match::kDefaultWindow) {
   Loaded l = load({{"t.ndb", "S:0:" + offset + ":" + hex + "\n"}});
   EXPECT_TRUE(l.engine) << hex;
   if (!l.engine) return -2;

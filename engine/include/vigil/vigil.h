@@ -243,10 +243,7 @@ VIGIL_API void vigil_scratch_free(vigil_scratch *scratch);
 /**@{*/
 
 /** Kinds of signature a match can come from. */
-typedef enum vigil_sig_kind {
-  VIGIL_SIG_BODY = 0,
-  VIGIL_SIG_HASH = 1
-} vigil_sig_kind;
+typedef enum vigil_sig_kind { VIGIL_SIG_BODY = 0, VIGIL_SIG_HASH = 1 } vigil_sig_kind;
 
 /** Offset reported for whole-file (hash) matches. */
 #define VIGIL_OFFSET_NONE UINT64_MAX
@@ -313,8 +310,8 @@ VIGIL_API vigil_status vigil_scan_file(const vigil_engine *engine, vigil_scratch
  * Returns as vigil_scan_file().
  */
 VIGIL_API vigil_status vigil_scan_fd(const vigil_engine *engine, vigil_scratch *scratch, int fd,
-                                     uint32_t flags, vigil_match_callback callback,
-                                     void *user_data, vigil_scan_result *result);
+                                     uint32_t flags, vigil_match_callback callback, void *user_data,
+                                     vigil_scan_result *result);
 /**@}*/
 
 #ifdef __cplusplus

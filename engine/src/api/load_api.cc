@@ -61,8 +61,8 @@ VIGIL_API vigil_status vigil_diagnostics_get(const vigil_diagnostics* diags, siz
     return VIGIL_ERR_INVALID_ARGUMENT;
   }
   const vigil::sig::Diagnostic& d = diags->items[index];
-  *out = vigil_diagnostic{d.code,         d.severity, d.file.c_str(), d.line, d.signature.c_str(),
-                          d.message.c_str()};
+  *out = vigil_diagnostic{d.code, d.severity,          d.file.c_str(),
+                          d.line, d.signature.c_str(), d.message.c_str()};
   return VIGIL_OK;
 }
 
@@ -99,9 +99,9 @@ VIGIL_API vigil_status vigil_engine_load(const vigil_load_options* opts, vigil_e
       status = VIGIL_ERR_NO_SIGNATURES;
     }
     if (errors && skip_bad && status == VIGIL_OK) {
-      set.diags.push_back(vigil::sig::Diagnostic{
-          VIGIL_DIAG_SKIPPED_SUMMARY, VIGIL_SEVERITY_WARNING, "", 0, "",
-          std::to_string(errored) + " bad signature line(s) skipped"});
+      set.diags.push_back(
+          vigil::sig::Diagnostic{VIGIL_DIAG_SKIPPED_SUMMARY, VIGIL_SEVERITY_WARNING, "", 0, "",
+                                 std::to_string(errored) + " bad signature line(s) skipped"});
     }
     if (diags != nullptr) {
       auto* d = new vigil_diagnostics();

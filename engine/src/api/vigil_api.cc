@@ -40,10 +40,10 @@ vigil_status scan_mapped(const vigil_engine* engine, vigil_scratch* scratch, uin
     auto input = map();
     if (!input.is_ok()) return input.status().code();
     vigil_scan_result local;
-    vigil::common::Status st = vigil::scan::scan_bytes(
-        *engine->impl, *scratch->impl, input.value().data(), input.value().size(), flags,
-        vigil::scan::Callback{cb, user}, local, vigil::match::kDefaultWindow,
-        input.value().release_hook());
+    vigil::common::Status st =
+        vigil::scan::scan_bytes(*engine->impl, *scratch->impl, input.value().data(),
+                                input.value().size(), flags, vigil::scan::Callback{cb, user}, local,
+                                vigil::match::kDefaultWindow, input.value().release_hook());
     if (!st.is_ok()) return st.code();
     if (result != nullptr) *result = local;
     return VIGIL_OK;
@@ -87,15 +87,14 @@ VIGIL_API const char* vigil_status_string(vigil_status status) {
 
 VIGIL_API void vigil_engine_free(vigil_engine* engine) { delete engine; }
 
-VIGIL_API vigil_status vigil_engine_get_stats(const vigil_engine* engine,
-                                              vigil_engine_stats* out) {
+VIGIL_API vigil_status vigil_engine_get_stats(const vigil_engine* engine, vigil_engine_stats* out) {
   // struct_size lets the struct grow: a caller built against an older, smaller struct gets
   // the fields it knows; a newer, larger one gets ours and learns our size.
   if (engine == nullptr || out == nullptr || out->struct_size < sizeof(uint32_t)) {
     return VIGIL_ERR_INVALID_ARGUMENT;
   }
-  size_t n = out->struct_size < sizeof(vigil_engine_stats) ? out->struct_size
-                                                            : sizeof(vigil_engine_stats);
+  size_t n =
+      out->struct_size < sizeof(vigil_engine_stats) ? out->struct_size : sizeof(vigil_engine_stats);
   vigil_engine_stats stats = engine->impl->stats;
   stats.struct_size = static_cast<uint32_t>(n);
   std::memcpy(out, &stats, n);
@@ -138,21 +137,18 @@ VIGIL_API vigil_status vigil_scan_file(const vigil_engine* engine, vigil_scratch
                                        vigil_match_callback callback, void* user_data,
                                        vigil_scan_result* result) {
   if (path == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
-  return scan_mapped(engine, scratch, flags, callback, user_data, result,
-                     [&] {
-                       return vigil::common::MappedInput::open_path(path,
-                                                                    &scratch->impl->read_buffer);
-                     });
+  return scan_mapped(engine, scratch, flags, callback, user_data, result, [&] {
+    return vigil::common::MappedInput::open_path(path, &scratch->impl->read_buffer);
+  });
 }
 
 VIGIL_API vigil_status vigil_scan_fd(const vigil_engine* engine, vigil_scratch* scratch, int fd,
-                                     uint32_t flags, vigil_match_callback callback,
-                                     void* user_data, vigil_scan_result* result) {
+                                     uint32_t flags, vigil_match_callback callback, void* user_data,
+                                     vigil_scan_result* result) {
   if (fd < 0) return VIGIL_ERR_INVALID_ARGUMENT;
-  return scan_mapped(engine, scratch, flags, callback, user_data, result,
-                     [&] {
-                       return vigil::common::MappedInput::from_fd(fd, &scratch->impl->read_buffer);
-                     });
+  return scan_mapped(engine, scratch, flags, callback, user_data, result, [&] {
+    return vigil::common::MappedInput::from_fd(fd, &scratch->impl->read_buffer);
+  });
 }
 
 }  // extern "C"

@@ -97,8 +97,7 @@ Result<MappedInput> MappedInput::map_regular(int fd, uint64_t size) {
   return in;
 }
 
-Result<MappedInput> MappedInput::view_regular(int fd, uint64_t size,
-                                              std::vector<uint8_t>* buffer) {
+Result<MappedInput> MappedInput::view_regular(int fd, uint64_t size, std::vector<uint8_t>* buffer) {
   if (buffer == nullptr || size > kReadLimit) return map_regular(fd, size);
   if (buffer->size() < size) buffer->resize(size);
   uint64_t got = 0;
@@ -117,8 +116,7 @@ Result<MappedInput> MappedInput::view_regular(int fd, uint64_t size,
   return in;
 }
 
-Result<MappedInput> MappedInput::open_path(const std::string& path,
-                                           std::vector<uint8_t>* buffer) {
+Result<MappedInput> MappedInput::open_path(const std::string& path, std::vector<uint8_t>* buffer) {
   int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (raw < 0) return io_error(path, errno);
   Fd fd(raw);

@@ -35,9 +35,9 @@ class HashTable {
     uint32_t id;
   };
   struct PerType {
-    std::vector<Entry> sized;      // sorted by (size, digest, id)
-    std::vector<uint64_t> sizes;   // distinct sizes, sorted
-    std::vector<Entry> any_size;   // sorted by (digest, id); size ignored
+    std::vector<Entry> sized;     // sorted by (size, digest, id)
+    std::vector<uint64_t> sizes;  // distinct sizes, sorted
+    std::vector<Entry> any_size;  // sorted by (digest, id); size ignored
   };
   std::array<PerType, sig::kHashTypes> types_;
   size_t count_ = 0;

@@ -32,8 +32,8 @@ struct ScanContext {
       uint32_t s = m.frag_sigs_[i];
       if (c.state->reported_gen[s] == c.state->gen) continue;
       uint64_t start = 0;
-      if (!confirm_match(m.sigs_[s], s, c.state->gen, c.data, c.size, frag_pos, c.state->memos[s % MatchState::kMemoSlots],
-                         start)) {
+      if (!confirm_match(m.sigs_[s], s, c.state->gen, c.data, c.size, frag_pos,
+                         c.state->memos[s % MatchState::kMemoSlots], start)) {
         continue;
       }
       c.state->reported_gen[s] = c.state->gen;
@@ -138,12 +138,13 @@ common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState&
   uint64_t overlap = max_frag_len_ - 1;
   for (;;) {
     uint64_t len = std::min(window, size - ctx.base);
-    hs_error_t rc = hs_scan(db_.get(), reinterpret_cast<const char*>(data + ctx.base),
-                            static_cast<unsigned int>(len), 0, state.hs.get(),
-                            &ScanContext::on_hit, &ctx);
+    hs_error_t rc =
+        hs_scan(db_.get(), reinterpret_cast<const char*>(data + ctx.base),
+                static_cast<unsigned int>(len), 0, state.hs.get(), &ScanContext::on_hit, &ctx);
     if (rc == HS_SCAN_TERMINATED && ctx.stopped) break;
     if (rc != HS_SUCCESS) {
-      return common::Status(VIGIL_ERR_BACKEND, "Hyperscan scan failed (" + std::to_string(rc) + ")");
+      return common::Status(VIGIL_ERR_BACKEND,
+                            "Hyperscan scan failed (" + std::to_string(rc) + ")");
     }
     uint64_t end = ctx.base + len;
     if (end >= size) break;

@@ -43,9 +43,9 @@ inline constexpr uint64_t kDefaultWindow = uint64_t{16} << 20;
 class BodyMatcher {
  public:
   // Plans and compiles `sigs`, parsing each pattern and releasing its text as it goes (names
-  // stay), so the source form is gone before Hyperscan's compiler, the memory peak, runs. Signatures without a usable
-  // fragment are left out with a VIGIL_DIAG_NO_FRAGMENT error; kept() maps the matcher's
-  // indices back to `sigs`.
+  // stay), so the source form is gone before Hyperscan's compiler, the memory peak, runs.
+  // Signatures without a usable fragment are left out with a VIGIL_DIAG_NO_FRAGMENT error; kept()
+  // maps the matcher's indices back to `sigs`.
   static common::Result<std::unique_ptr<BodyMatcher>> build(std::vector<sig::BodySig>& sigs,
                                                             const std::vector<std::string>& files,
                                                             sig::Diagnostics& diags);

@@ -28,8 +28,8 @@ bool is_alnum(uint8_t c) {
 // ClamAV 1.4: before a match, after it, and in the middle: the union).
 enum DelimSet { kDelimBefore, kDelimAfter, kDelimMiddle };
 bool is_delimiter(uint8_t c, DelimSet where) {
-  bool before = c == 0x20 || c == 0x2d || c == 0x2e || c == 0x2f || c == 0x3c || c == 0x40 ||
-                c == 0x5f;
+  bool before =
+      c == 0x20 || c == 0x2d || c == 0x2e || c == 0x2f || c == 0x3c || c == 0x40 || c == 0x5f;
   bool after = c == 0x0a || c == 0x0d || c == 0x20 || c == 0x22 || c == 0x27 || c == 0x2d ||
                c == 0x2f || c == 0x3d || c == 0x3e || c == 0x5f;
   return where == kDelimBefore ? before : where == kDelimAfter ? after : (before || after);
@@ -89,7 +89,9 @@ class Walker {
   }
 
  private:
-  uint8_t byte_at(uint64_t pos, uint64_t i) const { return kForward ? d_[pos + i] : d_[pos - 1 - i]; }
+  uint8_t byte_at(uint64_t pos, uint64_t i) const {
+    return kForward ? d_[pos + i] : d_[pos - 1 - i];
+  }
   bool room(uint64_t pos, uint64_t len) const { return kForward ? n_ - pos >= len : pos >= len; }
   uint64_t adv(uint64_t pos, uint64_t len) const { return kForward ? pos + len : pos - len; }
 
@@ -290,7 +292,8 @@ bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, co
     Walker<false> left(data, size, &memo.left, &memo.budget);
     ok = left.walk(nodes, sig.frag_begin, 0, frag_pos, Cont{&left_done, &done}, true);
   }
-  if (memo.budget == 0) memo.owner_sig = UINT32_MAX;  // states marked while giving up are not proofs
+  if (memo.budget == 0)
+    memo.owner_sig = UINT32_MAX;  // states marked while giving up are not proofs
   if (!ok) return false;
   match_start = start;
   return true;

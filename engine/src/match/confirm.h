@@ -10,7 +10,6 @@
 #include <string>
 #include <unordered_set>
 #include <vector>
-#include <vector>
 
 #include "sig/offset.h"
 #include "sig/pattern.h"

@@ -19,9 +19,9 @@ common::Result<HsDatabase> compile_literals(const std::vector<std::string>& lite
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
-  hs_error_t rc = hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                                       static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
-                                       &db, &err);
+  hs_error_t rc =
+      hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db, &err);
   if (rc != HS_SUCCESS) {
     std::string msg = "Hyperscan compile failed";
     if (err != nullptr) {

@@ -17,8 +17,8 @@ inline std::vector<std::string_view> split_fields(std::string_view line, char se
   size_t start = 0;
   for (;;) {
     size_t p = line.find(sep, start);
-    out.push_back(line.substr(start, p == std::string_view::npos ? std::string_view::npos
-                                                                 : p - start));
+    out.push_back(
+        line.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
     if (p == std::string_view::npos) return out;
     start = p + 1;
   }
@@ -33,8 +33,8 @@ bool parse_number(std::string_view s, T& out) {
 
 inline void report(const LineContext& ctx, vigil_diag_code code, vigil_diag_severity sev,
                    std::string_view name, std::string message) {
-  ctx.diags->push_back(Diagnostic{code, sev, *ctx.file, ctx.line, std::string(name),
-                                  std::move(message)});
+  ctx.diags->push_back(
+      Diagnostic{code, sev, *ctx.file, ctx.line, std::string(name), std::move(message)});
 }
 
 inline bool report_error(const LineContext& ctx, std::string_view name, std::string message) {
@@ -56,10 +56,12 @@ inline bool check_flevel(const LineContext& ctx, std::string_view name, const st
                          const std::string_view* max) {
   uint32_t lo = 0, hi = UINT32_MAX;
   if (min && !min->empty() && !parse_number(*min, lo)) {
-    return report_error(ctx, name, "invalid minimum functionality level '" + std::string(*min) + "'");
+    return report_error(ctx, name,
+                        "invalid minimum functionality level '" + std::string(*min) + "'");
   }
   if (max && !max->empty() && !parse_number(*max, hi)) {
-    return report_error(ctx, name, "invalid maximum functionality level '" + std::string(*max) + "'");
+    return report_error(ctx, name,
+                        "invalid maximum functionality level '" + std::string(*max) + "'");
   }
   if (kEngineFlevel < lo || kEngineFlevel > hi) {
     report(ctx, VIGIL_DIAG_FLEVEL, VIGIL_SEVERITY_WARNING, name,

@@ -43,8 +43,9 @@ bool parse_hash_line(std::string_view line, const LineContext& ctx, HashSig& out
   std::vector<std::string_view> f = split_fields(line, ':');
   std::string_view name = f.size() >= 3 ? f[2] : std::string_view();
   if (f.size() < 3 || f.size() > 5) {
-    return report_error(ctx, name, "expected HASH:SIZE:NAME[:MINFL[:MAXFL]], got " +
-                                       std::to_string(f.size()) + " fields");
+    return report_error(
+        ctx, name,
+        "expected HASH:SIZE:NAME[:MINFL[:MAXFL]], got " + std::to_string(f.size()) + " fields");
   }
   if (!valid_name(name)) return report_error(ctx, name, "empty or invalid signature name");
   if (!parse_digest(f[0], out)) {

@@ -39,8 +39,8 @@ class Parser {
     if (seq.empty()) return fail_at(0, "empty pattern");
     if (!validate_top(seq)) return error_;
     if (branching_ > kMaxBranchingNodes) {
-      return fail_at(0, "too many gaps and alternatives (limit " +
-                            std::to_string(kMaxBranchingNodes) + ")");
+      return fail_at(
+          0, "too many gaps and alternatives (limit " + std::to_string(kMaxBranchingNodes) + ")");
     }
     return seq;
   }
@@ -136,9 +136,11 @@ class Parser {
     uint32_t lo = 0, hi = 0;
     if (peek() == '-') {
       ++pos_;
-      if (!read_number(hi)) return error_.is_ok() ? (fail("expected a number after '{-'"), false) : false;
+      if (!read_number(hi))
+        return error_.is_ok() ? (fail("expected a number after '{-'"), false) : false;
     } else {
-      if (!read_number(lo)) return error_.is_ok() ? (fail("expected a number after '{'"), false) : false;
+      if (!read_number(lo))
+        return error_.is_ok() ? (fail("expected a number after '{'"), false) : false;
       if (peek() == '-') {
         ++pos_;
         if (peek() == '}') {
@@ -164,10 +166,12 @@ class Parser {
     size_t open = pos_++;
     if (depth > 0) return fail_at(open, "'[x-y]' is not allowed inside alternatives"), false;
     uint32_t lo = 0, hi = 0;
-    if (!read_number(lo)) return error_.is_ok() ? (fail("expected a number after '['"), false) : false;
+    if (!read_number(lo))
+      return error_.is_ok() ? (fail("expected a number after '['"), false) : false;
     if (peek() != '-') return fail("expected '-' in '[x-y]'"), false;
     ++pos_;
-    if (!read_number(hi)) return error_.is_ok() ? (fail("expected a number after '-'"), false) : false;
+    if (!read_number(hi))
+      return error_.is_ok() ? (fail("expected a number after '-'"), false) : false;
     if (peek() != ']') return fail_at(open, "unterminated '['"), false;
     ++pos_;
     if (hi < lo || hi > kMaxAnchorGap) {
@@ -255,8 +259,8 @@ class Parser {
 
   bool validate_top(Sequence& seq) {
     place_classes(seq);
-    bool all_exact = std::all_of(seq.begin(), seq.end(),
-                                 [](const Node& n) { return n.is_exact_byte(); });
+    bool all_exact =
+        std::all_of(seq.begin(), seq.end(), [](const Node& n) { return n.is_exact_byte(); });
     if (all_exact && seq.size() < 3) {
       return fail_at(0, "a pattern of fixed bytes only must be at least 3 bytes long"), false;
     }

@@ -75,9 +75,9 @@ SourceFormat format_from_name(std::string_view name) {
   if (ext == "fp") return SourceFormat::kFp;
   if (ext == "sfp") return SourceFormat::kSfp;
   if (ext == "ign2") return SourceFormat::kIgn2;
-  static constexpr std::string_view kLater[] = {"ldb", "cvd", "cld", "cud", "mdb", "msb", "imp",
-                                                "idb", "crb", "cdb", "wdb", "pdb", "gdb", "ftm",
-                                                "yar", "yara", "hdu", "hsu", "ndu", "ldu", "ign",
+  static constexpr std::string_view kLater[] = {"ldb", "cvd",  "cld", "cud", "mdb", "msb",  "imp",
+                                                "idb", "crb",  "cdb", "wdb", "pdb", "gdb",  "ftm",
+                                                "yar", "yara", "hdu", "hsu", "ndu", "ldu",  "ign",
                                                 "cfg", "info", "cbc", "mdu", "msu", "pwdb", "ioc"};
   for (std::string_view later : kLater) {
     if (ext == later) return SourceFormat::kKnownUnsupported;
@@ -105,8 +105,8 @@ common::Result<SourceText> SourceText::from_file(const std::string& path) {
     if (n <= 0) {
       int err = errno;
       ::close(fd);
-      return Status(VIGIL_ERR_IO, path + ": " + (n == 0 ? "file shrank while reading"
-                                                         : common::errno_text(err)));
+      return Status(VIGIL_ERR_IO,
+                    path + ": " + (n == 0 ? "file shrank while reading" : common::errno_text(err)));
     }
     got += static_cast<size_t>(n);
   }

@@ -11,7 +11,16 @@
 
 namespace vigil::sig {
 
-enum class SourceFormat : uint8_t { kHdb, kHsb, kNdb, kFp, kSfp, kIgn2, kKnownUnsupported, kUnknown };
+enum class SourceFormat : uint8_t {
+  kHdb,
+  kHsb,
+  kNdb,
+  kFp,
+  kSfp,
+  kIgn2,
+  kKnownUnsupported,
+  kUnknown
+};
 
 // Format from a file name: "main.hdb", "daily.ndb.gz" -> kHdb, kNdb.
 SourceFormat format_from_name(std::string_view name);

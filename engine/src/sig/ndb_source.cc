@@ -12,8 +12,9 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
   std::vector<std::string_view> f = split_fields(line, ':');
   std::string_view name = f.empty() ? std::string_view() : f[0];
   if (f.size() < 4 || f.size() > 6) {
-    return report_error(ctx, name, "expected NAME:TARGET:OFFSET:HEX[:MINFL[:MAXFL]], got " +
-                                       std::to_string(f.size()) + " fields");
+    return report_error(ctx, name,
+                        "expected NAME:TARGET:OFFSET:HEX[:MINFL[:MAXFL]], got " +
+                            std::to_string(f.size()) + " fields");
   }
   if (!valid_name(name)) return report_error(ctx, name, "empty or invalid signature name");
   if (!check_flevel(ctx, name, f.size() > 4 ? &f[4] : nullptr, f.size() > 5 ? &f[5] : nullptr)) {

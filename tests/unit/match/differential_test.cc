@@ -176,7 +176,8 @@ void instantiate(Gen& gen, const GSeq& s, std::string& out) {
     if (g.kind == G::kByte) {
       out += static_cast<char>(g.value | (gen.letter() & ~g.mask));
     } else if (g.kind == G::kGap) {
-      int extra = g.max == UINT32_MAX ? gen.pick(0, 6) : gen.pick(0, static_cast<int>(g.max - g.min));
+      int extra =
+          g.max == UINT32_MAX ? gen.pick(0, 6) : gen.pick(0, static_cast<int>(g.max - g.min));
       for (uint32_t j = 0; j < g.min + extra; ++j) out += static_cast<char>(gen.letter());
     } else if (!g.negated) {
       instantiate(gen, g.branches[gen.pick(0, static_cast<int>(g.branches.size()) - 1)], out);
@@ -224,8 +225,8 @@ TEST(Differential, EngineAgreesWithNaiveReference) {
     }
     uint64_t window = round % 2 ? kDefaultWindow : 1;
     int64_t got = vigil::testing::match_offset(hex, data, offset, window);
-    ASSERT_EQ(got >= 0, expected) << "pattern " << hex << " offset " << offset << " data '"
-                                  << data << "'";
+    ASSERT_EQ(got >= 0, expected) << "pattern " << hex << " offset " << offset << " data '" << data
+                                  << "'";
     if (got >= 0) {
       ++positives;
       ASSERT_TRUE(valid_start[static_cast<size_t>(got)])

@@ -1,9 +1,10 @@
 // Fragment planning: the prefilter literal avoids bytes that fire everywhere (00/FF runs,
 // repeats), prefers varied bytes, stays within the size cap, and is absent when no run of
 // fixed bytes is long enough.
+#include "match/fragment.h"
+
 #include <gtest/gtest.h>
 
-#include "match/fragment.h"
 #include "sig/pattern.h"
 
 namespace vigil::match {

@@ -23,13 +23,14 @@ std::string first_error(const Diagnostics& d) {
 }
 
 TEST(Sources, HashFormatsAcceptEveryDigestAndSizeForm) {
-  auto l = load({{"a.hdb",
-                  "44d88612fea8a8f36de82e1278abb02f:68:Md5.Sig\n"
-                  "# a comment\n"
-                  "\n"
-                  "3395856ce81f2b7382dee72602f798b642f14140:68:Sha1.Sig\n"
-                  "275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F:*:Sha256.Any:73\n"
-                  "44d88612fea8a8f36de82e1278abb02f:68:Flevel.Ok:60:300\n"}});
+  auto l =
+      load({{"a.hdb",
+             "44d88612fea8a8f36de82e1278abb02f:68:Md5.Sig\n"
+             "# a comment\n"
+             "\n"
+             "3395856ce81f2b7382dee72602f798b642f14140:68:Sha1.Sig\n"
+             "275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F:*:Sha256.Any:73\n"
+             "44d88612fea8a8f36de82e1278abb02f:68:Flevel.Ok:60:300\n"}});
   ASSERT_TRUE(l.engine);
   EXPECT_EQ(first_error(l.diags), "");
   EXPECT_EQ(l.engine->hashes.size(), 4u);
@@ -41,20 +42,26 @@ TEST(Sources, HashLineErrorsNameFileLineAndReason) {
     const char* error;
   };
   const Case cases[] = {
-      {"44d88612fea8a8f36de82e1278abb02f:68", "expected HASH:SIZE:NAME[:MINFL[:MAXFL]], got 2 fields"},
-      {"44d88612fea8a8f36de82e1278abb02:68:N", "hash must be 32 (MD5), 40 (SHA1) or 64 (SHA256) hex digits"},
-      {"44d88612fea8a8f36de82e1278abb0zz:68:N", "hash must be 32 (MD5), 40 (SHA1) or 64 (SHA256) hex digits"},
+      {"44d88612fea8a8f36de82e1278abb02f:68",
+       "expected HASH:SIZE:NAME[:MINFL[:MAXFL]], got 2 fields"},
+      {"44d88612fea8a8f36de82e1278abb02:68:N",
+       "hash must be 32 (MD5), 40 (SHA1) or 64 (SHA256) hex digits"},
+      {"44d88612fea8a8f36de82e1278abb0zz:68:N",
+       "hash must be 32 (MD5), 40 (SHA1) or 64 (SHA256) hex digits"},
       {"44d88612fea8a8f36de82e1278abb02f:6x8:N", "invalid file size '6x8'"},
-      {"44d88612fea8a8f36de82e1278abb02f:*:N", "size '*' requires a minimum functionality level field of at least 73"},
-      {"44d88612fea8a8f36de82e1278abb02f:*:N:50", "size '*' requires a minimum functionality level field of at least 73"},
+      {"44d88612fea8a8f36de82e1278abb02f:*:N",
+       "size '*' requires a minimum functionality level field of at least 73"},
+      {"44d88612fea8a8f36de82e1278abb02f:*:N:50",
+       "size '*' requires a minimum functionality level field of at least 73"},
       {"44d88612fea8a8f36de82e1278abb02f:68:", "empty or invalid signature name"},
       {"44d88612fea8a8f36de82e1278abb02f:68:N:abc", "invalid minimum functionality level 'abc'"},
   };
   for (const Case& c : cases) {
-    auto l = load({{"bad.hdb", std::string("902fbdd2b1df0c4f70b4a5d23525e932:3:Good\n") + c.line +
-                                   "\n"}});
-    EXPECT_EQ(first_error(l.diags), std::string("bad.hdb:2: ") + c.error + " [" +
-                                        (std::string(c.line).find(":N") != std::string::npos ? "N" : "") + "]")
+    auto l = load(
+        {{"bad.hdb", std::string("902fbdd2b1df0c4f70b4a5d23525e932:3:Good\n") + c.line + "\n"}});
+    EXPECT_EQ(first_error(l.diags),
+              std::string("bad.hdb:2: ") + c.error + " [" +
+                  (std::string(c.line).find(":N") != std::string::npos ? "N" : "") + "]")
         << c.line;
   }
 }
@@ -67,16 +74,22 @@ TEST(Sources, NdbLineErrorsNameFileLineAndReason) {
   const Case cases[] = {
       {"N:0:*", "expected NAME:TARGET:OFFSET:HEX[:MINFL[:MAXFL]], got 3 fields"},
       {"N:x:*:414243", "invalid target type 'x'"},
-      {"N:1:*:414243", "target type 1 needs file-type recognition, which this engine version does not have"},
-      {"N:0:EP+10:414243", "offset 'EP+10' needs an executable parser, which this engine version does not have"},
-      {"N:0:S2+4:414243", "offset 'S2+4' needs an executable parser, which this engine version does not have"},
-      {"N:0:SL+4:414243", "offset 'SL+4' needs an executable parser, which this engine version does not have"},
-      {"N:0:SE1:414243", "offset 'SE1' needs an executable parser, which this engine version does not have"},
+      {"N:1:*:414243",
+       "target type 1 needs file-type recognition, which this engine version does not have"},
+      {"N:0:EP+10:414243",
+       "offset 'EP+10' needs an executable parser, which this engine version does not have"},
+      {"N:0:S2+4:414243",
+       "offset 'S2+4' needs an executable parser, which this engine version does not have"},
+      {"N:0:SL+4:414243",
+       "offset 'SL+4' needs an executable parser, which this engine version does not have"},
+      {"N:0:SE1:414243",
+       "offset 'SE1' needs an executable parser, which this engine version does not have"},
       {"N:0:EOF-x:414243", "invalid offset 'EOF-x': expected EOF-n"},
       {"N:0:10,x:414243", "invalid offset '10,x': bad maxshift"},
       {"N:0:ten:414243", "invalid offset 'ten': expected *, n, EOF-n or n,maxshift"},
       {"N:0:*:4142(43", "invalid hex pattern: column 5: unbalanced '('"},
-      {"N:0:*:41(42|43)44", "pattern has no run of 2 or more fixed bytes outside alternatives to search for"},
+      {"N:0:*:41(42|43)44",
+       "pattern has no run of 2 or more fixed bytes outside alternatives to search for"},
   };
   for (const Case& c : cases) {
     auto l = load({{"bad.ndb", std::string("Good:0:*:414243\n") + c.line + "\n"}});
@@ -124,8 +137,8 @@ TEST(Sources, IgnoreListMatchesTheExactLineMd5) {
   EVP_Digest(line.data(), line.size(), md, &n, EVP_md5(), nullptr);
   char hex[33];
   for (int i = 0; i < 16; ++i) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-  auto l = load({{"sigs.ndb", line + "\nKept:0:*:4a4b4c\n"},
-                 {"x.ign2", std::string("ByMd5:") + hex + "\n"}});
+  auto l = load(
+      {{"sigs.ndb", line + "\nKept:0:*:4a4b4c\n"}, {"x.ign2", std::string("ByMd5:") + hex + "\n"}});
   ASSERT_TRUE(l.engine);
   EXPECT_EQ(vigil::testing::scan(*l.engine, "DEF JKL"), (std::vector<std::string>{"Kept@4"}));
 }
@@ -179,8 +192,8 @@ TEST(Sources, UnknownAndUnsupportedFormatsAreErrorsWhenNamed) {
 
 TEST(Sources, AllowlistMakesAMatchingFileClean) {
   // md5("ABC") = 902fbdd2b1df0c4f70b4a5d23525e932
-  auto l = load({{"a.ndb", "Body:0:*:414243\n"},
-                 {"a.fp", "902fbdd2b1df0c4f70b4a5d23525e932:3:Allowed\n"}});
+  auto l = load(
+      {{"a.ndb", "Body:0:*:414243\n"}, {"a.fp", "902fbdd2b1df0c4f70b4a5d23525e932:3:Allowed\n"}});
   vigil_scan_result r{};
   EXPECT_TRUE(vigil::testing::scan(*l.engine, "ABC", match::kDefaultWindow, true, &r).empty());
   EXPECT_EQ(r.allowlisted, 1u);
