@@ -160,7 +160,8 @@ TEST(Api, StrictLoadFailsWithEveryDiagnosticAndSkipModeLoadsTheRest) {
   auto lenient = load({{"bad.ndb", bad}}, {}, VIGIL_LOAD_SKIP_BAD_LINES);
   ASSERT_EQ(lenient.status, VIGIL_OK);
   EXPECT_EQ(lenient.messages.back(), ":0: 2 bad signature line(s) skipped []");
-  vigil_engine_stats st{sizeof st};
+  vigil_engine_stats st{};
+  st.struct_size = sizeof st;
   ASSERT_EQ(vigil_engine_get_stats(lenient.engine.get(), &st), VIGIL_OK);
   EXPECT_EQ(st.body_signatures, 1u);
   EXPECT_EQ(st.skipped_lines, 2u);

@@ -116,7 +116,8 @@ TEST(ClamavConformance, OfficialExtractsLoadAndFindTheirOwnTestHash) {
   auto l = vigil_test::load({}, {kCvdExtract + "/main.hdb.gz", kCvdExtract + "/daily.hdb.gz",
                                  kCvdExtract + "/main.fp.gz", kCvdExtract + "/daily.fp.gz"});
   ASSERT_EQ(l.status, VIGIL_OK) << (l.messages.empty() ? "" : l.messages[0]);
-  vigil_engine_stats st{sizeof st};
+  vigil_engine_stats st{};
+  st.struct_size = sizeof st;
   ASSERT_EQ(vigil_engine_get_stats(l.engine.get(), &st), VIGIL_OK);
   EXPECT_GE(st.hash_signatures, 82211u);
   vigil_scratch* raw = nullptr;
