@@ -92,6 +92,7 @@ std::string Reporter::format_json(const FileReport& r) const {
     append_json_string(&out, r.message);
   }
   if (r.allowlisted) out += ",\"allowlisted\":true";
+  if (r.incomplete != 0) out += ",\"incomplete\":true";
   out += "}\n";
   return out;
 }
@@ -115,6 +116,13 @@ void Reporter::report(const FileReport& r) {
       break;
   }
   totals_.bytes_scanned += r.bytes_scanned;
+  if (r.incomplete != 0 && !json_) {
+    clear_progress_locked();
+    std::fprintf(stderr,
+                 "vigil-scan: warning: %s: %u candidate match(es) abandoned at the engine's "
+                 "step limit; a detection may have been missed\n",
+                 r.path.c_str(), r.incomplete);
+  }
   if (line.empty()) return;
   clear_progress_locked();
   std::fwrite(line.data(), 1, line.size(), stdout);

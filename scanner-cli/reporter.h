@@ -30,6 +30,8 @@ struct FileReport {
   std::string message;
   bool allowlisted = false;
   uint64_t bytes_scanned = 0;
+  // Confirmations the engine abandoned at its step limit: the verdict may miss a detection.
+  uint32_t incomplete = 0;
 };
 
 struct Totals {

@@ -138,6 +138,7 @@ FileReport ScanPool::scan_item(vigil_scratch* scratch, const WorkItem& item) con
 
   r.bytes_scanned = result.bytes_scanned;
   r.allowlisted = result.allowlisted != 0;
+  r.incomplete = result.incomplete;
   r.detections = std::move(collector.detections);
   if (r.detections.empty() && result.detections > 0) {
     // Defensive: a verdict without a callback would otherwise print as clean.

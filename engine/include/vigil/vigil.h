@@ -280,6 +280,10 @@ typedef struct vigil_scan_result {
   uint32_t allowlisted;
   /** Bytes examined. */
   uint64_t bytes_scanned;
+  /** Candidate matches whose confirmation was abandoned at the per-candidate step limit (a
+   *  pathological pattern on hostile data). 0 means the verdict is complete; otherwise a
+   *  signature may have been missed. */
+  uint32_t incomplete;
 } vigil_scan_result;
 
 /**
@@ -296,18 +300,21 @@ VIGIL_API vigil_status vigil_scan_buffer(const vigil_engine *engine, vigil_scrat
                                          vigil_match_callback callback, void *user_data,
                                          vigil_scan_result *result);
 /**
- * Scan a file by path. The file is memory-mapped (never read into memory whole); files over
- * 4 GiB work. Returns VIGIL_ERR_IO if it cannot be opened or read, VIGIL_ERR_UNSUPPORTED for
- * directories and devices; otherwise as vigil_scan_buffer().
+ * Scan a regular file by path. Files up to 1 MiB are read into the scratch's buffer; larger
+ * ones are memory-mapped, never read into memory whole, and files over 4 GiB work. Caveat: as
+ * with any mmap, a mapped file truncated by another process while it is scanned raises SIGBUS.
+ * Returns VIGIL_ERR_IO if it cannot be opened or read, VIGIL_ERR_UNSUPPORTED for directories,
+ * devices, fifos and sockets; otherwise as vigil_scan_buffer().
  */
 VIGIL_API vigil_status vigil_scan_file(const vigil_engine *engine, vigil_scratch *scratch,
                                        const char *path, uint32_t flags,
                                        vigil_match_callback callback, void *user_data,
                                        vigil_scan_result *result);
 /**
- * Scan an open file descriptor (borrowed; not closed). Regular files are mapped from offset 0;
- * pipes and sockets are read to their end, spooled through an unlinked temporary file.
- * Returns as vigil_scan_file().
+ * Scan an open file descriptor (borrowed; not closed). Regular files are read or mapped from
+ * offset 0, as by vigil_scan_file(); pipes and sockets are read to their end, spooled through
+ * an unlinked temporary file in $TMPDIR (or /tmp). Directories and character or block devices
+ * give VIGIL_ERR_UNSUPPORTED. Otherwise returns as vigil_scan_file().
  */
 VIGIL_API vigil_status vigil_scan_fd(const vigil_engine *engine, vigil_scratch *scratch, int fd,
                                      uint32_t flags, vigil_match_callback callback, void *user_data,

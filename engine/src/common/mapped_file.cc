@@ -133,6 +133,10 @@ Result<MappedInput> MappedInput::from_fd(int fd, std::vector<uint8_t>* buffer) {
   if (::fstat(fd, &st) != 0) return io_error("fstat failed", errno);
   if (S_ISREG(st.st_mode)) return view_regular(fd, static_cast<uint64_t>(st.st_size), buffer);
   if (S_ISDIR(st.st_mode)) return Status(VIGIL_ERR_UNSUPPORTED, "descriptor is a directory");
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    // A device may never end (/dev/zero) and a terminal would block: not a scannable stream.
+    return Status(VIGIL_ERR_UNSUPPORTED, "descriptor is a device");
+  }
 
   Fd spool(open_spool());
   if (spool.get() < 0) return io_error("cannot create spool file", errno);

@@ -26,6 +26,12 @@ struct MatchState {
   // every occurrence) do not evict each other's memo.
   static constexpr size_t kMemoSlots = 8;
   std::array<ConfirmMemo, kMemoSlots> memos;
+  // Confirms abandoned at their step budget in the last scan (0 = the verdict is complete).
+  uint32_t abandoned() const {
+    uint32_t n = 0;
+    for (const ConfirmMemo& m : memos) n += m.abandoned;
+    return n;
+  }
   std::vector<uint32_t> reported_gen;  // per signature: generation it was last reported in
   uint32_t gen = 0;
 };

@@ -37,7 +37,7 @@ bool is_delimiter(uint8_t c, DelimSet where) {
 bool class_byte(ClassKind cls, uint8_t c, DelimSet where) {
   if (cls == ClassKind::kNonAlnum) return !is_alnum(c);
   if (cls == ClassKind::kWordBoundary) return is_delimiter(c, where);
-  return c == '\n';  // (L) in the middle is expanded at parse time; kept total for safety
+  return c == '\n';  // (L) in the middle is an LF byte after parsing; kept total for safety
 }
 
 template <bool kForward>
@@ -128,6 +128,8 @@ class Walker {
     return memo_->failed.count({pos, first, static_cast<uint32_t>(k)}) != 0;
   }
   void mark_failed(const Node* first, size_t k, uint64_t pos) {
+    // The memo only saves work, so a full one is emptied rather than grown without bound.
+    if (memo_->failed.size() >= kMaxMemoStates) memo_->failed.clear();
     memo_->failed.insert({pos, first, static_cast<uint32_t>(k)});
   }
 
@@ -189,7 +191,9 @@ class Walker {
       if (!next_candidate(after, p, last) || (kForward ? p > last : p < last)) break;
       if (!seen_failed(first, k + 1, p)) {
         if (walk(first, count, k + 1, p, cont, top)) return true;
-        mark_failed(first, k + 1, p);
+        // Under a top-level unbounded gap the exhausted mark below covers every position tried,
+        // so they are not stored one by one (that would be a state per input byte).
+        if (!(unbounded && top)) mark_failed(first, k + 1, p);
       }
       if (*budget_ == 0) return false;  // gave up: nothing was proven
       if (p == last) break;
@@ -273,14 +277,13 @@ bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, co
   uint64_t latest = frag_pos - sig.left_min;
   if (latest < lo || earliest > hi) return false;
 
-  if (memo.owner_sig != sig_id || memo.owner_gen != scan_gen ||
-      memo.left.failed.size() + memo.right.failed.size() > kMaxMemoStates) {
+  if (memo.owner_sig != sig_id || memo.owner_gen != scan_gen) {
     memo.left.clear(sig.frag_begin);
     memo.right.clear(sig.pattern.size() - sig.frag_end);
     memo.owner_sig = sig_id;
     memo.owner_gen = scan_gen;
   }
-  memo.budget = kConfirmBudget;
+  memo.budget = confirm_budget(sig.pattern.size(), size);
   const sig::Node* nodes = sig.pattern.data();
   uint64_t frag_len = sig.frag_end - sig.frag_begin;
   Walker<true> right(data, size, &memo.right, &memo.budget);
@@ -292,8 +295,10 @@ bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, co
     Walker<false> left(data, size, &memo.left, &memo.budget);
     ok = left.walk(nodes, sig.frag_begin, 0, frag_pos, Cont{&left_done, &done}, true);
   }
-  if (memo.budget == 0)
+  if (memo.budget == 0) {
     memo.owner_sig = UINT32_MAX;  // states marked while giving up are not proofs
+    ++memo.abandoned;
+  }
   if (!ok) return false;
   match_start = start;
   return true;

@@ -63,13 +63,23 @@ struct ConfirmMemo {
   uint64_t budget = 0;
   uint32_t owner_sig = UINT32_MAX;  // (signature, scan generation) the memo belongs to
   uint32_t owner_gen = 0;
+  uint32_t abandoned = 0;  // confirms given up at the budget (the caller reads and resets it)
 };
 
 // Beyond this many remembered states the memo is cleared rather than grown.
 inline constexpr size_t kMaxMemoStates = size_t{1} << 20;
 
-// Steps one confirm may take before it gives up (a pathological pattern on hostile data).
+// Steps one confirm may take before it gives up. The memo bounds a confirm to about
+// nodes x positions x gap width, so the budget grows with pattern and input; it only ends
+// confirms that the memo cap (kMaxMemoStates) has made pathological, and each give-up is
+// counted so a scan can say its verdict is incomplete.
 inline constexpr uint64_t kConfirmBudget = uint64_t{1} << 26;
+inline uint64_t confirm_budget(uint64_t nodes, uint64_t input_size) {
+  constexpr uint64_t kCap = uint64_t{1} << 40;
+  uint64_t scaled =
+      (nodes + 1) > kCap / 16 / (input_size + 1) ? kCap : 16 * (nodes + 1) * (input_size + 1);
+  return scaled > kConfirmBudget ? scaled : kConfirmBudget;
+}
 
 // True if `sig` matches data[0, size) with its fragment at frag_pos; sets match_start.
 // (sig_id, scan_gen) identify the signature and the scan, for reusing the memo.

@@ -100,8 +100,10 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
   }
 
   BodySinkCtx ctx{&engine, cb, &result, false};
-  return engine.body->scan(data, size, scratch.match, all, match::HitSink{&on_body_hit, &ctx},
-                           window, release);
+  common::Status st = engine.body->scan(data, size, scratch.match, all,
+                                        match::HitSink{&on_body_hit, &ctx}, window, release);
+  result.incomplete = scratch.match.abandoned();
+  return st;
 }
 
 }  // namespace vigil::scan

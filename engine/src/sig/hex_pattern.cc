@@ -249,10 +249,7 @@ class Parser {
       } else if (i + 1 == seq.size()) {
         n.edge = ClassEdge::kAfter;
       } else if (n.cls == ClassKind::kLineBoundary) {
-        Node alt;
-        alt.kind = NodeKind::kAlt;
-        alt.branches = {Sequence{Node::byte(0x0A)}, Sequence{Node::byte(0x0D), Node::byte(0x0A)}};
-        n = std::move(alt);
+        n = Node::byte(0x0A);  // in the middle, ClamAV 1.4 matches LF only (not CRLF)
       }
     }
   }

@@ -28,7 +28,7 @@ enum class ClassKind : uint8_t { kWordBoundary, kLineBoundary, kNonAlnum };
 
 // As in ClamAV: a class at the very start (end) of a pattern tests the byte before (after) the
 // match without consuming it, and a file edge satisfies it; in the middle it consumes one byte
-// ((L) in the middle becomes the alternative LF | CRLF at parse time).
+// ((L) in the middle becomes the byte LF at parse time: ClamAV 1.4 does not match CRLF there).
 enum class ClassEdge : uint8_t { kMiddle, kBefore, kAfter };
 
 struct Node;

@@ -85,7 +85,7 @@ const Case kCases[] = {
     {"(W)414243", "*", "xzABCx", -1},
     // (L): LF or CRLF, or a file edge
     {"4142(L)4344", "*", "xAB\nCDx", 1},
-    {"4142(L)4344", "*", "xAB\r\nCDx", 1},
+    {"4142(L)4344", "*", "xAB\r\nCDx", -1},  // as ClamAV 1.4: LF only in the middle
     {"4142(L)4344", "*", "xAB\rCDx", -1},
     {"(L)414243", "*", "x\nABCx", 2},
     {"(L)414243", "*", "xzABCx", -1},
@@ -179,6 +179,24 @@ TEST(Constructs, ChainsOfOverlappingAlternativesAreMemoised) {
   EXPECT_EQ(match_offset(nested, "ab" + std::string(48, 'c') + "d"), 0);
   EXPECT_EQ(match_offset(nested, "abzd"), 0);
   EXPECT_EQ(match_offset(nested, "ab" + std::string(49, 'c') + "d"), -1);
+}
+
+TEST(Constructs, UnboundedGapsSpanTensOfMegabytes) {
+  // One candidate whose '*' must cross 32 MiB of bytes that each look like a start of the rest:
+  // the search may not give up at a fixed step budget or keep a memo entry per byte.
+  std::string data = "QRS" + std::string(32 << 20, 'D') + "DF";
+  EXPECT_EQ(match_offset("515253*4446", data), 0);
+  data.back() = 'x';
+  EXPECT_EQ(match_offset("515253*4446", data), -1);
+  std::string noisy = "QRS";
+  uint32_t x = 12345;
+  while (noisy.size() < (32u << 20)) {
+    x = x * 1103515245 + 12345;
+    char c = static_cast<char>(x >> 24);
+    if (c != 'F' && c != 'Q') noisy += c;
+  }
+  noisy += "xFG";
+  EXPECT_EQ(match_offset("515253*??4647", noisy), 0);
 }
 
 TEST(Constructs, ManyCandidatesOfAnUnconfirmableSignatureStayLinear) {
