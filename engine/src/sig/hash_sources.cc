@@ -4,6 +4,7 @@
 // a minimum functionality level of at least 73.
 #include <string>
 
+#include "common/hex.h"
 #include "sig/fields.h"
 #include "sig/signature_set.h"
 
@@ -11,13 +12,6 @@ namespace vigil::sig {
 namespace {
 
 constexpr uint32_t kWildcardSizeFlevel = 73;
-
-int hex_nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool parse_digest(std::string_view hex, HashSig& out) {
   if (hex.size() == 32) {
@@ -29,12 +23,7 @@ bool parse_digest(std::string_view hex, HashSig& out) {
   } else {
     return false;
   }
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = hex_nibble(hex[i]), lo = hex_nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out.digest[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return true;
+  return common::decode_hex(hex, out.digest.data());
 }
 
 }  // namespace

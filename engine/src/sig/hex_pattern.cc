@@ -6,6 +6,7 @@
 #include <charconv>
 #include <string>
 
+#include "common/hex.h"
 #include "sig/pattern.h"
 
 namespace vigil::sig {
@@ -18,13 +19,6 @@ constexpr uint32_t kMaxGap = 1u << 30;
 constexpr size_t kMaxBranchingNodes = 512;
 constexpr int kMaxDepth = 16;
 constexpr uint32_t kMaxAnchorGap = 32;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 class Parser {
  public:
@@ -61,10 +55,7 @@ class Parser {
   bool parse_sequence(Sequence& out, int depth) {
     while (!at_end()) {
       char c = peek();
-      if (c == '|' || c == ')') {
-        if (depth == 0) return true;  // reported by caller
-        return true;
-      }
+      if (c == '|' || c == ')') return true;  // the caller decides whether that is an error
       if (!parse_element(out, depth)) return false;
     }
     return true;
@@ -72,7 +63,7 @@ class Parser {
 
   bool parse_element(Sequence& out, int depth) {
     char c = peek();
-    if (hex_value(c) >= 0 || c == '?') return parse_byte(out);
+    if (common::hex_digit_value(c) >= 0 || c == '?') return parse_byte(out);
     if (c == '*') {
       if (depth > 0) return fail("'*' is not allowed inside alternatives"), false;
       ++pos_;
@@ -91,7 +82,7 @@ class Parser {
   bool parse_byte(Sequence& out) {
     if (pos_ + 1 >= text_.size()) return fail("odd number of hex digits"), false;
     char hi = peek(), lo = peek(1);
-    int hv = hex_value(hi), lv = hex_value(lo);
+    int hv = common::hex_digit_value(hi), lv = common::hex_digit_value(lo);
     if ((hv < 0 && hi != '?') || (lv < 0 && lo != '?')) {
       return fail_at(pos_ + (hv < 0 && hi != '?' ? 0 : 1), "invalid hex digit"), false;
     }

@@ -2,19 +2,14 @@
 // logical-signature (.ldb) subsignatures use the same offset grammar.
 #include "sig/offset.h"
 
-#include <charconv>
 #include <string>
+
+#include "sig/fields.h"
 
 namespace vigil::sig {
 namespace {
 
 using common::Status;
-
-bool parse_u64(std::string_view s, uint64_t& out) {
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
 
 Status bad(std::string_view text, const std::string& why) {
   return Status(VIGIL_ERR_SIGNATURE, "invalid offset '" + std::string(text) + "': " + why);
@@ -29,7 +24,7 @@ common::Result<Offset> parse_offset(std::string_view text) {
   size_t comma = text.find(',');
   if (comma != std::string_view::npos) {
     base = text.substr(0, comma);
-    if (!parse_u64(text.substr(comma + 1), off.shift)) return bad(text, "bad maxshift");
+    if (!parse_number(text.substr(comma + 1), off.shift)) return bad(text, "bad maxshift");
   }
   if (base.starts_with("EP") || base.starts_with("SL") || base.starts_with("SE") ||
       (base.size() > 1 && base[0] == 'S' && base[1] >= '0' && base[1] <= '9') ||
@@ -40,11 +35,11 @@ common::Result<Offset> parse_offset(std::string_view text) {
   }
   if (base.starts_with("EOF-")) {
     off.kind = Offset::Kind::kFromEnd;
-    if (!parse_u64(base.substr(4), off.base)) return bad(text, "expected EOF-n");
+    if (!parse_number(base.substr(4), off.base)) return bad(text, "expected EOF-n");
     return off;
   }
   off.kind = Offset::Kind::kAbsolute;
-  if (!parse_u64(base, off.base)) return bad(text, "expected *, n, EOF-n or n,maxshift");
+  if (!parse_number(base, off.base)) return bad(text, "expected *, n, EOF-n or n,maxshift");
   return off;
 }
 

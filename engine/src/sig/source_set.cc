@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/hex.h"
 #include "sig/fields.h"
 #include "sig/line_reader.h"
 #include "sig/signature_set.h"
@@ -33,17 +34,6 @@ std::array<uint8_t, 16> md5_of(std::string_view s) {
   unsigned int len = 0;
   EVP_Digest(s.data(), s.size(), out.data(), &len, EVP_md5(), nullptr);
   return out;
-}
-
-bool parse_md5_hex(std::string_view hex, std::array<uint8_t, 16>& out) {
-  if (hex.size() != 32) return false;
-  for (size_t i = 0; i < 32; i += 2) {
-    unsigned v = 0;
-    auto r = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
-    if (r.ec != std::errc() || r.ptr != hex.data() + i + 2) return false;
-    out[i / 2] = static_cast<uint8_t>(v);
-  }
-  return true;
 }
 
 class Loader {
@@ -141,7 +131,7 @@ class Loader {
       }
       if (f.size() == 2) {
         std::array<uint8_t, 16> md5{};
-        if (!parse_md5_hex(f[1], md5)) {
+        if (f[1].size() != 32 || !common::decode_hex(f[1], md5.data())) {
           report_error(ctx, f[0], "invalid MD5 '" + std::string(f[1]) + "' in ignore list");
           continue;
         }
