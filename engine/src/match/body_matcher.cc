@@ -128,13 +128,13 @@ common::Status BodyMatcher::prepare(MatchState& state) const {
 common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState& state,
                                  bool all_matches, HitSink sink, uint64_t window,
                                  common::ReleaseHook release) const {
+  for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;  // counts are per scan
   if (!db_ || size == 0) return common::Status::ok();
   if (++state.gen == 0) {  // generation wrapped: forget every old stamp and memo owner
     std::fill(state.reported_gen.begin(), state.reported_gen.end(), 0);
     for (ConfirmMemo& memo : state.memos) memo.owner_sig = UINT32_MAX;
     state.gen = 1;
   }
-  for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;
   if (window <= max_frag_len_) window = max_frag_len_ + 1;
   ScanContext ctx{this, &state, data, size, 0, 0, all_matches, false, sink};
   uint64_t overlap = max_frag_len_ - 1;
