@@ -30,6 +30,19 @@ bool on_body_hit(void* raw, uint32_t sig, uint64_t start) {
   return true;
 }
 
+// Looks the input up in `table`, computing (into `digests`, shared by both tables) only the
+// digest types some entry of this size needs. `hits` gets the matching ids.
+common::Status lookup(const hash::HashTable& table, const uint8_t* data, uint64_t size,
+                      hash::Digests& digests, std::vector<uint32_t>& hits) {
+  hits.clear();
+  if (table.empty()) return common::Status::ok();
+  auto want = table.wanted_for_size(size);
+  if (!want[0] && !want[1] && !want[2]) return common::Status::ok();
+  common::Status st = hash::compute_digests(data, size, want, digests);
+  if (st.is_ok()) table.lookup(size, digests, hits);
+  return st;
+}
+
 }  // namespace
 
 common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set) {
@@ -70,38 +83,24 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
   const bool all = (flags & VIGIL_SCAN_ALLMATCH) != 0;
 
   hash::Digests digests;
-  if (!engine.allow.empty()) {
-    auto want = engine.allow.wanted_for_size(size);
-    if (want[0] || want[1] || want[2]) {
-      common::Status st = hash::compute_digests(data, size, want, digests);
-      if (!st.is_ok()) return st;
-      scratch.hash_hits.clear();
-      engine.allow.lookup(size, digests, scratch.hash_hits);
-      if (!scratch.hash_hits.empty()) {
-        result.allowlisted = 1;
-        return common::Status::ok();
-      }
-    }
+  common::Status st = lookup(engine.allow, data, size, digests, scratch.hash_hits);
+  if (!st.is_ok()) return st;
+  if (!scratch.hash_hits.empty()) {
+    result.allowlisted = 1;
+    return common::Status::ok();
   }
 
-  if (!engine.hashes.empty()) {
-    auto want = engine.hashes.wanted_for_size(size);
-    if (want[0] || want[1] || want[2]) {
-      common::Status st = hash::compute_digests(data, size, want, digests);
-      if (!st.is_ok()) return st;
-      scratch.hash_hits.clear();
-      engine.hashes.lookup(size, digests, scratch.hash_hits);
-      for (uint32_t id : scratch.hash_hits) {
-        if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result) || !all) {
-          return common::Status::ok();
-        }
-      }
+  st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
+  if (!st.is_ok()) return st;
+  for (uint32_t id : scratch.hash_hits) {
+    if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result) || !all) {
+      return common::Status::ok();
     }
   }
 
   BodySinkCtx ctx{&engine, cb, &result, false};
-  common::Status st = engine.body->scan(data, size, scratch.match, all,
-                                        match::HitSink{&on_body_hit, &ctx}, window, release);
+  st = engine.body->scan(data, size, scratch.match, all, match::HitSink{&on_body_hit, &ctx}, window,
+                         release);
   result.incomplete = scratch.match.abandoned();
   return st;
 }
