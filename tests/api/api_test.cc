@@ -102,6 +102,30 @@ TEST(Api, ScanBufferFileAndFdAgree) {
   EXPECT_EQ(r.bytes_scanned, 300000u + data.size());
 }
 
+TEST(Api, SignaturesLoadFromADescriptor) {
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  ASSERT_EQ(write(pipefd[1], kSigs.data(), kSigs.size()), static_cast<ssize_t>(kSigs.size()));
+  close(pipefd[1]);
+  vigil_load_options* raw = nullptr;
+  ASSERT_EQ(vigil_load_options_new(&raw), VIGIL_OK);
+  vigil_test::Options opts(raw);
+  EXPECT_EQ(vigil_load_options_add_fd(opts.get(), "piped.ndb", -1), VIGIL_ERR_INVALID_ARGUMENT);
+  ASSERT_EQ(vigil_load_options_add_fd(opts.get(), "piped.ndb", pipefd[0]), VIGIL_OK);
+  close(pipefd[0]);
+  vigil_engine* e = nullptr;
+  ASSERT_EQ(vigil_engine_load(opts.get(), &e, nullptr), VIGIL_OK);
+  vigil_test::Engine engine(e);
+  vigil_scratch* s = nullptr;
+  ASSERT_EQ(vigil_scratch_new(engine.get(), &s), VIGIL_OK);
+  vigil_test::Scratch scratch(s);
+  std::vector<std::string> hits;
+  ASSERT_EQ(vigil_scan_buffer(engine.get(), scratch.get(), "a hello world", 13, 0, collect, &hits,
+                              nullptr),
+            VIGIL_OK);
+  EXPECT_EQ(hits, std::vector<std::string>{"Api.Body"});
+}
+
 TEST(Api, FileErrorsAreStatusesNotCrashes) {
   auto l = load({{"api.ndb", kSigs}});
   vigil_scratch* raw = nullptr;

@@ -176,6 +176,14 @@ VIGIL_API vigil_status vigil_load_options_add_path(vigil_load_options *opts, con
  */
 VIGIL_API vigil_status vigil_load_options_add_memory(vigil_load_options *opts, const char *name,
                                                      const void *data, size_t size);
+/**
+ * Add a signature source read from an open descriptor (borrowed, not closed), from its current
+ * position to its end, now. @p name gives the format, as for vigil_load_options_add_memory().
+ * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_IO (read failed), VIGIL_ERR_LIMIT
+ *         (more than 2 GiB), VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_load_options_add_fd(vigil_load_options *opts, const char *name,
+                                                 int fd);
 /**@}*/
 
 /** @name Engine */

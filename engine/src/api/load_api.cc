@@ -2,7 +2,9 @@
 // on the first error-severity diagnostic but still returns every diagnostic, so a signature
 // author sees all problems in one run.
 #include <malloc.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "api/handles.h"
@@ -46,6 +48,26 @@ VIGIL_API vigil_status vigil_load_options_add_memory(vigil_load_options* opts, c
   return guarded([&] {
     vigil::sig::Source s{name, true, {}};
     if (size != 0) s.bytes.assign(static_cast<const char*>(data), size);
+    opts->sources.push_back(std::move(s));
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API vigil_status vigil_load_options_add_fd(vigil_load_options* opts, const char* name,
+                                                 int fd) {
+  if (opts == nullptr || name == nullptr || fd < 0) return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&]() -> vigil_status {
+    constexpr size_t kMaxSource = size_t{1} << 31;
+    vigil::sig::Source s{name, true, {}};
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return VIGIL_ERR_IO;
+      if (n == 0) break;
+      if (s.bytes.size() + static_cast<size_t>(n) > kMaxSource) return VIGIL_ERR_LIMIT;
+      s.bytes.append(buf, static_cast<size_t>(n));
+    }
     opts->sources.push_back(std::move(s));
     return VIGIL_OK;
   });
