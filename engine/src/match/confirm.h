@@ -66,8 +66,9 @@ struct ConfirmMemo {
   uint32_t abandoned = 0;  // confirms given up at the budget (the caller reads and resets it)
 };
 
-// Beyond this many remembered states the memo is cleared rather than grown.
-inline constexpr size_t kMaxMemoStates = size_t{1} << 20;
+// Beyond this many remembered states a side's memo is emptied rather than grown, which bounds a
+// scratch's memo memory (kMemoSlots x 2 sides x 64Ki states) to tens of MiB whatever the pattern.
+inline constexpr size_t kMaxMemoStates = size_t{1} << 16;
 
 // Steps one confirm may take before it gives up. The memo bounds a confirm to about
 // nodes x positions x gap width, so the budget grows with pattern and input; it only ends
