@@ -73,8 +73,7 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
     p.offset = s.offset;
     p.frag_begin = f->begin;
     p.frag_end = f->end;
-    sig::Sequence left(pattern.begin(), pattern.begin() + f->begin);
-    sig::LengthRange lr = sig::sequence_length(left);
+    sig::LengthRange lr = sig::sequence_length(pattern.data(), f->begin);  // left of the fragment
     p.left_min = lr.min;
     p.left_max = lr.max;
     bool literal = std::all_of(pattern.begin(), pattern.end(),

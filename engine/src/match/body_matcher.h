@@ -1,8 +1,8 @@
 // Facade of the match module. BodyMatcher compiles body signatures into one Hyperscan literal
 // database of their fragments (deduplicated: many signatures may share one), then at scan
-// time confirms each fragment hit against the full pattern with confirm_match(). Inputs over
-// the Hyperscan length limit are scanned in overlapping windows; confirmation always sees the
-// whole input, so patterns spanning window edges are found.
+// time confirms each fragment hit against the full pattern with confirm_match(). Inputs are
+// prefiltered in overlapping windows (kDefaultWindow; Hyperscan takes at most 4 GiB a call);
+// confirmation always sees the whole input, so patterns spanning window edges are found.
 #ifndef VIGIL_MATCH_BODY_MATCHER_H_
 #define VIGIL_MATCH_BODY_MATCHER_H_
 

@@ -4,6 +4,7 @@
 // (B), (L), (W). Every error names the 1-based column where parsing stopped.
 #include <algorithm>
 #include <charconv>
+#include <span>
 #include <string>
 
 #include "common/hex.h"
@@ -280,9 +281,9 @@ uint64_t sat_add(uint64_t a, uint64_t b) {
 
 }  // namespace
 
-LengthRange sequence_length(const Sequence& seq) {
+LengthRange sequence_length(const Node* first, size_t count) {
   LengthRange r;
-  for (const Node& n : seq) {
+  for (const Node& n : std::span(first, count)) {
     switch (n.kind) {
       case NodeKind::kByte:
         r.min += 1;

@@ -111,22 +111,28 @@ common::Result<SourceText> SourceText::from_file(const std::string& path) {
     got += static_cast<size_t>(n);
   }
   ::close(fd);
-  return from_memory(path, bytes);
+  return from_owned(path, std::move(bytes));
 }
 
 common::Result<SourceText> SourceText::from_memory(const std::string& name,
                                                    std::string_view bytes) {
   if (bytes.size() > kMaxSourceBytes) return Status(VIGIL_ERR_LIMIT, name + ": larger than 2 GiB");
+  if (!ends_with(name, ".gz")) return with_text(name, std::string(bytes));
+  auto text = gunzip(name, bytes);
+  if (!text.is_ok()) return text.status();
+  return with_text(name, text.take());
+}
+
+common::Result<SourceText> SourceText::from_owned(const std::string& name, std::string bytes) {
+  if (ends_with(name, ".gz") || bytes.size() > kMaxSourceBytes) return from_memory(name, bytes);
+  return with_text(name, std::move(bytes));
+}
+
+SourceText SourceText::with_text(const std::string& name, std::string text) {
   SourceText src;
   src.name_ = name;
   src.format_ = format_from_name(name);
-  if (ends_with(name, ".gz")) {
-    auto text = gunzip(name, bytes);
-    if (!text.is_ok()) return text.status();
-    src.text_ = text.take();
-  } else {
-    src.text_.assign(bytes);
-  }
+  src.text_ = std::move(text);
   return src;
 }
 

@@ -31,6 +31,8 @@ class SourceText {
  public:
   static common::Result<SourceText> from_file(const std::string& path);
   static common::Result<SourceText> from_memory(const std::string& name, std::string_view bytes);
+  // As from_memory(), taking ownership of the bytes (no copy unless they must be inflated).
+  static common::Result<SourceText> from_owned(const std::string& name, std::string bytes);
 
   const std::string& name() const { return name_; }
   SourceFormat format() const { return format_; }
@@ -39,6 +41,8 @@ class SourceText {
   bool next_line(std::string_view& line, uint32_t& line_number);
 
  private:
+  static SourceText with_text(const std::string& name, std::string text);
+
   std::string name_;
   SourceFormat format_ = SourceFormat::kUnknown;
   std::string text_;

@@ -67,7 +67,10 @@ struct LengthRange {
   uint64_t min = 0;
   uint64_t max = 0;
 };
-LengthRange sequence_length(const Sequence& seq);
+LengthRange sequence_length(const Node* first, size_t count);
+inline LengthRange sequence_length(const Sequence& seq) {
+  return sequence_length(seq.data(), seq.size());
+}
 
 // Parses ClamAV body-signature hex ("de ad ?? {2-4} (aa|bb) *...") into a Sequence.
 // Errors name the column: "column 12: unbalanced '('".
