@@ -133,8 +133,9 @@ class Walker {
     memo_->failed.insert({pos, first, static_cast<uint32_t>(k)});
   }
 
-  // Next position at or beyond `from` (in direction, within `limit` steps) where the node
-  // after the gap could start, skipping with memchr when it is an exact byte.
+  // Moves p (in walk direction, not past `last`) to the next position where the node after
+  // the gap could start, skipping with memchr/memrchr when it is an exact byte. False when no
+  // such position is left.
   bool next_candidate(const Node* after, uint64_t& p, uint64_t last) const {
     if (after == nullptr || !after->is_exact_byte()) return true;
     if constexpr (kForward) {
@@ -157,11 +158,9 @@ class Walker {
   }
 
   // For an unbounded gap at top level, memo_->exhausted[k] is the extreme start from which
-  // every later position (in walk direction) was tried in vain; a search reaching it can stop.
-  bool reached_exhausted(bool top, size_t k, uint64_t p) const {
-    if (!top || k >= memo_->exhausted.size()) return false;
-    uint64_t e = memo_->exhausted[k];
-    return e != ConfirmMemo::kNone && (kForward ? p >= e : p <= e);
+  // every later position (in walk direction) was tried in vain; kNone when there is none.
+  uint64_t exhausted_mark(bool top, size_t k) const {
+    return top && k < memo_->exhausted.size() ? memo_->exhausted[k] : ConfirmMemo::kNone;
   }
   void record_exhausted(bool top, size_t k, uint64_t first) {
     if (!top || k >= memo_->exhausted.size()) return;
@@ -180,11 +179,10 @@ class Walker {
     uint64_t p = adv(pos, gap.min);
     const uint64_t start = p;
     uint64_t last = adv(pos, max);
-    if (unbounded && top && k < memo_->exhausted.size() &&
-        memo_->exhausted[k] != ConfirmMemo::kNone) {
+    if (uint64_t e = unbounded ? exhausted_mark(top, k) : ConfirmMemo::kNone;
+        e != ConfirmMemo::kNone) {
       // Positions from the exhausted mark on failed before: search only the new ground.
-      uint64_t e = memo_->exhausted[k];
-      if (reached_exhausted(top, k, start)) return false;
+      if (kForward ? start >= e : start <= e) return false;
       last = kForward ? e - 1 : e + 1;
     }
     for (;;) {
