@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine_handle.h"
+#include "scan_loop.h"
 #include "sig_gen.h"
 
 namespace vigil::bench {
@@ -58,12 +59,7 @@ void run_scan(benchmark::State& state, LoadedEngine& e, size_t size, bool per_sc
   if (!e.engine || !e.scratch) return state.SkipWithError(e.error.c_str());
   const std::vector<uint8_t> data = make_data(size, DataKind::kRandom, kSeed);
   vigil_scan_result result{};
-  for (auto _ : state) {
-    const vigil_status st = vigil_scan_buffer(e.engine.get(), e.scratch.get(), data.data(),
-                                              data.size(), 0, nullptr, nullptr, &result);
-    if (st != VIGIL_OK) return state.SkipWithError(vigil_status_string(st));
-    benchmark::DoNotOptimize(result);
-  }
+  if (!scan_each_iteration(state, e.engine.get(), e.scratch.get(), data, 0, &result)) return;
   if (result.detections != 0) return state.SkipWithError("random digest matched: generator bug?");
   if (per_scan) {
     state.SetItemsProcessed(state.iterations());

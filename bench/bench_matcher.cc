@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine_handle.h"
+#include "scan_loop.h"
 #include "sig_gen.h"
 
 namespace vigil::bench {
@@ -55,12 +56,7 @@ void BM_Scan(benchmark::State& state) {
   const std::vector<uint8_t>& data = buffer_for(kind);
   state.SetLabel(data_kind_name(kind));
   vigil_scan_result result{};
-  for (auto _ : state) {
-    const vigil_status st = vigil_scan_buffer(e.engine.get(), e.scratch.get(), data.data(),
-                                              data.size(), 0, nullptr, nullptr, &result);
-    if (st != VIGIL_OK) return state.SkipWithError(vigil_status_string(st));
-    benchmark::DoNotOptimize(result);
-  }
+  if (!scan_each_iteration(state, e.engine.get(), e.scratch.get(), data, 0, &result)) return;
   if (result.detections != 0) {
     return state.SkipWithError("random signatures matched the generated data: generator bug?");
   }
@@ -90,12 +86,9 @@ void BM_ScanDenseHits(benchmark::State& state) {
   }
   const uint32_t expected = std::min<size_t>(planted, count);
   vigil_scan_result result{};
-  for (auto _ : state) {
-    const vigil_status st =
-        vigil_scan_buffer(e.engine.get(), e.scratch.get(), data.data(), data.size(),
-                          VIGIL_SCAN_ALLMATCH, nullptr, nullptr, &result);
-    if (st != VIGIL_OK) return state.SkipWithError(vigil_status_string(st));
-    benchmark::DoNotOptimize(result);
+  if (!scan_each_iteration(state, e.engine.get(), e.scratch.get(), data, VIGIL_SCAN_ALLMATCH,
+                           &result)) {
+    return;
   }
   if (result.detections != expected) {
     const std::string msg = std::string("expected ") + std::to_string(expected) +
