@@ -161,7 +161,7 @@ const Fixture& fixture() {
     std::map<std::string, Body> parsed = parse_ndb(kNdb);
     FUZZ_CHECK(parsed.size() == stats.body_signatures);
     for (uint32_t id = 0; id < stats.body_signatures; ++id) {
-      auto it = parsed.find(fx->internal->names[id]);
+      auto it = parsed.find(std::string(fx->internal->names[id]));
       FUZZ_CHECK(it != parsed.end());
       fx->body.push_back(it->second);
     }
@@ -241,7 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<bool> found(fx.signature_count, false);
   for (const Hit& h : hits) found[h.id] = true;
   for (uint32_t id = static_cast<uint32_t>(fx.body.size()); id < fx.signature_count; ++id) {
-    auto it = kHashContent.find(fx.internal->names[id]);
+    auto it = kHashContent.find(std::string(fx.internal->names[id]));
     FUZZ_CHECK(it != kHashContent.end());
     FUZZ_CHECK(found[id] == (text == it->second));
   }

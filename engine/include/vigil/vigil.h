@@ -72,6 +72,14 @@ typedef enum vigil_status {
   VIGIL_ERR_LIMIT = -8,
   /** The input is not a regular file, buffer or readable stream. */
   VIGIL_ERR_UNSUPPORTED = -9,
+  /** A DAT (or a cache file) is malformed: bad magic, a field or section out of bounds, a
+   *  checksum mismatch, truncation. The diagnostics say which part. */
+  VIGIL_ERR_CORRUPT = -10,
+  /** A DAT is unsigned (and unsigned DATs were not allowed), its signature does not verify,
+   *  or its signer is not among the trusted keys. */
+  VIGIL_ERR_UNTRUSTED = -11,
+  /** A DAT needs a newer engine, or its format version is not one this engine reads. */
+  VIGIL_ERR_VERSION = -12,
   /** A bug in Vigil; please report it. */
   VIGIL_ERR_INTERNAL = -100
 } vigil_status;
@@ -107,7 +115,12 @@ typedef enum vigil_diag_code {
   /** Skipped: named by an ignore list (.ign2). */
   VIGIL_DIAG_IGNORED = 7,
   /** Bad lines were skipped (summary, emitted once with VIGIL_LOAD_SKIP_BAD_LINES). */
-  VIGIL_DIAG_SKIPPED_SUMMARY = 8
+  VIGIL_DIAG_SKIPPED_SUMMARY = 8,
+  /** A DAT was refused (corrupt, untrusted, too new) or mixed with other sources. */
+  VIGIL_DIAG_DAT = 9,
+  /** A DAT's precompiled database could not be used here and was compiled (or taken from,
+   *  or could not be written to, the cache). Information, or a warning for cache trouble. */
+  VIGIL_DIAG_DAT_COMPILE = 10
 } vigil_diag_code;
 
 /** One diagnostic. All strings are owned by the vigil_diagnostics list. */
@@ -222,7 +235,21 @@ typedef struct vigil_engine_stats {
   uint64_t skipped_lines;
   /** Distinct literal fragments handed to the matcher. */
   uint64_t fragments;
+  /** The DAT's version; 0 when the engine was built from signature sources. */
+  uint64_t dat_version;
+  /** Where the pattern database came from: a vigil_database_origin value. */
+  uint32_t database_origin;
 } vigil_engine_stats;
+
+/** vigil_engine_stats.database_origin. */
+typedef enum vigil_database_origin {
+  /** Compiled during this load (signature sources, or a DAT built for another machine). */
+  VIGIL_DATABASE_COMPILED = 0,
+  /** Loaded precompiled from the DAT. */
+  VIGIL_DATABASE_PRECOMPILED = 1,
+  /** Loaded from the on-disk cache of an earlier compile of the same DAT on this machine. */
+  VIGIL_DATABASE_CACHED = 2
+} vigil_database_origin;
 
 /**
  * Fill @p out, whose struct_size the caller sets: the first min(struct_size, library's size)

@@ -79,6 +79,12 @@ VIGIL_API const char* vigil_status_string(vigil_status status) {
       return "limit exceeded";
     case VIGIL_ERR_UNSUPPORTED:
       return "unsupported input";
+    case VIGIL_ERR_CORRUPT:
+      return "corrupt DAT";
+    case VIGIL_ERR_UNTRUSTED:
+      return "untrusted DAT";
+    case VIGIL_ERR_VERSION:
+      return "unsupported DAT version";
     case VIGIL_ERR_INTERNAL:
       return "internal error";
   }

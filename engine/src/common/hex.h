@@ -1,9 +1,10 @@
-// Hex digits: the one decoder the text formats share (hash digests, MD5s in ignore lists, body
-// patterns' bytes).
+// Hex digits: the one decoder (and encoder) the text formats share (hash digests, MD5s in
+// ignore lists, body patterns' bytes, key ids).
 #ifndef VIGIL_COMMON_HEX_H_
 #define VIGIL_COMMON_HEX_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace vigil::common {
@@ -25,6 +26,17 @@ inline bool decode_hex(std::string_view hex, uint8_t* out) {
     out[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return true;
+}
+
+// Lowercase hex of data[0, size).
+inline std::string encode_hex(const uint8_t* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0xF];
+  }
+  return out;
 }
 
 }  // namespace vigil::common

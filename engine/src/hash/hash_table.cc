@@ -26,7 +26,7 @@ void HashTable::build(const std::vector<sig::HashSig>& sigs, uint32_t first_id) 
   for (size_t i = 0; i < sigs.size(); ++i) {
     const sig::HashSig& s = sigs[i];
     PerType& t = types_[static_cast<size_t>(s.type)];
-    Entry e{s.size, {}, first_id + static_cast<uint32_t>(i)};
+    Entry e{s.any_size ? 0 : s.size, {}, first_id + static_cast<uint32_t>(i)};
     std::copy_n(s.digest.begin(), sig::digest_size(s.type), e.digest.begin());
     (s.any_size ? t.any_size : t.sized).push_back(e);
   }
@@ -39,6 +39,42 @@ void HashTable::build(const std::vector<sig::HashSig>& sigs, uint32_t first_id) 
     t.sized.shrink_to_fit();
     t.any_size.shrink_to_fit();
   }
+}
+
+void HashTable::write(common::ByteWriter& out) const {
+  for (const PerType& t : types_) {
+    out.array(t.sized);
+    out.array(t.any_size);
+  }
+}
+
+common::Status HashTable::read(common::ByteReader& in, uint32_t id_limit) {
+  types_ = {};
+  count_ = 0;
+  for (size_t i = 0; i < sig::kHashTypes; ++i) {
+    PerType& t = types_[i];
+    in.array(t.sized, "entries by size");
+    in.array(t.any_size, "entries of any size");
+    if (!in.ok()) return in.status();
+    const size_t digest_len = sig::digest_size(static_cast<sig::HashType>(i));
+    auto valid = [&](const Entry& e) {
+      return e.id < id_limit && e.reserved == 0 &&
+             std::all_of(e.digest.begin() + digest_len, e.digest.end(),
+                         [](uint8_t b) { return b == 0; });
+    };
+    if (!std::all_of(t.sized.begin(), t.sized.end(), valid) ||
+        !std::all_of(t.any_size.begin(), t.any_size.end(), valid) ||
+        !std::is_sorted(t.sized.begin(), t.sized.end(), by_size_digest<Entry>) ||
+        !std::is_sorted(t.any_size.begin(), t.any_size.end(), by_digest<Entry>)) {
+      in.fail("entries", "out of order, or an id or digest out of range");
+      return in.status();
+    }
+    for (const Entry& e : t.sized) {
+      if (t.sizes.empty() || t.sizes.back() != e.size) t.sizes.push_back(e.size);
+    }
+    count_ += t.sized.size() + t.any_size.size();
+  }
+  return common::Status::ok();
 }
 
 std::array<bool, sig::kHashTypes> HashTable::wanted_for_size(uint64_t size) const {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/byte_io.h"
 #include "hash/digest.h"
 #include "sig/signature_set.h"
 
@@ -28,11 +29,17 @@ class HashTable {
   // Appends the ids of every entry matching (size, digests) to `out`, in id order per type.
   void lookup(uint64_t size, const Digests& digests, std::vector<uint32_t>& out) const;
 
+  // The sorted tables as stored in a DAT, and back: read() checks the order lookups rely on
+  // and that every id is below id_limit (VIGIL_ERR_CORRUPT naming the table otherwise).
+  void write(common::ByteWriter& out) const;
+  common::Status read(common::ByteReader& in, uint32_t id_limit);
+
  private:
   struct Entry {
     uint64_t size;
     std::array<uint8_t, 32> digest;
     uint32_t id;
+    uint32_t reserved = 0;  // no padding: the entries are stored as bytes
   };
   struct PerType {
     std::vector<Entry> sized;     // sorted by (size, digest, id)

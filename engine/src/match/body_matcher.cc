@@ -27,12 +27,15 @@ struct ScanContext {
     uint64_t end = c.base + to;
     if (end <= c.seen_end) return 0;
     const BodyMatcher& m = *c.m;
-    uint64_t frag_pos = end - m.frag_len_[id];
+    // A database from a file is checked against the fragment table only through its CRC and
+    // pattern count, so ids and ends are checked here too: a bad one is ignored, not followed.
+    if (id >= m.fragment_count() || end < m.frag_len(id)) return 0;
+    uint64_t frag_pos = end - m.frag_len(id);
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
       uint32_t s = m.frag_sigs_[i];
       if (c.state->reported_gen[s] == c.state->gen) continue;
       uint64_t start = 0;
-      if (!confirm_match(m.sigs_[s], s, c.state->gen, c.data, c.size, frag_pos,
+      if (!confirm_match(m.plan_, m.plan_.sigs[s], s, c.state->gen, c.data, c.size, frag_pos,
                          c.state->memos[s % MatchState::kMemoSlots], start)) {
         continue;
       }
@@ -47,11 +50,10 @@ struct ScanContext {
 };
 
 common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
-    std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files,
-    sig::Diagnostics& diags) {
+    std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files, sig::Diagnostics& diags,
+    const HsTarget& target) {
   auto m = std::make_unique<BodyMatcher>();
   auto frag_ids = std::make_unique<std::unordered_map<std::string, uint32_t>>();
-  std::vector<std::string> literals;
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (fragment id, local sig)
   for (size_t i = 0; i < sigs.size(); ++i) {
     sig::BodySig& s = sigs[i];
@@ -68,53 +70,154 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
                          : "invalid hex pattern: " + parsed.status().message()});
       continue;
     }
-    sig::Sequence pattern = parsed.take();
-    PlannedSig p;
-    p.offset = s.offset;
-    p.frag_begin = f->begin;
-    p.frag_end = f->end;
-    sig::LengthRange lr = sig::sequence_length(pattern.data(), f->begin);  // left of the fragment
-    p.left_min = lr.min;
-    p.left_max = lr.max;
-    bool literal = std::all_of(pattern.begin(), pattern.end(),
-                               [](const sig::Node& n) { return n.is_exact_byte(); });
-    if (literal) {
-      for (const sig::Node& n : pattern) p.literal.push_back(static_cast<char>(n.value));
-    } else {
-      p.pattern = std::move(pattern);
+    common::Status st = m->plan_.add(parsed.value(), s.offset, f->begin, f->end);
+    if (!st.is_ok()) return st;
+    auto [it, inserted] = frag_ids->emplace(f->bytes, static_cast<uint32_t>(frag_ids->size()));
+    if (inserted) {
+      m->frag_bytes_.insert(m->frag_bytes_.end(), f->bytes.begin(), f->bytes.end());
+      m->frag_begin_.push_back(static_cast<uint32_t>(m->frag_bytes_.size()));
     }
-    auto [it, inserted] = frag_ids->emplace(f->bytes, static_cast<uint32_t>(literals.size()));
-    if (inserted) literals.push_back(f->bytes);
-    uint32_t local = static_cast<uint32_t>(m->sigs_.size());
-    pairs.emplace_back(it->second, local);
-    m->sigs_.push_back(std::move(p));
+    pairs.emplace_back(it->second, static_cast<uint32_t>(m->kept_.size()));
     m->kept_.push_back(static_cast<uint32_t>(i));
   }
   frag_ids.reset();
-  std::sort(pairs.begin(), pairs.end());
-  m->frag_len_.resize(literals.size());
-  m->frag_sigs_begin_.assign(literals.size() + 1, 0);
-  for (size_t i = 0; i < literals.size(); ++i) {
-    m->frag_len_[i] = static_cast<uint32_t>(literals[i].size());
-    m->max_frag_len_ = std::max(m->max_frag_len_, m->frag_len_[i]);
-  }
-  for (const auto& [frag, local] : pairs) {
-    ++m->frag_sigs_begin_[frag + 1];
-    m->frag_sigs_.push_back(local);
-  }
-  for (size_t i = 1; i < m->frag_sigs_begin_.size(); ++i) {
-    m->frag_sigs_begin_[i] += m->frag_sigs_begin_[i - 1];
-  }
-  if (!literals.empty()) {
-    auto db = compile_literals(literals);
-    if (!db.is_ok()) return db.status();
-    m->db_ = db.take();
+  common::Status st = m->finish_fragments(pairs);
+  if (!st.is_ok()) return st;
+  if (m->fragment_count() != 0) {
+    st = m->compile_database(target);
+    if (!st.is_ok()) return st;
   }
   return m;
 }
 
+common::Status BodyMatcher::finish_fragments(
+    const std::vector<std::pair<uint32_t, uint32_t>>& unsorted) {
+  auto pairs = unsorted;
+  std::sort(pairs.begin(), pairs.end());
+  frag_sigs_begin_.assign(fragment_count() + 1, 0);
+  frag_sigs_.clear();
+  for (const auto& [frag, local] : pairs) {
+    ++frag_sigs_begin_[frag + 1];
+    frag_sigs_.push_back(local);
+  }
+  for (size_t i = 1; i < frag_sigs_begin_.size(); ++i) {
+    frag_sigs_begin_[i] += frag_sigs_begin_[i - 1];
+  }
+  return validate_fragments();
+}
+
+// Checks the fragment table against the plan; also sets max_frag_len_.
+common::Status BodyMatcher::validate_fragments() const {
+  auto bad = [](const std::string& why) {
+    return common::Status(VIGIL_ERR_CORRUPT, "fragment table: " + why);
+  };
+  const size_t frags = frag_begin_.size() - 1;
+  if (frag_begin_.empty() || frag_begin_.front() != 0 || frag_begin_.back() != frag_bytes_.size()) {
+    return bad("byte ranges do not cover the fragment bytes");
+  }
+  if (frag_sigs_begin_.size() != frags + 1 || frag_sigs_begin_.front() != 0 ||
+      frag_sigs_begin_.back() != frag_sigs_.size()) {
+    return bad("signature ranges do not cover the signature list");
+  }
+  for (size_t f = 0; f < frags; ++f) {
+    if (frag_begin_[f] > frag_begin_[f + 1] || frag_sigs_begin_[f] > frag_sigs_begin_[f + 1]) {
+      return bad("ranges out of order at fragment " + std::to_string(f));
+    }
+    uint32_t len = frag_begin_[f + 1] - frag_begin_[f];
+    if (len < kMinFragmentBytes || len > kMaxFragmentBytes) {
+      return bad("fragment " + std::to_string(f) + " has length " + std::to_string(len));
+    }
+    for (uint32_t i = frag_sigs_begin_[f]; i < frag_sigs_begin_[f + 1]; ++i) {
+      uint32_t s = frag_sigs_[i];
+      if (s >= plan_.sigs.size()) return bad("signature index out of range");
+      const PlannedSig& p = plan_.sigs[s];
+      if (p.frag_end - p.frag_begin != len)
+        return bad("fragment length differs from its signature's");
+      for (uint32_t k = 0; k < len; ++k) {
+        uint8_t want = p.is_literal() ? plan_.bytes[p.begin + p.frag_begin + k]
+                                      : plan_.nodes[p.begin + p.frag_begin + k].value;
+        if (frag_bytes_[frag_begin_[f] + k] != want)
+          return bad("fragment bytes differ from its signature's");
+      }
+    }
+  }
+  return common::Status::ok();
+}
+
+void BodyMatcher::write_plan(common::ByteWriter& out) const {
+  out.array(plan_.sigs);
+  out.array(plan_.nodes);
+  out.array(plan_.branches);
+  out.array(plan_.bytes);
+  out.array(frag_bytes_);
+  out.array(frag_begin_);
+  out.array(frag_sigs_begin_);
+  out.array(frag_sigs_);
+}
+
+common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::read_plan(common::ByteReader& in) {
+  auto m = std::make_unique<BodyMatcher>();
+  in.array(m->plan_.sigs, "signatures");
+  in.array(m->plan_.nodes, "pattern nodes");
+  in.array(m->plan_.branches, "branches");
+  in.array(m->plan_.bytes, "literal bytes");
+  in.array(m->frag_bytes_, "fragment bytes");
+  in.array(m->frag_begin_, "fragment offsets");
+  in.array(m->frag_sigs_begin_, "fragment signature offsets");
+  in.array(m->frag_sigs_, "fragment signatures");
+  if (!in.ok()) return in.status();
+  if (!in.at_end()) return common::Status(VIGIL_ERR_CORRUPT, "body plan: trailing bytes");
+  // Every (fragment, signature) pair is checked: each signature must be searched for.
+  if (m->frag_sigs_.size() != m->plan_.sigs.size()) {
+    return common::Status(VIGIL_ERR_CORRUPT, "fragment table does not list every signature once");
+  }
+  common::Status st = m->plan_.validate();
+  if (st.is_ok()) st = m->validate_fragments();
+  if (!st.is_ok()) return common::Status(VIGIL_ERR_CORRUPT, "body plan: " + st.message());
+  m->kept_.resize(m->plan_.sigs.size());
+  for (uint32_t i = 0; i < m->kept_.size(); ++i) m->kept_[i] = i;
+  m->set_max_frag_len();
+  return m;
+}
+
+common::Result<std::string> BodyMatcher::serialize_database() const {
+  if (!db_) return std::string();
+  return match::serialize_database(db_.get());
+}
+
+common::Status BodyMatcher::load_database(const uint8_t* data, size_t size) {
+  if (fragment_count() == 0) {
+    if (size == 0) return common::Status::ok();
+    return common::Status(VIGIL_ERR_CORRUPT, "pattern database present without fragments");
+  }
+  auto db = deserialize_database(data, size);
+  if (!db.is_ok()) return db.status();
+  db_ = db.take();
+  return common::Status::ok();
+}
+
+common::Status BodyMatcher::compile_database(const HsTarget& target) {
+  set_max_frag_len();
+  if (fragment_count() == 0) return common::Status::ok();
+  std::vector<std::string> literals(fragment_count());
+  for (uint32_t f = 0; f < fragment_count(); ++f) {
+    literals[f].assign(frag_bytes_.begin() + frag_begin_[f],
+                       frag_bytes_.begin() + frag_begin_[f + 1]);
+  }
+  auto db = compile_literals(literals, target);
+  if (!db.is_ok()) return db.status();
+  db_ = db.take();
+  return common::Status::ok();
+}
+
+void BodyMatcher::set_max_frag_len() {
+  max_frag_len_ = 0;
+  for (uint32_t f = 0; f < fragment_count(); ++f)
+    max_frag_len_ = std::max(max_frag_len_, frag_len(f));
+}
+
 common::Status BodyMatcher::prepare(MatchState& state) const {
-  state.reported_gen.assign(sigs_.size(), 0);
+  state.reported_gen.assign(plan_.sigs.size(), 0);
   state.gen = 0;
   if (db_) {
     auto s = make_scratch(db_.get());

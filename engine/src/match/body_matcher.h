@@ -11,10 +11,12 @@
 #include <memory>
 #include <vector>
 
+#include "common/byte_io.h"
 #include "common/mapped_file.h"
 #include "common/status.h"
 #include "match/confirm.h"
 #include "match/hs_database.h"
+#include "match/plan.h"
 #include "sig/signature_set.h"
 
 namespace vigil::match {
@@ -52,13 +54,25 @@ class BodyMatcher {
   // stay), so the source form is gone before Hyperscan's compiler, the memory peak, runs.
   // Signatures without a usable fragment are left out with a VIGIL_DIAG_NO_FRAGMENT error; kept()
   // maps the matcher's indices back to `sigs`.
-  static common::Result<std::unique_ptr<BodyMatcher>> build(std::vector<sig::BodySig>& sigs,
-                                                            const std::vector<std::string>& files,
-                                                            sig::Diagnostics& diags);
+  static common::Result<std::unique_ptr<BodyMatcher>> build(
+      std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files,
+      sig::Diagnostics& diags, const HsTarget& target = HsTarget{.host = true});
 
-  size_t signature_count() const { return sigs_.size(); }
-  size_t fragment_count() const { return frag_len_.size(); }
+  size_t signature_count() const { return plan_.sigs.size(); }
+  size_t fragment_count() const { return frag_begin_.size() - 1; }
   const std::vector<uint32_t>& kept() const { return kept_; }
+
+  // The plan and fragment table, as stored in a DAT (the database is stored on its own).
+  void write_plan(common::ByteWriter& out) const;
+  // Reads and validates what write_plan wrote; the matcher has no database until
+  // load_database() or compile_database() gives it one.
+  static common::Result<std::unique_ptr<BodyMatcher>> read_plan(common::ByteReader& in);
+  common::Result<std::string> serialize_database() const;
+  // VIGIL_ERR_VERSION when the bytes were built for another Hyperscan or CPU (see
+  // deserialize_database); the database must have one pattern per fragment.
+  common::Status load_database(const uint8_t* data, size_t size);
+  // Compiles the database from the fragment table, for `target`.
+  common::Status compile_database(const HsTarget& target);
 
   common::Status prepare(MatchState& state) const;
 
@@ -69,10 +83,16 @@ class BodyMatcher {
 
  private:
   friend struct ScanContext;
-  std::vector<PlannedSig> sigs_;
+  common::Status finish_fragments(const std::vector<std::pair<uint32_t, uint32_t>>& pairs);
+  common::Status validate_fragments() const;
+  void set_max_frag_len();
+  uint32_t frag_len(uint32_t id) const { return frag_begin_[id + 1] - frag_begin_[id]; }
+
+  Plan plan_;
   std::vector<uint32_t> kept_;
-  std::vector<uint32_t> frag_len_;         // per fragment id
-  std::vector<uint32_t> frag_sigs_begin_;  // per fragment id, into frag_sigs_ (size + 1)
+  std::vector<uint8_t> frag_bytes_;           // every fragment's bytes, by id
+  std::vector<uint32_t> frag_begin_{0};       // per fragment id, into frag_bytes_ (count + 1)
+  std::vector<uint32_t> frag_sigs_begin_{0};  // per fragment id, into frag_sigs_ (count + 1)
   std::vector<uint32_t> frag_sigs_;
   uint32_t max_frag_len_ = 0;
   HsDatabase db_;

@@ -11,8 +11,8 @@ namespace {
 
 using sig::ClassKind;
 using sig::kUnbounded;
-using sig::Node;
 using sig::NodeKind;
+using Node = FlatNode;
 
 struct Cont {
   bool (*fn)(const void* self, uint64_t pos);
@@ -43,8 +43,9 @@ bool class_byte(ClassKind cls, uint8_t c, DelimSet where) {
 template <bool kForward>
 class Walker {
  public:
-  Walker(const uint8_t* data, uint64_t size, ConfirmMemo::Side* memo, uint64_t* budget)
-      : d_(data), n_(size), memo_(memo), budget_(budget) {}
+  Walker(const Plan& plan, const uint8_t* data, uint64_t size, ConfirmMemo::Side* memo,
+         uint64_t* budget)
+      : plan_(plan), d_(data), n_(size), memo_(memo), budget_(budget) {}
 
   // Walks nodes first[0..count) in direction from pos; `top` marks the signature's own span,
   // whose unbounded gaps keep an exhausted mark (see ConfirmMemo).
@@ -53,30 +54,31 @@ class Walker {
       if (*budget_ == 0) return false;
       --*budget_;
       const Node& nd = kForward ? first[k] : first[count - 1 - k];
-      switch (nd.kind) {
+      switch (nd.node_kind()) {
         case NodeKind::kByte:
           if (!room(pos, 1) || (byte_at(pos, 0) & nd.mask) != nd.value) return false;
           pos = adv(pos, 1);
           break;
         case NodeKind::kClass:
-          if (nd.edge != sig::ClassEdge::kMiddle) {
+          if (edge(nd) != sig::ClassEdge::kMiddle) {
             if (!edge_ok(nd, pos)) return false;
           } else {
-            if (!room(pos, 1) || !class_byte(nd.cls, byte_at(pos, 0), kDelimMiddle)) return false;
+            if (!room(pos, 1) || !class_byte(cls(nd), byte_at(pos, 0), kDelimMiddle)) return false;
             pos = adv(pos, 1);
           }
           break;
         case NodeKind::kGap:
-          if (nd.min != nd.max) return branch_gap(first, count, k, pos, nd, cont, top);
-          if (!room(pos, nd.min)) return false;
-          pos = adv(pos, nd.min);
+          if (nd.a != nd.b) return branch_gap(first, count, k, pos, nd, cont, top);
+          if (!room(pos, nd.a)) return false;
+          pos = adv(pos, nd.a);
           break;
         case NodeKind::kAlt:
-          if (nd.negated) {
-            uint64_t len = nd.branches.front().size();
+          if (nd.negated != 0) {
+            // Same-length byte branches (the parser and Plan::validate ensure it).
+            uint64_t len = plan_.branches[nd.a].count;
             if (!room(pos, len)) return false;
-            for (const sig::Sequence& b : nd.branches) {
-              if (bytes_match(b, pos)) return false;
+            for (uint32_t b = nd.a; b < nd.a + nd.b; ++b) {
+              if (bytes_match(plan_.branches[b], pos)) return false;
             }
             pos = adv(pos, len);
             break;
@@ -95,11 +97,16 @@ class Walker {
   bool room(uint64_t pos, uint64_t len) const { return kForward ? n_ - pos >= len : pos >= len; }
   uint64_t adv(uint64_t pos, uint64_t len) const { return kForward ? pos + len : pos - len; }
 
-  // Does the fixed byte sequence b occupy the `b.size()` bytes next to pos (in direction)?
-  bool bytes_match(const sig::Sequence& b, uint64_t pos) const {
-    uint64_t start = kForward ? pos : pos - b.size();
-    for (size_t i = 0; i < b.size(); ++i) {
-      if ((d_[start + i] & b[i].mask) != b[i].value) return false;
+  static sig::ClassKind cls(const Node& nd) { return static_cast<sig::ClassKind>(nd.cls); }
+  static sig::ClassEdge edge(const Node& nd) { return static_cast<sig::ClassEdge>(nd.edge); }
+
+  // Do the byte nodes of span b occupy the b.count bytes next to pos (in walk direction)?
+  bool bytes_match(const BranchSpan& b, uint64_t pos) const {
+    if (!room(pos, b.count)) return false;
+    uint64_t start = kForward ? pos : pos - b.count;
+    const Node* bn = plan_.nodes.data() + b.first;
+    for (size_t i = 0; i < b.count; ++i) {
+      if ((d_[start + i] & bn[i].mask) != bn[i].value) return false;
     }
     return true;
   }
@@ -107,18 +114,18 @@ class Walker {
   // A class at a pattern edge: the byte before (after) the match must belong to the class;
   // a file edge always satisfies it. Positions are absolute, so direction does not matter.
   bool edge_ok(const Node& nd, uint64_t pos) const {
-    if (nd.edge == sig::ClassEdge::kBefore) {
+    if (edge(nd) == sig::ClassEdge::kBefore) {
       if (pos == 0) return true;
       uint8_t prev = d_[pos - 1];
-      if (nd.cls == ClassKind::kLineBoundary) return prev == '\n';
-      return class_byte(nd.cls, prev, kDelimBefore);
+      if (cls(nd) == ClassKind::kLineBoundary) return prev == '\n';
+      return class_byte(cls(nd), prev, kDelimBefore);
     }
     if (pos >= n_) return true;
     uint8_t next = d_[pos];
-    if (nd.cls == ClassKind::kLineBoundary) {
+    if (cls(nd) == ClassKind::kLineBoundary) {
       return next == '\n' || (next == '\r' && pos + 1 < n_ && d_[pos + 1] == '\n');
     }
-    return class_byte(nd.cls, next, kDelimAfter);
+    return class_byte(cls(nd), next, kDelimAfter);
   }
 
   // A state is "walk sequence `first` from index k at pos". Every node's continuation is
@@ -171,12 +178,12 @@ class Walker {
   bool branch_gap(const Node* first, size_t count, size_t k, uint64_t pos, const Node& gap,
                   Cont cont, bool top) {
     uint64_t avail = kForward ? n_ - pos : pos;
-    if (avail < gap.min) return false;
-    const bool unbounded = gap.max == kUnbounded;
-    uint64_t max = unbounded ? avail : (gap.max < avail ? gap.max : avail);
+    if (avail < gap.a) return false;
+    const bool unbounded = gap.b == kUnbounded;
+    uint64_t max = unbounded ? avail : (gap.b < avail ? gap.b : avail);
     const Node* after = nullptr;
     if (k + 1 < count) after = kForward ? &first[k + 1] : &first[count - 2 - k];
-    uint64_t p = adv(pos, gap.min);
+    uint64_t p = adv(pos, gap.a);
     const uint64_t start = p;
     uint64_t last = adv(pos, max);
     if (uint64_t e = unbounded ? exhausted_mark(top, k) : ConfirmMemo::kNone;
@@ -224,12 +231,14 @@ class Walker {
                   Cont cont, bool top) {
     AltRest rest{this, first, count, k, cont, top};
     Cont next{&Walker::after_branch, &rest};
-    for (const sig::Sequence& b : alt.branches) {
-      if (walk(b.data(), b.size(), 0, pos, next, false)) return true;
+    for (uint32_t b = alt.a; b < alt.a + alt.b; ++b) {
+      const BranchSpan& span = plan_.branches[b];
+      if (walk(plan_.nodes.data() + span.first, span.count, 0, pos, next, false)) return true;
     }
     return false;
   }
 
+  const Plan& plan_;
   const uint8_t* d_;
   uint64_t n_;
   ConfirmMemo::Side* memo_;
@@ -251,17 +260,19 @@ bool accept_any(const void*, uint64_t) { return true; }
 
 }  // namespace
 
-bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, const uint8_t* data,
-                   uint64_t size, uint64_t frag_pos, ConfirmMemo& memo, uint64_t& match_start) {
+bool confirm_match(const Plan& plan, const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen,
+                   const uint8_t* data, uint64_t size, uint64_t frag_pos, ConfirmMemo& memo,
+                   uint64_t& match_start) {
   if (sig.is_literal()) {
     // The fragment matched; compare the bytes on either side of it.
-    uint64_t before = sig.frag_begin, after = sig.literal.size() - sig.frag_end;
-    if (frag_pos < before || size - frag_pos < sig.literal.size() - before) return false;
+    const uint8_t* literal = plan.bytes.data() + sig.begin;
+    uint64_t before = sig.frag_begin, after = sig.length - sig.frag_end;
+    if (frag_pos < before || size - frag_pos < sig.length - before) return false;
     uint64_t start = frag_pos - before;
-    if (!sig.offset.allows(start, size)) return false;
-    if (before != 0 && std::memcmp(data + start, sig.literal.data(), before) != 0) return false;
+    if (!sig.offset().allows(start, size)) return false;
+    if (before != 0 && std::memcmp(data + start, literal, before) != 0) return false;
     if (after != 0 && std::memcmp(data + frag_pos + (sig.frag_end - sig.frag_begin),
-                                  sig.literal.data() + sig.frag_end, after) != 0) {
+                                  literal + sig.frag_end, after) != 0) {
       return false;
     }
     match_start = start;
@@ -269,7 +280,8 @@ bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, co
   }
   // Cheap range check: can any start consistent with the left part satisfy the offset?
   uint64_t lo, hi;
-  if (!sig.offset.start_range(size, lo, hi)) return false;
+  const sig::Offset offset = sig.offset();
+  if (!offset.start_range(size, lo, hi)) return false;
   if (frag_pos < sig.left_min) return false;
   uint64_t earliest = sig.left_max >= frag_pos ? 0 : frag_pos - sig.left_max;
   uint64_t latest = frag_pos - sig.left_min;
@@ -277,20 +289,20 @@ bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, co
 
   if (memo.owner_sig != sig_id || memo.owner_gen != scan_gen) {
     memo.left.clear(sig.frag_begin);
-    memo.right.clear(sig.pattern.size() - sig.frag_end);
+    memo.right.clear(sig.length - sig.frag_end);
     memo.owner_sig = sig_id;
     memo.owner_gen = scan_gen;
   }
-  memo.budget = confirm_budget(sig.pattern.size(), size);
-  const sig::Node* nodes = sig.pattern.data();
+  memo.budget = confirm_budget(sig.length, size);
+  const Node* nodes = plan.top(sig);
   uint64_t frag_len = sig.frag_end - sig.frag_begin;
-  Walker<true> right(data, size, &memo.right, &memo.budget);
-  bool ok = right.walk(nodes + sig.frag_end, sig.pattern.size() - sig.frag_end, 0,
-                       frag_pos + frag_len, Cont{&accept_any, nullptr}, true);
+  Walker<true> right(plan, data, size, &memo.right, &memo.budget);
+  bool ok = right.walk(nodes + sig.frag_end, sig.length - sig.frag_end, 0, frag_pos + frag_len,
+                       Cont{&accept_any, nullptr}, true);
   uint64_t start = frag_pos;
   if (ok) {
-    LeftDone done{&sig.offset, size, &start};
-    Walker<false> left(data, size, &memo.left, &memo.budget);
+    LeftDone done{&offset, size, &start};
+    Walker<false> left(plan, data, size, &memo.left, &memo.budget);
     ok = left.walk(nodes, sig.frag_begin, 0, frag_pos, Cont{&left_done, &done}, true);
   }
   if (memo.budget == 0) {

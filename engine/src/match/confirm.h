@@ -11,23 +11,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "sig/offset.h"
-#include "sig/pattern.h"
+#include "match/plan.h"
 
 namespace vigil::match {
-
-// A body signature ready to confirm. Patterns of fixed bytes only (most real signatures) keep
-// just those bytes in `literal` and confirm with two memcmp; the rest keep their parsed nodes.
-struct PlannedSig {
-  sig::Sequence pattern;  // empty for literal signatures
-  std::string literal;    // the whole pattern, for literal signatures
-  sig::Offset offset;
-  uint32_t frag_begin = 0;
-  uint32_t frag_end = 0;
-  uint64_t left_min = 0;  // length bounds of pattern[0, frag_begin)
-  uint64_t left_max = 0;
-  bool is_literal() const { return pattern.empty(); }
-};
 
 // Per-thread memo of failed (node, position) states. Each side's continuation depends only on
 // the signature and the input (the right side accepts any end, the left side checks the offset
@@ -39,8 +25,8 @@ struct PlannedSig {
 struct ConfirmMemo {
   struct Key {
     uint64_t pos;
-    const sig::Node* seq;  // the sequence being walked
-    uint32_t index;        // next node of it
+    const FlatNode* seq;  // the sequence being walked
+    uint32_t index;       // next node of it
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
@@ -84,8 +70,9 @@ inline uint64_t confirm_budget(uint64_t nodes, uint64_t input_size) {
 
 // True if `sig` matches data[0, size) with its fragment at frag_pos; sets match_start.
 // (sig_id, scan_gen) identify the signature and the scan, for reusing the memo.
-bool confirm_match(const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen, const uint8_t* data,
-                   uint64_t size, uint64_t frag_pos, ConfirmMemo& memo, uint64_t& match_start);
+bool confirm_match(const Plan& plan, const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen,
+                   const uint8_t* data, uint64_t size, uint64_t frag_pos, ConfirmMemo& memo,
+                   uint64_t& match_start);
 
 }  // namespace vigil::match
 

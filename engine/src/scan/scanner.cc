@@ -17,7 +17,7 @@ bool report(const Engine& e, Callback cb, uint32_t id, vigil_sig_kind kind, uint
             vigil_scan_result& result) {
   ++result.detections;
   if (cb.fn == nullptr) return true;
-  vigil_match m{e.names[id].c_str(), id, kind, offset};
+  vigil_match m{e.names.c_str(id), id, kind, offset};
   return cb.fn(&m, cb.user) == 0;
 }
 
@@ -45,14 +45,15 @@ common::Status lookup(const hash::HashTable& table, const uint8_t* data, uint64_
 
 }  // namespace
 
-common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set) {
+common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set,
+                                                     const match::HsTarget& target) {
   auto engine = std::make_unique<Engine>();
-  auto body = match::BodyMatcher::build(set.body, set.files, set.diags);
+  auto body = match::BodyMatcher::build(set.body, set.files, set.diags, target);
   if (!body.is_ok()) return body.status();
   engine->body = body.take();
-  for (uint32_t i : engine->body->kept()) engine->names.push_back(set.body[i].name);
+  for (uint32_t i : engine->body->kept()) engine->names.add(set.body[i].name);
   uint32_t hash_base = static_cast<uint32_t>(engine->names.size());
-  for (const sig::HashSig& h : set.hashes) engine->names.push_back(h.name);
+  for (const sig::HashSig& h : set.hashes) engine->names.add(h.name);
   engine->hashes.build(set.hashes, hash_base);
   engine->allow.build(set.allow, 0);
 

@@ -12,13 +12,14 @@
 #include "common/status.h"
 #include "hash/hash_table.h"
 #include "match/body_matcher.h"
+#include "scan/name_table.h"
 #include "sig/signature_set.h"
 #include "vigil/vigil.h"
 
 namespace vigil::scan {
 
 struct Engine {
-  std::vector<std::string> names;  // by signature id: body signatures first, then hash
+  NameTable names;  // by signature id: body signatures first, then hash
   std::unique_ptr<match::BodyMatcher> body;
   hash::HashTable hashes;  // ids start at body->signature_count()
   hash::HashTable allow;
@@ -35,7 +36,8 @@ struct Scratch {
 
 // Compiles a loaded signature set. Diagnostics from planning are appended to set.diags; the
 // body patterns' text is consumed (set.body keeps names, offsets and locations).
-common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set);
+common::Result<std::unique_ptr<Engine>> build_engine(
+    sig::SignatureSet& set, const match::HsTarget& target = match::HsTarget{.host = true});
 
 common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine);
 

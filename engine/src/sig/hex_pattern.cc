@@ -17,8 +17,7 @@ using common::Result;
 using common::Status;
 
 constexpr uint32_t kMaxGap = 1u << 30;
-constexpr size_t kMaxBranchingNodes = 512;
-constexpr int kMaxDepth = 16;
+constexpr int kMaxDepth = kMaxPatternDepth;
 constexpr uint32_t kMaxAnchorGap = 32;
 
 class Parser {

@@ -43,4 +43,12 @@ common::Result<Offset> parse_offset(std::string_view text) {
   return off;
 }
 
+std::string format_offset(const Offset& offset) {
+  if (offset.kind == Offset::Kind::kAny) return "*";
+  std::string text = offset.kind == Offset::Kind::kFromEnd ? "EOF-" : "";
+  text += std::to_string(offset.base);
+  if (offset.shift != 0) text += "," + std::to_string(offset.shift);
+  return text;
+}
+
 }  // namespace vigil::sig

@@ -5,6 +5,7 @@
 #define VIGIL_SIG_OFFSET_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -42,6 +43,9 @@ struct Offset {
 // Parses the .ndb offset field. VIGIL_ERR_UNSUPPORTED for executable-relative forms,
 // VIGIL_ERR_SIGNATURE for malformed text; the message says which.
 common::Result<Offset> parse_offset(std::string_view text);
+
+// The canonical text of an offset, which parse_offset reads back: "*", "n", "EOF-n", ",shift".
+std::string format_offset(const Offset& offset);
 
 }  // namespace vigil::sig
 

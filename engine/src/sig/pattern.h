@@ -17,6 +17,12 @@ namespace vigil::sig {
 
 inline constexpr uint32_t kUnbounded = std::numeric_limits<uint32_t>::max();
 
+// Parser limits, which also bound the confirmer's recursion: alternatives nest at most
+// kMaxPatternDepth deep, and a pattern has at most kMaxBranchingNodes ranged gaps and
+// alternatives.
+inline constexpr int kMaxPatternDepth = 16;
+inline constexpr size_t kMaxBranchingNodes = 512;
+
 enum class NodeKind : uint8_t {
   kByte,  // (data & mask) == value; mask 0xFF exact, 0x00 for "??", 0xF0/0x0F for nibbles
   kGap,   // skip min..max bytes (max == kUnbounded for "*" and "{n-}")

@@ -1,0 +1,192 @@
+// Flattening parsed patterns into the plan's pools, and validating a plan that came from a
+// file. A sequence's nodes are contiguous; an alternative's branches are laid out after it, so
+// every branch reference points forward, which is what lets validate() rule out cycles with
+// one comparison and bound the walk by the parser's own nesting and branching limits.
+#include "match/plan.h"
+
+#include <limits>
+
+namespace vigil::match {
+namespace {
+
+using common::Status;
+using sig::NodeKind;
+
+constexpr uint64_t kMaxIndex = std::numeric_limits<uint32_t>::max();
+
+class Flattener {
+ public:
+  explicit Flattener(Plan& plan) : plan_(plan) {}
+
+  // Appends seq's nodes contiguously, then (recursively) the branches of its alternatives.
+  bool emit(const sig::Sequence& seq, uint32_t& first) {
+    if (plan_.nodes.size() + seq.size() > kMaxIndex) return false;
+    first = static_cast<uint32_t>(plan_.nodes.size());
+    plan_.nodes.resize(plan_.nodes.size() + seq.size());
+    for (size_t i = 0; i < seq.size(); ++i) {
+      const sig::Node& n = seq[i];
+      FlatNode f;
+      f.kind = static_cast<uint8_t>(n.kind);
+      f.value = n.value;
+      f.mask = n.mask;
+      f.negated = n.negated ? 1 : 0;
+      f.cls = static_cast<uint8_t>(n.cls);
+      f.edge = static_cast<uint8_t>(n.edge);
+      if (n.kind == NodeKind::kGap) {
+        f.a = n.min;
+        f.b = n.max;
+      } else if (n.kind == NodeKind::kAlt) {
+        if (plan_.branches.size() + n.branches.size() > kMaxIndex) return false;
+        uint32_t spans = static_cast<uint32_t>(plan_.branches.size());
+        plan_.branches.resize(plan_.branches.size() + n.branches.size());
+        for (size_t b = 0; b < n.branches.size(); ++b) {
+          uint32_t bfirst = 0;
+          if (!emit(n.branches[b], bfirst)) return false;
+          plan_.branches[spans + b] =
+              BranchSpan{bfirst, static_cast<uint32_t>(n.branches[b].size())};
+        }
+        f.a = spans;
+        f.b = static_cast<uint32_t>(n.branches.size());
+      }
+      plan_.nodes[first + i] = f;
+    }
+    return true;
+  }
+
+ private:
+  Plan& plan_;
+};
+
+class Validator {
+ public:
+  Validator(const Plan& plan, size_t sig) : plan_(plan), sig_(sig) {}
+
+  bool sequence(uint64_t first, uint64_t count, int depth) {
+    if (first > plan_.nodes.size() || count > plan_.nodes.size() - first) {
+      return fail("node range out of bounds");
+    }
+    for (uint64_t i = first; i < first + count; ++i) {
+      if (++visited_ > kMaxVisits) return fail("pattern too large");
+      if (!node(i, depth)) return false;
+    }
+    return true;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  static constexpr uint64_t kMaxVisits = uint64_t{1} << 20;
+
+  bool node(uint64_t index, int depth) {
+    const FlatNode& n = plan_.nodes[index];
+    switch (n.node_kind()) {
+      case NodeKind::kByte:
+        return (n.value & n.mask) == n.value || fail("byte value outside its mask");
+      case NodeKind::kClass:
+        return (n.cls <= static_cast<uint8_t>(sig::ClassKind::kNonAlnum) &&
+                n.edge <= static_cast<uint8_t>(sig::ClassEdge::kAfter)) ||
+               fail("bad character class");
+      case NodeKind::kGap:
+        if (n.a > n.b) return fail("gap minimum above maximum");
+        if (n.a != n.b && ++branching_ > sig::kMaxBranchingNodes) return fail("too many gaps");
+        return true;
+      case NodeKind::kAlt:
+        return alternative(index, n, depth);
+    }
+    return fail("unknown node kind " + std::to_string(n.kind));
+  }
+
+  bool alternative(uint64_t index, const FlatNode& n, int depth) {
+    if (depth + 1 > sig::kMaxPatternDepth) return fail("alternatives nested too deeply");
+    if (++branching_ > sig::kMaxBranchingNodes) return fail("too many alternatives");
+    if (n.b == 0 || n.a > plan_.branches.size() || n.b > plan_.branches.size() - n.a) {
+      return fail("branch range out of bounds");
+    }
+    for (uint64_t b = n.a; b < uint64_t{n.a} + n.b; ++b) {
+      const BranchSpan& span = plan_.branches[b];
+      if (span.first <= index) return fail("branch does not point forward");
+      if (n.negated != 0) {
+        if (span.count != plan_.branches[n.a].count || span.count == 0) {
+          return fail("negated alternative with branches of different lengths");
+        }
+        if (span.first > plan_.nodes.size() || span.count > plan_.nodes.size() - span.first) {
+          return fail("node range out of bounds");
+        }
+        for (uint64_t i = span.first; i < uint64_t{span.first} + span.count; ++i) {
+          if (plan_.nodes[i].node_kind() != NodeKind::kByte) {
+            return fail("negated alternative of something other than bytes");
+          }
+        }
+      }
+      if (!sequence(span.first, span.count, depth + 1)) return false;
+    }
+    return true;
+  }
+
+  bool fail(const std::string& why) {
+    if (error_.empty()) error_ = "signature " + std::to_string(sig_) + ": " + why;
+    return false;
+  }
+
+  const Plan& plan_;
+  size_t sig_;
+  uint64_t visited_ = 0;
+  size_t branching_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+Status Plan::add(const sig::Sequence& pattern, const sig::Offset& offset, uint32_t frag_begin,
+                 uint32_t frag_end) {
+  PlannedSig p;
+  p.offset_kind = static_cast<uint8_t>(offset.kind);
+  p.offset_base = offset.base;
+  p.offset_shift = offset.shift;
+  p.frag_begin = frag_begin;
+  p.frag_end = frag_end;
+  sig::LengthRange left = sig::sequence_length(pattern.data(), frag_begin);
+  p.left_min = left.min;
+  p.left_max = left.max;
+  p.length = static_cast<uint32_t>(pattern.size());
+  bool literal = true;
+  for (const sig::Node& n : pattern) literal = literal && n.is_exact_byte();
+  const Status too_big(VIGIL_ERR_LIMIT, "signature set too large for one plan");
+  if (literal) {
+    if (bytes.size() + pattern.size() > kMaxIndex) return too_big;
+    p.literal = 1;
+    p.begin = static_cast<uint32_t>(bytes.size());
+    for (const sig::Node& n : pattern) bytes.push_back(n.value);
+  } else if (!Flattener(*this).emit(pattern, p.begin)) {
+    return too_big;
+  }
+  sigs.push_back(p);
+  return Status::ok();
+}
+
+Status Plan::validate() const {
+  for (size_t i = 0; i < sigs.size(); ++i) {
+    const PlannedSig& s = sigs[i];
+    auto bad = [i](const std::string& why) {
+      return Status(VIGIL_ERR_CORRUPT, "signature " + std::to_string(i) + ": " + why);
+    };
+    if (s.offset_kind > static_cast<uint8_t>(sig::Offset::Kind::kFromEnd) || s.literal > 1) {
+      return bad("bad offset kind or flags");
+    }
+    if (s.frag_begin >= s.frag_end || s.frag_end > s.length || s.left_min > s.left_max) {
+      return bad("fragment out of range");
+    }
+    if (s.is_literal()) {
+      if (uint64_t{s.begin} + s.length > bytes.size()) return bad("bytes out of bounds");
+      continue;
+    }
+    Validator v(*this, i);
+    if (!v.sequence(s.begin, s.length, 0)) return Status(VIGIL_ERR_CORRUPT, v.error());
+    for (uint32_t k = s.frag_begin; k < s.frag_end; ++k) {
+      if (!nodes[s.begin + k].is_exact_byte()) return bad("fragment is not fixed bytes");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace vigil::match

@@ -1,0 +1,83 @@
+// The compiled form of body signatures that the confirmer walks: fixed-layout records in a
+// few flat pools instead of a tree of vectors. Planning fills them from parsed patterns; a DAT
+// stores the pools as byte arrays and a load copies them back, with no parsing and no
+// per-signature allocation. validate() is what makes a loaded plan safe to walk.
+#ifndef VIGIL_MATCH_PLAN_H_
+#define VIGIL_MATCH_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "sig/offset.h"
+#include "sig/pattern.h"
+
+namespace vigil::match {
+
+// One pattern node (see sig::Node). Alternatives name their branches as a run of BranchSpans.
+struct FlatNode {
+  uint8_t kind = 0;     // sig::NodeKind
+  uint8_t value = 0;    // kByte
+  uint8_t mask = 0xFF;  // kByte
+  uint8_t negated = 0;  // kAlt
+  uint8_t cls = 0;      // kClass: sig::ClassKind
+  uint8_t edge = 0;     // kClass: sig::ClassEdge
+  uint8_t reserved[2] = {0, 0};
+  uint32_t a = 0;  // kGap: min; kAlt: first branch in Plan::branches
+  uint32_t b = 0;  // kGap: max; kAlt: branch count
+
+  sig::NodeKind node_kind() const { return static_cast<sig::NodeKind>(kind); }
+  bool is_exact_byte() const { return node_kind() == sig::NodeKind::kByte && mask == 0xFF; }
+};
+
+// Nodes [first, first + count) of Plan::nodes.
+struct BranchSpan {
+  uint32_t first = 0;
+  uint32_t count = 0;
+};
+
+// A body signature ready to confirm. Literal signatures (fixed bytes only, most real ones)
+// keep their bytes in Plan::bytes and confirm with memcmp; the rest keep nodes.
+struct PlannedSig {
+  uint64_t offset_base = 0;  // sig::Offset
+  uint64_t offset_shift = 0;
+  uint64_t left_min = 0;  // length bounds of the part left of the fragment
+  uint64_t left_max = 0;
+  uint32_t begin = 0;       // literal: first byte in Plan::bytes; else first node in Plan::nodes
+  uint32_t length = 0;      // literal: byte count; else top-level node count
+  uint32_t frag_begin = 0;  // the fragment: top-level nodes (or bytes) [frag_begin, frag_end)
+  uint32_t frag_end = 0;
+  uint8_t offset_kind = 0;  // sig::Offset::Kind
+  uint8_t literal = 0;
+  uint8_t reserved[6] = {0, 0, 0, 0, 0, 0};
+
+  bool is_literal() const { return literal != 0; }
+  sig::Offset offset() const {
+    return sig::Offset{static_cast<sig::Offset::Kind>(offset_kind), offset_base, offset_shift};
+  }
+};
+
+struct Plan {
+  std::vector<PlannedSig> sigs;
+  std::vector<FlatNode> nodes;
+  std::vector<BranchSpan> branches;
+  std::vector<uint8_t> bytes;
+
+  const FlatNode* top(const PlannedSig& s) const { return nodes.data() + s.begin; }
+
+  // Appends a signature; its fragment is top-level nodes [frag_begin, frag_end) of `pattern`.
+  // Fails (VIGIL_ERR_LIMIT) only when a pool would outgrow 32-bit indices.
+  common::Status add(const sig::Sequence& pattern, const sig::Offset& offset, uint32_t frag_begin,
+                     uint32_t frag_end);
+
+  // Checks every index, range, enum value and structural rule a walk relies on (branches
+  // point forward, nesting within the parser's limits, negated alternatives of equal-length
+  // bytes), so a plan read from a file cannot make the confirmer loop or read out of bounds.
+  // The error names the signature and the rule.
+  common::Status validate() const;
+};
+
+}  // namespace vigil::match
+
+#endif  // VIGIL_MATCH_PLAN_H_

@@ -1,0 +1,166 @@
+// Encoding of the meta record and the source IR. Canonical lines are exactly what the source
+// parsers read back, so rebuilding from the IR goes through the same loader as any source;
+// sorting the set by those lines is what makes a build independent of source order.
+#include "scan/dat_sections.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/byte_io.h"
+#include "common/hex.h"
+
+namespace vigil::scan {
+namespace {
+
+constexpr uint32_t kWildcardSizeFlevel = 73;  // a "*" size needs this minimum level
+constexpr const char* kIrNames[] = {"ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp"};
+constexpr uint32_t kMaxIrFiles = 16;
+
+// Reorders v by the keys' order (stable for equal keys) and returns the sorted keys.
+template <typename T>
+std::vector<std::string> sort_by_lines(std::vector<T>& v) {
+  std::vector<std::string> lines;
+  lines.reserve(v.size());
+  for (const T& x : v) lines.push_back(ir_line(x));
+  std::vector<size_t> order(v.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&lines](size_t a, size_t b) { return lines[a] < lines[b]; });
+  std::vector<T> sorted;
+  std::vector<std::string> sorted_lines;
+  sorted.reserve(v.size());
+  sorted_lines.reserve(v.size());
+  for (size_t i : order) {
+    sorted.push_back(std::move(v[i]));
+    sorted_lines.push_back(std::move(lines[i]));
+  }
+  v = std::move(sorted);
+  return sorted_lines;
+}
+
+void append_hash_lines(std::string& out, const std::vector<std::string>& lines,
+                       const std::vector<sig::HashSig>& sigs, bool md5) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if ((sigs[i].type == sig::HashType::kMd5) != md5) continue;
+    out += lines[i];
+    out += '\n';
+  }
+}
+
+}  // namespace
+
+std::string encode_meta(const DatMeta& m) {
+  common::ByteWriter w;
+  w.u32(m.plan_version);
+  w.u32(m.flevel);
+  w.u64(m.body_signatures);
+  w.u64(m.hash_signatures);
+  w.u64(m.allowlist_entries);
+  w.u64(m.ignored_signatures);
+  w.u64(m.fragments);
+  w.u64(m.hs_cpu_features);
+  w.u32(m.hs_tune);
+  w.blob(m.hs_version);
+  return w.take();
+}
+
+common::Result<DatMeta> decode_meta(std::string_view bytes) {
+  DatMeta m;
+  common::ByteReader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "meta");
+  std::string_view hs;
+  r.u32(m.plan_version, "plan version");
+  r.u32(m.flevel, "functionality level");
+  r.u64(m.body_signatures, "body signatures");
+  r.u64(m.hash_signatures, "hash signatures");
+  r.u64(m.allowlist_entries, "allowlist entries");
+  r.u64(m.ignored_signatures, "ignored signatures");
+  r.u64(m.fragments, "fragments");
+  r.u64(m.hs_cpu_features, "database CPU features");
+  r.u32(m.hs_tune, "database tuning");
+  r.blob(hs, "Hyperscan version");
+  if (r.ok() && hs.size() > 256) r.fail("Hyperscan version", "too long");
+  if (r.ok() && !r.at_end()) r.fail("end", "trailing bytes");
+  if (!r.ok()) return r.status();
+  m.hs_version.assign(hs);
+  return m;
+}
+
+std::string ir_line(const sig::BodySig& s) {
+  return s.name + ":0:" + sig::format_offset(s.offset) + ":" + s.hex;
+}
+
+std::string ir_line(const sig::HashSig& s) {
+  std::string line = common::encode_hex(s.digest.data(), sig::digest_size(s.type)) + ":";
+  line += s.any_size ? "*" : std::to_string(s.size);
+  line += ":" + s.name;
+  if (s.any_size) line += ":" + std::to_string(kWildcardSizeFlevel);
+  return line;
+}
+
+CanonicalSet canonicalize(sig::SignatureSet& set) {
+  CanonicalSet lines;
+  lines.body = sort_by_lines(set.body);
+  lines.hashes = sort_by_lines(set.hashes);
+  lines.allow = sort_by_lines(set.allow);
+  return lines;
+}
+
+SourceIr make_ir(const CanonicalSet& lines, const sig::SignatureSet& set,
+                 const std::vector<uint32_t>& kept_body) {
+  SourceIr ir;
+  for (const char* name : kIrNames) ir.files.push_back(sig::Source{name, true, {}});
+  for (uint32_t i : kept_body) {
+    ir.files[0].bytes += lines.body[i];
+    ir.files[0].bytes += '\n';
+  }
+  append_hash_lines(ir.files[1].bytes, lines.hashes, set.hashes, true);
+  append_hash_lines(ir.files[2].bytes, lines.hashes, set.hashes, false);
+  append_hash_lines(ir.files[3].bytes, lines.allow, set.allow, true);
+  append_hash_lines(ir.files[4].bytes, lines.allow, set.allow, false);
+  return ir;
+}
+
+std::string encode_ir(const SourceIr& ir) {
+  common::ByteWriter w;
+  w.u32(static_cast<uint32_t>(ir.files.size()));
+  for (const sig::Source& f : ir.files) {
+    w.blob(f.name);
+    w.blob(f.bytes);
+  }
+  return w.take();
+}
+
+common::Result<SourceIr> decode_ir(std::string_view bytes) {
+  common::ByteReader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                       "signature sources");
+  uint32_t count = 0;
+  r.u32(count, "file count");
+  if (r.ok() && count > kMaxIrFiles) r.fail("file count", "too many files");
+  SourceIr ir;
+  for (uint32_t i = 0; r.ok() && i < count; ++i) {
+    std::string_view name, text;
+    r.blob(name, "file name");
+    r.blob(text, "file text");
+    if (!r.ok()) break;
+    if (std::find(std::begin(kIrNames), std::end(kIrNames), name) == std::end(kIrNames)) {
+      r.fail("file name", "unexpected '" + std::string(name.substr(0, 64)) + "'");
+      break;
+    }
+    ir.files.push_back(sig::Source{std::string(name), true, std::string(text)});
+  }
+  if (r.ok() && !r.at_end()) r.fail("end", "trailing bytes");
+  if (!r.ok()) return r.status();
+  return ir;
+}
+
+common::Result<std::string_view> require_section(const dat::DatView& view, dat::SectionType type) {
+  const dat::Section* s = view.find(type);
+  if (s == nullptr) {
+    return common::Status(
+        VIGIL_ERR_CORRUPT,
+        "DAT has no " + std::string(dat::section_name(static_cast<uint32_t>(type))) + " section");
+  }
+  return s->bytes;
+}
+
+}  // namespace vigil::scan

@@ -1,0 +1,204 @@
+// Engine <-> DAT. The build writes the names, the body plan, the hash tables and the source
+// IR as the layouts the engine uses, so a load is a verification pass plus a few copies and
+// one Hyperscan deserialize. Everything read back is validated by its owner (plan, fragment
+// table, tables, names) before the engine exists; the loader adds the cross-checks between
+// sections (counts, id ranges).
+#include "scan/engine_dat.h"
+
+#include <chrono>
+
+#include "common/byte_io.h"
+#include "scan/db_cache.h"
+
+namespace vigil::scan {
+namespace {
+
+using common::Status;
+using dat::SectionType;
+
+Status corrupt(const std::string& why) { return Status(VIGIL_ERR_CORRUPT, why); }
+
+common::ByteReader reader_for(std::string_view bytes, SectionType type) {
+  return common::ByteReader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                            std::string(dat::section_name(static_cast<uint32_t>(type))));
+}
+
+void note(sig::Diagnostics& diags, vigil_diag_severity sev, const std::string& msg) {
+  diags.push_back(sig::Diagnostic{VIGIL_DIAG_DAT_COMPILE, sev, "", 0, "", msg});
+}
+
+// A DAT whose stored layouts this engine does not read: rebuild from the IR.
+common::Result<std::unique_ptr<Engine>> rebuild_from_ir(const dat::DatView& view,
+                                                        const DatMeta& meta,
+                                                        sig::Diagnostics& diags) {
+  auto ir_bytes = require_section(view, SectionType::kSourceIr);
+  if (!ir_bytes.is_ok()) return ir_bytes.status();
+  auto ir = decode_ir(ir_bytes.value());
+  if (!ir.is_ok()) return ir.status();
+  note(diags, VIGIL_SEVERITY_INFO,
+       "DAT plan version " + std::to_string(meta.plan_version) + " differs from this engine's " +
+           std::to_string(kPlanVersion) + ": rebuilt from its signature sources");
+  sig::SignatureSet set = sig::load_sources(ir.value().files, sig::LoadFlags{});
+  auto engine = build_engine(set);
+  if (!engine.is_ok()) return engine.status();
+  if (sig::has_errors(set.diags)) {
+    for (const sig::Diagnostic& d : set.diags) {
+      if (d.severity == VIGIL_SEVERITY_ERROR) return corrupt("signature sources: " + d.message);
+    }
+  }
+  engine.value()->stats.ignored_signatures = meta.ignored_signatures;
+  return engine;
+}
+
+// Gives the matcher a database: the DAT's own when it runs here, else the cache's, else a
+// fresh compile for this machine (stored in the cache for the next load).
+Status attach_database(Engine& e, std::string_view stored, const dat::DatView& view,
+                       const DatLoadOptions& opts, sig::Diagnostics& diags) {
+  Status st = e.body->load_database(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
+  if (st.is_ok()) {
+    e.stats.database_origin = VIGIL_DATABASE_PRECOMPILED;
+    return st;
+  }
+  if (st.code() != VIGIL_ERR_VERSION) return st;
+  const std::string why = st.message();
+  DbCache cache(opts.cache_dir, view.id);
+  if (cache.enabled()) {
+    auto cached = cache.read();
+    if (cached.is_ok() &&
+        e.body
+            ->load_database(reinterpret_cast<const uint8_t*>(cached.value().data()),
+                            cached.value().size())
+            .is_ok()) {
+      e.stats.database_origin = VIGIL_DATABASE_CACHED;
+      return Status::ok();
+    }
+    if (!cached.is_ok() && cached.status().code() != VIGIL_ERR_IO) {
+      note(diags, VIGIL_SEVERITY_WARNING, "ignored cache file: " + cached.status().message());
+    }
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  st = e.body->compile_database(match::host_target());
+  if (!st.is_ok()) return st;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  e.stats.database_origin = VIGIL_DATABASE_COMPILED;
+  std::string msg = why + ": compiled for this machine in " + std::to_string(ms) + " ms";
+  if (cache.enabled()) {
+    auto bytes = e.body->serialize_database();
+    Status w = bytes.is_ok() ? cache.write(bytes.value()) : bytes.status();
+    if (w.is_ok()) {
+      msg += ", cached at " + cache.path();
+    } else {
+      note(diags, VIGIL_SEVERITY_WARNING, "cannot write the database cache: " + w.message());
+    }
+  }
+  note(diags, VIGIL_SEVERITY_INFO, msg);
+  return Status::ok();
+}
+
+}  // namespace
+
+common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOptions& opts) {
+  CanonicalSet lines = canonicalize(set);
+  const uint64_t ignored = set.ignored;
+  auto built = build_engine(set, opts.target);
+  if (!built.is_ok()) return built.status();
+  const Engine& e = *built.value();
+
+  DatMeta meta;
+  meta.body_signatures = e.body->signature_count();
+  meta.hash_signatures = e.hashes.size();
+  meta.allowlist_entries = e.allow.size();
+  meta.ignored_signatures = ignored;
+  meta.fragments = e.body->fragment_count();
+  match::HsTarget target = opts.target.host ? match::host_target() : opts.target;
+  meta.hs_cpu_features = target.cpu_features;
+  meta.hs_tune = target.tune;
+  meta.hs_version = match::hyperscan_version();
+
+  auto db = e.body->serialize_database();
+  if (!db.is_ok()) return db.status();
+  common::ByteWriter names, plan, hashes, allow;
+  e.names.write(names);
+  e.body->write_plan(plan);
+  e.hashes.write(hashes);
+  e.allow.write(allow);
+
+  dat::Header header;
+  header.dat_version = opts.version;
+  header.created = opts.created;
+  header.min_engine_version = VIGIL_VERSION_NUMBER;
+  std::vector<dat::SectionInput> sections;
+  sections.push_back({SectionType::kMeta, encode_meta(meta)});
+  sections.push_back({SectionType::kNames, names.take()});
+  sections.push_back({SectionType::kBodyPlan, plan.take()});
+  sections.push_back({SectionType::kHsDatabase, db.take()});
+  sections.push_back({SectionType::kHashes, hashes.take()});
+  sections.push_back({SectionType::kAllow, allow.take()});
+  sections.push_back({SectionType::kSourceIr, encode_ir(make_ir(lines, set, e.body->kept()))});
+  return dat::assemble(header, sections);
+}
+
+common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t size,
+                                                 const DatLoadOptions& opts,
+                                                 sig::Diagnostics& diags) {
+  auto opened = dat::open(data, size, opts.trust);
+  if (!opened.is_ok()) return opened.status();
+  const dat::DatView& view = opened.value();
+  auto meta_bytes = require_section(view, SectionType::kMeta);
+  if (!meta_bytes.is_ok()) return meta_bytes.status();
+  auto meta = decode_meta(meta_bytes.value());
+  if (!meta.is_ok()) return meta.status();
+
+  common::Result<std::unique_ptr<Engine>> built = Status();
+  if (meta.value().plan_version != kPlanVersion) {
+    built = rebuild_from_ir(view, meta.value(), diags);
+  } else {
+    auto engine = std::make_unique<Engine>();
+    std::string_view parts[5];
+    const SectionType types[5] = {SectionType::kNames, SectionType::kBodyPlan,
+                                  SectionType::kHsDatabase, SectionType::kHashes,
+                                  SectionType::kAllow};
+    for (int i = 0; i < 5; ++i) {
+      auto s = require_section(view, types[i]);
+      if (!s.is_ok()) return s.status();
+      parts[i] = s.value();
+    }
+    common::ByteReader names = reader_for(parts[0], SectionType::kNames);
+    Status st = engine->names.read(names);
+    if (st.is_ok() && !names.at_end()) st = corrupt("names: trailing bytes");
+    if (!st.is_ok()) return st;
+    common::ByteReader plan = reader_for(parts[1], SectionType::kBodyPlan);
+    auto body = match::BodyMatcher::read_plan(plan);
+    if (!body.is_ok()) return body.status();
+    engine->body = body.take();
+    const size_t body_count = engine->body->signature_count();
+    if (body_count > engine->names.size()) return corrupt("names: fewer names than signatures");
+    const auto id_limit = static_cast<uint32_t>(engine->names.size());
+    common::ByteReader hashes = reader_for(parts[3], SectionType::kHashes);
+    st = engine->hashes.read(hashes, id_limit);
+    if (st.is_ok() && (!hashes.at_end() || body_count + engine->hashes.size() != id_limit)) {
+      st = corrupt("hash signatures: count does not match the names");
+    }
+    if (!st.is_ok()) return st;
+    common::ByteReader allow = reader_for(parts[4], SectionType::kAllow);
+    st = engine->allow.read(allow, UINT32_MAX);
+    if (st.is_ok() && !allow.at_end()) st = corrupt("allowlist: trailing bytes");
+    if (!st.is_ok()) return st;
+    st = attach_database(*engine, parts[2], view, opts, diags);
+    if (!st.is_ok()) return st;
+    vigil_engine_stats& s = engine->stats;
+    s.struct_size = sizeof s;
+    s.body_signatures = body_count;
+    s.hash_signatures = engine->hashes.size();
+    s.allowlist_entries = engine->allow.size();
+    s.ignored_signatures = meta.value().ignored_signatures;
+    s.fragments = engine->body->fragment_count();
+    built = std::move(engine);
+  }
+  if (built.is_ok()) built.value()->stats.dat_version = view.header.dat_version;
+  return built;
+}
+
+}  // namespace vigil::scan
