@@ -48,6 +48,16 @@ std::vector<std::string> database_paths(const Options& opts) {
   return {VIGIL_DEFAULT_DATABASE};
 }
 
+std::string cache_dir(const Options& opts) {
+  if (opts.no_cache) return "";
+  if (!opts.cache_dir.empty()) return opts.cache_dir;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/vigil";
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && home[0] == '/') return std::string(home) + "/.cache/vigil";
+  return "";
+}
+
 std::string format_diagnostic(const vigil_diagnostic& d) {
   std::string line = (d.file != nullptr && d.file[0] != '\0') ? d.file : "vigil-scan";
   if (d.line != 0) {
@@ -79,7 +89,27 @@ bool load_engine(const Options& opts, LoadedEngine* out) {
   uint32_t flags = 0;
   if (opts.skip_bad_signatures) flags |= VIGIL_LOAD_SKIP_BAD_LINES;
   if (opts.unofficial_suffix) flags |= VIGIL_LOAD_UNOFFICIAL_SUFFIX;
+  if (opts.allow_unsigned) flags |= VIGIL_LOAD_ALLOW_UNSIGNED;
   status = vigil_load_options_set_flags(load_opts.get(), flags);
+  if (status == VIGIL_OK)
+    status = vigil_load_options_set_cache_dir(load_opts.get(), cache_dir(opts).c_str());
+  // The bundled DAT's key is trusted whether or not the bundled DAT is the one loaded; it
+  // may be missing from a tree that was never built fully, which only matters for DATs.
+  if (status == VIGIL_OK) {
+    vigil_status key =
+        vigil_load_options_add_trusted_key_file(load_opts.get(), VIGIL_DEFAULT_TRUSTED_KEY);
+    if (key != VIGIL_OK && key != VIGIL_ERR_IO) status = key;
+  }
+  for (const std::string& key : opts.trusted_keys) {
+    if (status != VIGIL_OK) break;
+    status = vigil_load_options_add_trusted_key_file(load_opts.get(), key.c_str());
+    if (status != VIGIL_OK) {
+      std::string why = "--trusted-key " + key + ": " +
+                        (status == VIGIL_ERR_IO ? "cannot read the file" : "not a public key");
+      print_load_failure(why.c_str());
+      return false;
+    }
+  }
   for (const std::string& path : database_paths(opts)) {
     if (status != VIGIL_OK) break;
     status = vigil_load_options_add_path(load_opts.get(), path.c_str());

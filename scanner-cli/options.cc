@@ -27,6 +27,10 @@ enum LongOnly : int {
   kAllmatch,
   kNoSummary,
   kJson,
+  kTrustedKey,
+  kAllowUnsigned,
+  kCacheDir,
+  kNoCache,
 };
 
 // The leading ':' makes getopt_long return ':' for a missing argument.
@@ -36,6 +40,10 @@ const option kLongOptions[] = {
     {"database", required_argument, nullptr, 'd'},
     {"skip-bad-signatures", no_argument, nullptr, kSkipBadSignatures},
     {"unofficial-suffix", no_argument, nullptr, kUnofficialSuffix},
+    {"trusted-key", required_argument, nullptr, kTrustedKey},
+    {"allow-unsigned", no_argument, nullptr, kAllowUnsigned},
+    {"cache-dir", required_argument, nullptr, kCacheDir},
+    {"no-cache", no_argument, nullptr, kNoCache},
     {"verbose", no_argument, nullptr, 'v'},
     {"recursive", no_argument, nullptr, 'r'},
     {"follow-symlinks", no_argument, nullptr, kFollowSymlinks},
@@ -57,8 +65,14 @@ constexpr char kUsage[] =
     "Scan files for known malware with the Vigil engine. PATH '-' reads standard input.\n"
     "\n"
     "Signatures:\n"
-    "  -d, --database=PATH        load a signature file or directory (repeatable);\n"
-    "                             default: $VIGIL_DATABASE, else the bundled set\n"
+    "  -d, --database=PATH        load a DAT, or signature files or directories (repeatable);\n"
+    "                             default: $VIGIL_DATABASE, else the bundled DAT\n"
+    "      --trusted-key=PUB      trust DATs signed by this public key (repeatable; the\n"
+    "                             bundled DAT's key is always trusted)\n"
+    "      --allow-unsigned       accept a DAT that carries no signature\n"
+    "      --cache-dir=DIR        where databases compiled for this machine are kept\n"
+    "                             (default: $XDG_CACHE_HOME/vigil or ~/.cache/vigil)\n"
+    "      --no-cache             compile without reading or writing the cache\n"
     "      --skip-bad-signatures  skip malformed signature lines instead of failing\n"
     "      --unofficial-suffix    append .UNOFFICIAL to signature names (as ClamAV does)\n"
     "  -v, --verbose              also print informational load diagnostics and skipped files\n"
@@ -154,6 +168,18 @@ ParseOutcome parse_options(int argc, char** argv, Options* out) {
         break;
       case kSkipBadSignatures:
         opts.skip_bad_signatures = true;
+        break;
+      case kTrustedKey:
+        opts.trusted_keys.emplace_back(optarg);
+        break;
+      case kAllowUnsigned:
+        opts.allow_unsigned = true;
+        break;
+      case kCacheDir:
+        opts.cache_dir = optarg;
+        break;
+      case kNoCache:
+        opts.no_cache = true;
         break;
       case kUnofficialSuffix:
         opts.unofficial_suffix = true;

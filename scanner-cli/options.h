@@ -10,8 +10,12 @@
 namespace vigil::cli {
 
 struct Options {
-  // Signature sources (-d); empty means VIGIL_DATABASE or the bundled default directory.
+  // Signature sources or a DAT (-d); empty means VIGIL_DATABASE or the bundled default DAT.
   std::vector<std::string> databases;
+  std::vector<std::string> trusted_keys;  // public key files (--trusted-key)
+  bool allow_unsigned = false;
+  std::string cache_dir;  // empty: the default
+  bool no_cache = false;
   bool skip_bad_signatures = false;
   bool unofficial_suffix = false;
   bool verbose = false;

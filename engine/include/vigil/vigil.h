@@ -160,7 +160,10 @@ enum {
   /** Skip malformed/unsupported lines (reported as diagnostics) instead of failing the load. */
   VIGIL_LOAD_SKIP_BAD_LINES = 1u << 0,
   /** Append ".UNOFFICIAL" to signature names, as ClamAV does for unsigned databases. */
-  VIGIL_LOAD_UNOFFICIAL_SUFFIX = 1u << 1
+  VIGIL_LOAD_UNOFFICIAL_SUFFIX = 1u << 1,
+  /** Accept a DAT that carries no signature. Without it an unsigned DAT is refused
+   *  (VIGIL_ERR_UNTRUSTED). A signed DAT must still be signed by a trusted key. */
+  VIGIL_LOAD_ALLOW_UNSIGNED = 1u << 2
 };
 
 /**
@@ -179,6 +182,9 @@ VIGIL_API vigil_status vigil_load_options_set_flags(vigil_load_options *opts, ui
  * Add a signature source path: a file (format from its extension: .hdb .hsb .ndb .fp .sfp
  * .ign2, optionally followed by .gz) or a directory (its supported files, not recursive,
  * in name order). The path is copied; it is opened only by vigil_engine_load().
+ * A DAT (built by vigil-dat; recognised by its content, whatever its name) is loaded
+ * precompiled, after its signature is checked against the trusted keys; it must be the only
+ * source of a load. The same holds for memory and descriptor sources.
  * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM.
  */
 VIGIL_API vigil_status vigil_load_options_add_path(vigil_load_options *opts, const char *path);
@@ -197,6 +203,30 @@ VIGIL_API vigil_status vigil_load_options_add_memory(vigil_load_options *opts, c
  */
 VIGIL_API vigil_status vigil_load_options_add_fd(vigil_load_options *opts, const char *name,
                                                  int fd);
+/**
+ * Trust DATs signed by this Ed25519 public key: @p key is the PEM text vigil-dat keygen writes
+ * (PREFIX.pub) or the raw key as 64 hex digits. May be called for several keys.
+ * @return VIGIL_OK; VIGIL_ERR_INVALID_ARGUMENT for NULL or text that is not such a key;
+ *         VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_load_options_add_trusted_key(vigil_load_options *opts,
+                                                          const char *key);
+/**
+ * As vigil_load_options_add_trusted_key(), with the key read from a file now.
+ * @return VIGIL_OK; VIGIL_ERR_IO if the file cannot be read; VIGIL_ERR_INVALID_ARGUMENT if it
+ *         holds no such key; VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_load_options_add_trusted_key_file(vigil_load_options *opts,
+                                                               const char *path);
+/**
+ * Directory for pattern databases compiled on this machine when a DAT's precompiled one cannot
+ * run here (another Hyperscan version or CPU): the first such load compiles and stores it, later
+ * loads of the same DAT read it back. Created (mode 0700) when first needed; files in it are
+ * used only if owned by this user and writable by no one else. NULL or "" (the default):
+ * no cache, every such load compiles.
+ * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_load_options_set_cache_dir(vigil_load_options *opts, const char *dir);
 /**@}*/
 
 /** @name Engine */
@@ -212,6 +242,9 @@ typedef struct vigil_engine vigil_engine;
  * @param diags  if non-NULL, receives the diagnostics (possibly empty) on success and on
  *               failure; free with vigil_diagnostics_free().
  * @return VIGIL_OK; VIGIL_ERR_SIGNATURE if any line had an error and SKIP_BAD_LINES is not set;
+ *         for a DAT: VIGIL_ERR_CORRUPT, VIGIL_ERR_UNTRUSTED, VIGIL_ERR_VERSION (a diagnostic
+ *         with code VIGIL_DIAG_DAT says what is wrong), VIGIL_ERR_INVALID_ARGUMENT when a DAT
+ *         is combined with other sources;
  *         VIGIL_ERR_IO if a named path cannot be read; VIGIL_ERR_NO_SIGNATURES if nothing
  *         usable was loaded; VIGIL_ERR_BACKEND, VIGIL_ERR_NOMEM, VIGIL_ERR_INVALID_ARGUMENT.
  */

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dat/crypto.h"
 #include "scan/scanner.h"
 #include "sig/signature_set.h"
 #include "vigil/vigil.h"
@@ -16,6 +17,8 @@
 struct vigil_load_options {
   uint32_t flags = 0;
   std::vector<vigil::sig::Source> sources;
+  std::vector<vigil::dat::PublicKey> trusted_keys;
+  std::string cache_dir;
 };
 
 struct vigil_diagnostics {

@@ -1,15 +1,84 @@
 // Public entry points for load options, diagnostics and engine loading. A strict load fails
 // on the first error-severity diagnostic but still returns every diagnostic, so a signature
 // author sees all problems in one run.
+#include <fcntl.h>
 #include <malloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "api/handles.h"
+#include "common/atomic_file.h"
+#include "common/mapped_file.h"
+#include "scan/engine_dat.h"
 
 using vigil::api::guarded;
+
+namespace {
+
+using vigil::sig::Diagnostic;
+
+constexpr size_t kMaxDatSize = size_t{1} << 32;
+
+// Is this source a DAT? Paths are sniffed by content (first bytes), not by name.
+bool is_dat(const vigil::sig::Source& s) {
+  if (s.in_memory) {
+    return vigil::dat::looks_like_dat(reinterpret_cast<const uint8_t*>(s.bytes.data()),
+                                      s.bytes.size());
+  }
+  int fd = ::open(s.name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st {};
+  uint8_t head[8];
+  bool dat = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+             ::pread(fd, head, sizeof head, 0) == static_cast<ssize_t>(sizeof head) &&
+             vigil::dat::looks_like_dat(head, sizeof head);
+  ::close(fd);
+  return dat;
+}
+
+// Loads the one DAT source; problems become a VIGIL_DIAG_DAT diagnostic naming the file.
+vigil_status load_dat_source(const vigil_load_options& opts, vigil_engine** out,
+                             std::vector<Diagnostic>& diags) {
+  const vigil::sig::Source& src = opts.sources.front();
+  auto fail = [&](vigil_status code, const std::string& msg) {
+    diags.push_back(Diagnostic{VIGIL_DIAG_DAT, VIGIL_SEVERITY_ERROR, src.name, 0, "", msg});
+    return code;
+  };
+  if (opts.sources.size() != 1) {
+    return fail(VIGIL_ERR_INVALID_ARGUMENT,
+                "a DAT loads on its own: it cannot be combined with other signature sources");
+  }
+  // A file is mapped, not read: a load copies out what it keeps, so the mapping (which an
+  // atomic replacement of the file cannot disturb) is dropped as soon as the load ends.
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(src.bytes.data());
+  size_t size = src.bytes.size();
+  std::vector<uint8_t> small;
+  vigil::common::MappedInput mapped;
+  if (!src.in_memory) {
+    auto opened = vigil::common::MappedInput::open_path(src.name, &small);
+    if (!opened.is_ok()) return fail(opened.status().code(), opened.status().message());
+    mapped = std::move(opened.value());
+    if (mapped.size() > kMaxDatSize) return fail(VIGIL_ERR_LIMIT, "DAT larger than 4 GiB");
+    data = mapped.data();
+    size = mapped.size();
+  }
+  vigil::scan::DatLoadOptions dopts;
+  dopts.trust.keys = opts.trusted_keys;
+  dopts.trust.allow_unsigned = (opts.flags & VIGIL_LOAD_ALLOW_UNSIGNED) != 0;
+  dopts.cache_dir = opts.cache_dir;
+  auto engine = vigil::scan::load_dat(data, size, dopts, diags);
+  for (Diagnostic& d : diags) {
+    if (d.file.empty()) d.file = src.name;
+  }
+  if (!engine.is_ok()) return fail(engine.status().code(), engine.status().message());
+  *out = new vigil_engine{engine.take()};
+  return VIGIL_OK;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -26,7 +95,8 @@ VIGIL_API void vigil_load_options_free(vigil_load_options* opts) { delete opts; 
 
 VIGIL_API vigil_status vigil_load_options_set_flags(vigil_load_options* opts, uint32_t flags) {
   if (opts == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
-  constexpr uint32_t kKnown = VIGIL_LOAD_SKIP_BAD_LINES | VIGIL_LOAD_UNOFFICIAL_SUFFIX;
+  constexpr uint32_t kKnown =
+      VIGIL_LOAD_SKIP_BAD_LINES | VIGIL_LOAD_UNOFFICIAL_SUFFIX | VIGIL_LOAD_ALLOW_UNSIGNED;
   if ((flags & ~kKnown) != 0) return VIGIL_ERR_INVALID_ARGUMENT;
   opts->flags = flags;
   return VIGIL_OK;
@@ -73,6 +143,40 @@ VIGIL_API vigil_status vigil_load_options_add_fd(vigil_load_options* opts, const
   });
 }
 
+VIGIL_API vigil_status vigil_load_options_add_trusted_key(vigil_load_options* opts,
+                                                          const char* key) {
+  if (opts == nullptr || key == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&]() -> vigil_status {
+    auto parsed = vigil::dat::parse_public_key(key);
+    if (!parsed.is_ok()) return VIGIL_ERR_INVALID_ARGUMENT;
+    opts->trusted_keys.push_back(parsed.value());
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API vigil_status vigil_load_options_add_trusted_key_file(vigil_load_options* opts,
+                                                               const char* path) {
+  if (opts == nullptr || path == nullptr || *path == '\0') return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&]() -> vigil_status {
+    auto text = vigil::common::read_whole_file(path, size_t{1} << 20);
+    if (!text.is_ok()) {
+      return text.status().code() == VIGIL_ERR_NOMEM ? VIGIL_ERR_NOMEM : VIGIL_ERR_IO;
+    }
+    auto parsed = vigil::dat::parse_public_key(text.value());
+    if (!parsed.is_ok()) return VIGIL_ERR_INVALID_ARGUMENT;
+    opts->trusted_keys.push_back(parsed.value());
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API vigil_status vigil_load_options_set_cache_dir(vigil_load_options* opts, const char* dir) {
+  if (opts == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&] {
+    opts->cache_dir = dir == nullptr ? "" : dir;
+    return VIGIL_OK;
+  });
+}
+
 VIGIL_API size_t vigil_diagnostics_count(const vigil_diagnostics* diags) {
   return diags == nullptr ? 0 : diags->items.size();
 }
@@ -96,6 +200,14 @@ VIGIL_API vigil_status vigil_engine_load(const vigil_load_options* opts, vigil_e
   if (diags != nullptr) *diags = nullptr;
   if (opts == nullptr || out == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
   return guarded([&]() -> vigil_status {
+    bool any_dat = false;
+    for (const vigil::sig::Source& s : opts->sources) any_dat = any_dat || is_dat(s);
+    if (any_dat) {
+      std::vector<Diagnostic> items;
+      vigil_status st = load_dat_source(*opts, out, items);
+      if (diags != nullptr) *diags = new vigil_diagnostics{std::move(items)};
+      return st;
+    }
     vigil::sig::LoadFlags flags;
     flags.unofficial_suffix = (opts->flags & VIGIL_LOAD_UNOFFICIAL_SUFFIX) != 0;
     vigil::sig::SignatureSet set = vigil::sig::load_sources(opts->sources, flags);

@@ -5,8 +5,9 @@
 #include "dat/container.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
-#include <future>
+#include <thread>
 
 #include "common/byte_io.h"
 
@@ -15,6 +16,8 @@ namespace {
 
 using common::Status;
 
+constexpr char kDatMagic[8] = {'V', 'I', 'G', 'I', 'L', 'D', 'A', 'T'};
+constexpr char kDeltaMagic[8] = {'V', 'I', 'G', 'I', 'L', 'D', 'L', 'T'};
 constexpr char kTrailerMagic[8] = {'V', 'I', 'G', 'I', 'L', 'S', 'I', 'G'};
 constexpr char kSignatureContext[] = "Vigil DAT signature v1";  // domain separation
 constexpr uint32_t kTrailerVersion = 1;
@@ -22,6 +25,9 @@ constexpr uint32_t kTrailerSigned = 1;
 constexpr size_t kParallelHashBytes = size_t{4} << 20;
 
 Status corrupt(const std::string& why) { return Status(VIGIL_ERR_CORRUPT, why); }
+
+const char* magic_of(Kind kind) { return kind == Kind::kDat ? kDatMagic : kDeltaMagic; }
+const char* noun(Kind kind) { return kind == Kind::kDat ? "DAT" : "delta"; }
 
 // What the signature covers: a context string, then header and table.
 std::string signed_message(const uint8_t* data, size_t header_and_table) {
@@ -35,30 +41,74 @@ std::string version_text(uint32_t v) {
          std::to_string(v % 100);
 }
 
-bool check_hashes(const std::vector<Section>& sections, std::string& bad) {
-  size_t total = 0;
-  for (const Section& s : sections) total += s.bytes.size();
-  auto hash_range = [&sections](size_t from, size_t step) {
-    for (size_t i = from; i < sections.size(); i += step) {
-      const Section& s = sections[i];
-      if (sha256(reinterpret_cast<const uint8_t*>(s.bytes.data()), s.bytes.size()) != s.sha256) {
-        return i;
-      }
-    }
-    return sections.size();
-  };
-  size_t first_bad = sections.size();
-  if (total >= kParallelHashBytes && sections.size() > 1) {
-    // Largest sections alternate between the two threads by position, which splits the
-    // usual DAT (one big database, one big plan) evenly enough.
-    auto other = std::async(std::launch::async, hash_range, 1, 2);
-    first_bad = std::min(hash_range(0, 2), other.get());
-  } else {
-    first_bad = hash_range(0, 1);
+// A section's digest is the SHA-256 of the SHA-256s of its 1 MiB chunks, so one large section
+// can be verified by several threads at once.
+constexpr size_t kChunk = size_t{1} << 20;
+
+size_t chunk_count(size_t size) { return size == 0 ? 0 : (size - 1) / kChunk + 1; }
+
+Sha256 fold(const std::vector<Sha256>& chunks) {
+  return sha256(chunks.empty() ? nullptr : chunks.front().data(), chunks.size() * sizeof(Sha256));
+}
+
+Sha256 section_digest(const uint8_t* data, size_t size) {
+  std::vector<Sha256> chunks(chunk_count(size));
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    chunks[c] = sha256(data + c * kChunk, std::min(kChunk, size - c * kChunk));
   }
-  if (first_bad == sections.size()) return true;
-  bad = std::string(section_name(sections[first_bad].type));
-  return false;
+  return fold(chunks);
+}
+
+bool hash_ok(const Section& s) {
+  return section_digest(reinterpret_cast<const uint8_t*>(s.bytes.data()), s.bytes.size()) ==
+         s.sha256;
+}
+
+// Hashes every chunk of every section not deferred, on up to four threads.
+bool check_hashes(const std::vector<Section>& all, const std::vector<SectionType>& deferred,
+                  std::string& bad) {
+  std::vector<const Section*> sections;
+  for (const Section& s : all) {
+    if (std::find(deferred.begin(), deferred.end(), static_cast<SectionType>(s.type)) ==
+        deferred.end()) {
+      sections.push_back(&s);
+    }
+  }
+  struct Job {
+    size_t section;
+    size_t chunk;
+  };
+  std::vector<Job> jobs;
+  std::vector<std::vector<Sha256>> digests(sections.size());
+  for (size_t i = 0; i < sections.size(); ++i) {
+    digests[i].resize(chunk_count(sections[i]->bytes.size()));
+    for (size_t c = 0; c < digests[i].size(); ++c) jobs.push_back({i, c});
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+      const Section& s = *sections[jobs[j].section];
+      size_t off = jobs[j].chunk * kChunk;
+      digests[jobs[j].section][jobs[j].chunk] =
+          sha256(reinterpret_cast<const uint8_t*>(s.bytes.data()) + off,
+                 std::min(kChunk, s.bytes.size() - off));
+    }
+  };
+  size_t helpers = 0;
+  if (jobs.size() * kChunk >= kParallelHashBytes) {
+    helpers = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 4) - 1;
+  }
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < helpers; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (fold(digests[i]) != sections[i]->sha256) {
+      bad = std::string(section_name(sections[i]->type));
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -79,8 +129,17 @@ std::string_view section_name(uint32_t type) {
       return "allowlist";
     case SectionType::kSourceIr:
       return "signature sources";
+    case SectionType::kDeltaBase:
+      return "delta base";
+    case SectionType::kDeltaChanges:
+      return "delta changes";
   }
   return "unknown";
+}
+
+Status check_section(const Section& section) {
+  if (hash_ok(section)) return Status::ok();
+  return corrupt("section " + std::string(section_name(section.type)) + ": checksum mismatch");
 }
 
 const Section* DatView::find(SectionType type) const {
@@ -90,8 +149,12 @@ const Section* DatView::find(SectionType type) const {
   return nullptr;
 }
 
-bool looks_like_dat(const uint8_t* data, size_t size) {
-  return size >= sizeof kMagic && std::memcmp(data, kMagic, sizeof kMagic) == 0;
+bool looks_like(Kind kind, const uint8_t* data, size_t size) {
+  return size >= 8 && std::memcmp(data, magic_of(kind), 8) == 0;
+}
+
+std::string_view trailer(std::string_view file) {
+  return file.size() < kTrailerSize ? std::string_view() : file.substr(file.size() - kTrailerSize);
 }
 
 std::string assemble(const Header& header, const std::vector<SectionInput>& sections) {
@@ -105,7 +168,7 @@ std::string assemble(const Header& header, const std::vector<SectionInput>& sect
   const uint64_t file_size = at + kTrailerSize;
 
   common::ByteWriter w;
-  w.bytes(kMagic, sizeof kMagic);
+  w.bytes(magic_of(header.kind), 8);
   w.u32(header.format_version);
   w.u32(kHeaderSize);
   w.u64(header.dat_version);
@@ -122,7 +185,7 @@ std::string assemble(const Header& header, const std::vector<SectionInput>& sect
     w.u32(0);  // flags
     w.u64(offsets[i]);
     w.u64(b.size());
-    Sha256 h = sha256(reinterpret_cast<const uint8_t*>(b.data()), b.size());
+    Sha256 h = section_digest(reinterpret_cast<const uint8_t*>(b.data()), b.size());
     w.bytes(h.data(), h.size());
   }
   for (const SectionInput& s : sections) {
@@ -139,7 +202,8 @@ std::string assemble(const Header& header, const std::vector<SectionInput>& sect
 
 Status sign(std::string& dat, const PrivateKey& key) {
   const auto* data = reinterpret_cast<const uint8_t*>(dat.data());
-  auto view = open(data, dat.size(), Trust{.skip_signature = true});
+  const Kind kind = looks_like(Kind::kDelta, data, dat.size()) ? Kind::kDelta : Kind::kDat;
+  auto view = open(data, dat.size(), Trust{.kind = kind, .skip_signature = true});
   if (!view.is_ok()) return view.status();
   size_t covered = kHeaderSize + view.value().sections.size() * kSectionEntrySize;
   std::string msg = signed_message(data, covered);
@@ -159,11 +223,13 @@ Status sign(std::string& dat, const PrivateKey& key) {
 
 common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trust) {
   DatView v;
+  const std::string what = noun(trust.kind);
   if (size < kHeaderSize + kTrailerSize) {
-    return corrupt("file too short for a DAT (" + std::to_string(size) + " bytes)");
+    return corrupt("file too short for a " + what + " (" + std::to_string(size) + " bytes)");
   }
-  if (!looks_like_dat(data, size)) return corrupt("not a DAT (bad magic)");
-  common::ByteReader h(data + sizeof kMagic, kHeaderSize - sizeof kMagic, "header");
+  if (!looks_like(trust.kind, data, size)) return corrupt("not a " + what + " (bad magic)");
+  v.header.kind = trust.kind;
+  common::ByteReader h(data + 8, kHeaderSize - 8, "header");
   uint32_t header_size = 0, count = 0, flags = 0;
   h.u32(v.header.format_version, "format version");
   h.u32(header_size, "header size");
@@ -213,20 +279,20 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
   if (!trust.skip_signature) {
     if (!v.is_signed) {
       if (!trust.allow_unsigned) {
-        return Status(VIGIL_ERR_UNTRUSTED, "DAT is unsigned (unsigned DATs were not allowed)");
+        return Status(VIGIL_ERR_UNTRUSTED, what + " is unsigned (unsigned files were not allowed)");
       }
     } else {
       auto key = std::find_if(trust.keys.begin(), trust.keys.end(),
                               [&](const PublicKey& k) { return k.id() == v.signer; });
       if (key == trust.keys.end()) {
-        return Status(VIGIL_ERR_UNTRUSTED,
-                      "DAT is signed by key " + key_id_hex(v.signer) + ", which is not trusted");
+        return Status(VIGIL_ERR_UNTRUSTED, what + " is signed by key " + key_id_hex(v.signer) +
+                                               ", which is not trusted");
       }
       Ed25519Signature sig;
       std::memcpy(sig.data(), signature, sig.size());
       std::string msg = signed_message(data, table_end);
       if (!verify(*key, reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), sig)) {
-        return Status(VIGIL_ERR_UNTRUSTED, "DAT signature does not verify (key " +
+        return Status(VIGIL_ERR_UNTRUSTED, what + " signature does not verify (key " +
                                                key_id_hex(v.signer) + "): the file was altered");
       }
     }
@@ -260,9 +326,10 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
     v.sections.push_back(s);
   }
   std::string bad;
-  if (!check_hashes(v.sections, bad)) return corrupt("section " + bad + ": checksum mismatch");
+  if (!check_hashes(v.sections, trust.defer_hash, bad))
+    return corrupt("section " + bad + ": checksum mismatch");
   if (v.header.min_engine_version > VIGIL_VERSION_NUMBER) {
-    return Status(VIGIL_ERR_VERSION, "DAT needs engine version " +
+    return Status(VIGIL_ERR_VERSION, what + " needs engine version " +
                                          version_text(v.header.min_engine_version) +
                                          " or later (this is " VIGIL_VERSION_STRING ")");
   }

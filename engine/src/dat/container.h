@@ -1,4 +1,5 @@
-// The DAT container: a fixed header, a table of typed sections each with its SHA-256, the
+// The DAT container: a fixed header, a table of typed sections each with its digest (SHA-256
+// of the SHA-256s of its 1 MiB chunks, so that verification runs on several cores), the
 // sections, and a fixed-size signature trailer. The Ed25519 signature covers the header and
 // the table (and so, through the hashes, every section), which keeps verification to one
 // small signature check plus hashing, and lets a DAT be re-signed without touching the rest.
@@ -22,7 +23,10 @@ inline constexpr size_t kHeaderSize = 64;
 inline constexpr size_t kSectionEntrySize = 56;
 inline constexpr size_t kTrailerSize = 128;
 inline constexpr uint32_t kMaxSections = 64;
-inline constexpr char kMagic[8] = {'V', 'I', 'G', 'I', 'L', 'D', 'A', 'T'};
+
+// The container carries two kinds of file, told apart by their magic: a DAT, and an
+// incremental update (a delta) that turns one DAT into the next.
+enum class Kind : uint8_t { kDat, kDelta };
 
 enum class SectionType : uint32_t {
   kMeta = 1,        // counts, build target, plan version
@@ -32,10 +36,14 @@ enum class SectionType : uint32_t {
   kHashes = 5,      // hash signatures, laid out for lookup
   kAllow = 6,       // allowlist entries, laid out for lookup
   kSourceIr = 7,    // every signature in canonical source form (engine-neutral)
+  // Delta files:
+  kDeltaBase = 16,     // the DAT a delta applies to, and the one it produces
+  kDeltaChanges = 17,  // source IR lines removed and added
 };
 std::string_view section_name(uint32_t type);
 
 struct Header {
+  Kind kind = Kind::kDat;
   uint32_t format_version = kFormatVersion;
   uint64_t dat_version = 0;
   uint64_t created = 0;  // seconds since the epoch; 0 when the builder gave none
@@ -58,17 +66,21 @@ common::Status sign(std::string& dat, const PrivateKey& key);
 using DatId = Sha256;
 
 struct Trust {
+  Kind kind = Kind::kDat;  // the kind of file expected
   std::vector<PublicKey> keys;
   bool allow_unsigned = false;
   // Inspect only: report the signer without requiring it to be trusted (vigil-dat info).
   bool skip_signature = false;
+  // Sections of this type are not hashed by open(): the caller verifies one with
+  // check_section() before it reads it (for large sections a load rarely needs).
+  std::vector<SectionType> defer_hash;
 };
 
 struct Section {
   uint32_t type = 0;
   uint64_t offset = 0;
   std::string_view bytes;
-  Sha256 sha256{};
+  Sha256 sha256{};  // the chunked digest (see above)
 };
 
 struct DatView {
@@ -88,8 +100,18 @@ struct DatView {
 // The view points into `data`, which must outlive it.
 common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trust);
 
-// True if the bytes start like a DAT (for telling DATs from signature sources).
-bool looks_like_dat(const uint8_t* data, size_t size);
+// Verifies a deferred section's SHA-256 (VIGIL_ERR_CORRUPT naming it on mismatch).
+common::Status check_section(const Section& section);
+
+// True if the bytes start like a file of this kind (for telling DATs from signature sources).
+bool looks_like(Kind kind, const uint8_t* data, size_t size);
+inline bool looks_like_dat(const uint8_t* data, size_t size) {
+  return looks_like(Kind::kDat, data, size);
+}
+
+// The fixed-size trailer (signature block) at the end of a file open() accepted; deltas carry
+// the trailer of the DAT they produce.
+std::string_view trailer(std::string_view file);
 
 }  // namespace vigil::dat
 

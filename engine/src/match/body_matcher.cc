@@ -147,6 +147,7 @@ common::Status BodyMatcher::validate_fragments() const {
 void BodyMatcher::write_plan(common::ByteWriter& out) const {
   out.array(plan_.sigs);
   out.array(plan_.nodes);
+  out.array(plan_.operands);
   out.array(plan_.branches);
   out.array(plan_.bytes);
   out.array(frag_bytes_);
@@ -159,6 +160,7 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::read_plan(common::Byte
   auto m = std::make_unique<BodyMatcher>();
   in.array(m->plan_.sigs, "signatures");
   in.array(m->plan_.nodes, "pattern nodes");
+  in.array(m->plan_.operands, "node operands");
   in.array(m->plan_.branches, "branches");
   in.array(m->plan_.bytes, "literal bytes");
   in.array(m->frag_bytes_, "fragment bytes");
@@ -186,13 +188,18 @@ common::Result<std::string> BodyMatcher::serialize_database() const {
 }
 
 common::Status BodyMatcher::load_database(const uint8_t* data, size_t size) {
-  if (fragment_count() == 0) {
-    if (size == 0) return common::Status::ok();
-    return common::Status(VIGIL_ERR_CORRUPT, "pattern database present without fragments");
-  }
+  if (size == 0) return set_database(nullptr);
   auto db = deserialize_database(data, size);
   if (!db.is_ok()) return db.status();
-  db_ = db.take();
+  return set_database(db.take());
+}
+
+common::Status BodyMatcher::set_database(HsDatabase db) {
+  if ((db == nullptr) != (fragment_count() == 0)) {
+    return common::Status(VIGIL_ERR_CORRUPT, db ? "pattern database present without fragments"
+                                                : "pattern database missing");
+  }
+  db_ = std::move(db);
   return common::Status::ok();
 }
 

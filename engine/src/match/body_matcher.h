@@ -71,6 +71,8 @@ class BodyMatcher {
   // VIGIL_ERR_VERSION when the bytes were built for another Hyperscan or CPU (see
   // deserialize_database); the database must have one pattern per fragment.
   common::Status load_database(const uint8_t* data, size_t size);
+  // Adopts a database deserialized elsewhere (null for a matcher without fragments).
+  common::Status set_database(HsDatabase db);
   // Compiles the database from the fragment table, for `target`.
   common::Status compile_database(const HsTarget& target);
 

@@ -68,22 +68,26 @@ class Walker {
           }
           break;
         case NodeKind::kGap:
-          if (nd.a != nd.b) return branch_gap(first, count, k, pos, nd, cont, top);
-          if (!room(pos, nd.a)) return false;
-          pos = adv(pos, nd.a);
+          if (const Operand& g = plan_.operands[nd.operand]; g.a != g.b) {
+            return branch_gap(first, count, k, pos, g, cont, top);
+          } else {
+            if (!room(pos, g.a)) return false;
+            pos = adv(pos, g.a);
+          }
           break;
         case NodeKind::kAlt:
-          if (nd.negated != 0) {
+          if (nd.negated()) {
             // Same-length byte branches (the parser and Plan::validate ensure it).
-            uint64_t len = plan_.branches[nd.a].count;
+            const Operand& alt = plan_.operands[nd.operand];
+            uint64_t len = plan_.branches[alt.a].count;
             if (!room(pos, len)) return false;
-            for (uint32_t b = nd.a; b < nd.a + nd.b; ++b) {
+            for (uint32_t b = alt.a; b < alt.a + alt.b; ++b) {
               if (bytes_match(plan_.branches[b], pos)) return false;
             }
             pos = adv(pos, len);
             break;
           }
-          return branch_alt(first, count, k, pos, nd, cont, top);
+          return branch_alt(first, count, k, pos, plan_.operands[nd.operand], cont, top);
       }
       ++k;
     }
@@ -97,8 +101,8 @@ class Walker {
   bool room(uint64_t pos, uint64_t len) const { return kForward ? n_ - pos >= len : pos >= len; }
   uint64_t adv(uint64_t pos, uint64_t len) const { return kForward ? pos + len : pos - len; }
 
-  static sig::ClassKind cls(const Node& nd) { return static_cast<sig::ClassKind>(nd.cls); }
-  static sig::ClassEdge edge(const Node& nd) { return static_cast<sig::ClassEdge>(nd.edge); }
+  static sig::ClassKind cls(const Node& nd) { return nd.cls(); }
+  static sig::ClassEdge edge(const Node& nd) { return nd.edge(); }
 
   // Do the byte nodes of span b occupy the b.count bytes next to pos (in walk direction)?
   bool bytes_match(const BranchSpan& b, uint64_t pos) const {
@@ -175,7 +179,7 @@ class Walker {
     if (e == ConfirmMemo::kNone || (kForward ? first < e : first > e)) e = first;
   }
 
-  bool branch_gap(const Node* first, size_t count, size_t k, uint64_t pos, const Node& gap,
+  bool branch_gap(const Node* first, size_t count, size_t k, uint64_t pos, const Operand& gap,
                   Cont cont, bool top) {
     uint64_t avail = kForward ? n_ - pos : pos;
     if (avail < gap.a) return false;
@@ -227,7 +231,7 @@ class Walker {
     return false;
   }
 
-  bool branch_alt(const Node* first, size_t count, size_t k, uint64_t pos, const Node& alt,
+  bool branch_alt(const Node* first, size_t count, size_t k, uint64_t pos, const Operand& alt,
                   Cont cont, bool top) {
     AltRest rest{this, first, count, k, cont, top};
     Cont next{&Walker::after_branch, &rest};

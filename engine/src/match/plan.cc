@@ -29,13 +29,17 @@ class Flattener {
       f.kind = static_cast<uint8_t>(n.kind);
       f.value = n.value;
       f.mask = n.mask;
-      f.negated = n.negated ? 1 : 0;
-      f.cls = static_cast<uint8_t>(n.cls);
-      f.edge = static_cast<uint8_t>(n.edge);
-      if (n.kind == NodeKind::kGap) {
-        f.a = n.min;
-        f.b = n.max;
-      } else if (n.kind == NodeKind::kAlt) {
+      if (n.kind == NodeKind::kClass) {
+        f.flags =
+            static_cast<uint8_t>(static_cast<uint8_t>(n.cls) | static_cast<uint8_t>(n.edge) << 2);
+      }
+      if (n.kind == NodeKind::kGap || n.kind == NodeKind::kAlt) {
+        if (plan_.operands.size() >= kMaxIndex) return false;
+        f.operand = static_cast<uint32_t>(plan_.operands.size());
+        plan_.operands.push_back(Operand{n.min, n.max});
+      }
+      if (n.kind == NodeKind::kAlt) {
+        if (n.negated) f.flags = FlatNode::kNegated;
         if (plan_.branches.size() + n.branches.size() > kMaxIndex) return false;
         uint32_t spans = static_cast<uint32_t>(plan_.branches.size());
         plan_.branches.resize(plan_.branches.size() + n.branches.size());
@@ -45,8 +49,7 @@ class Flattener {
           plan_.branches[spans + b] =
               BranchSpan{bfirst, static_cast<uint32_t>(n.branches[b].size())};
         }
-        f.a = spans;
-        f.b = static_cast<uint32_t>(n.branches.size());
+        plan_.operands[f.operand] = Operand{spans, static_cast<uint32_t>(n.branches.size())};
       }
       plan_.nodes[first + i] = f;
     }
@@ -81,22 +84,29 @@ class Validator {
     const FlatNode& n = plan_.nodes[index];
     switch (n.node_kind()) {
       case NodeKind::kByte:
-        return (n.value & n.mask) == n.value || fail("byte value outside its mask");
+        return ((n.value & n.mask) == n.value && n.flags == 0 && n.operand == 0) ||
+               fail("bad byte node");
       case NodeKind::kClass:
-        return (n.cls <= static_cast<uint8_t>(sig::ClassKind::kNonAlnum) &&
-                n.edge <= static_cast<uint8_t>(sig::ClassEdge::kAfter)) ||
+        return (n.flags < 16 && n.cls() <= sig::ClassKind::kNonAlnum &&
+                n.edge() <= sig::ClassEdge::kAfter) ||
                fail("bad character class");
-      case NodeKind::kGap:
-        if (n.a > n.b) return fail("gap minimum above maximum");
-        if (n.a != n.b && ++branching_ > sig::kMaxBranchingNodes) return fail("too many gaps");
+      case NodeKind::kGap: {
+        if (n.operand >= plan_.operands.size()) return fail("operand out of bounds");
+        const Operand& g = plan_.operands[n.operand];
+        if (g.a > g.b) return fail("gap minimum above maximum");
+        if (g.a != g.b && ++branching_ > sig::kMaxBranchingNodes) return fail("too many gaps");
         return true;
+      }
       case NodeKind::kAlt:
-        return alternative(index, n, depth);
+        if (n.operand >= plan_.operands.size() || n.flags > FlatNode::kNegated) {
+          return fail("bad alternative");
+        }
+        return alternative(index, plan_.operands[n.operand], n.negated(), depth);
     }
     return fail("unknown node kind " + std::to_string(n.kind));
   }
 
-  bool alternative(uint64_t index, const FlatNode& n, int depth) {
+  bool alternative(uint64_t index, const Operand& n, bool negated, int depth) {
     if (depth + 1 > sig::kMaxPatternDepth) return fail("alternatives nested too deeply");
     if (++branching_ > sig::kMaxBranchingNodes) return fail("too many alternatives");
     if (n.b == 0 || n.a > plan_.branches.size() || n.b > plan_.branches.size() - n.a) {
@@ -105,7 +115,7 @@ class Validator {
     for (uint64_t b = n.a; b < uint64_t{n.a} + n.b; ++b) {
       const BranchSpan& span = plan_.branches[b];
       if (span.first <= index) return fail("branch does not point forward");
-      if (n.negated != 0) {
+      if (negated) {
         if (span.count != plan_.branches[n.a].count || span.count == 0) {
           return fail("negated alternative with branches of different lengths");
         }

@@ -15,20 +15,28 @@
 
 namespace vigil::match {
 
-// One pattern node (see sig::Node). Alternatives name their branches as a run of BranchSpans.
+// One pattern node (see sig::Node), 8 bytes: most nodes are bytes, and a DAT stores millions.
+// Gaps and alternatives keep their two numbers in Plan::operands; an alternative's branches
+// are a run of BranchSpans.
 struct FlatNode {
-  uint8_t kind = 0;     // sig::NodeKind
-  uint8_t value = 0;    // kByte
-  uint8_t mask = 0xFF;  // kByte
-  uint8_t negated = 0;  // kAlt
-  uint8_t cls = 0;      // kClass: sig::ClassKind
-  uint8_t edge = 0;     // kClass: sig::ClassEdge
-  uint8_t reserved[2] = {0, 0};
-  uint32_t a = 0;  // kGap: min; kAlt: first branch in Plan::branches
-  uint32_t b = 0;  // kGap: max; kAlt: branch count
+  uint8_t kind = 0;      // sig::NodeKind
+  uint8_t value = 0;     // kByte
+  uint8_t mask = 0xFF;   // kByte
+  uint8_t flags = 0;     // kAlt: kNegated; kClass: ClassKind | ClassEdge << 2
+  uint32_t operand = 0;  // kGap, kAlt: index into Plan::operands
 
+  static constexpr uint8_t kNegated = 1;
   sig::NodeKind node_kind() const { return static_cast<sig::NodeKind>(kind); }
   bool is_exact_byte() const { return node_kind() == sig::NodeKind::kByte && mask == 0xFF; }
+  bool negated() const { return (flags & kNegated) != 0; }
+  sig::ClassKind cls() const { return static_cast<sig::ClassKind>(flags & 3); }
+  sig::ClassEdge edge() const { return static_cast<sig::ClassEdge>((flags >> 2) & 3); }
+};
+
+// kGap: (min, max); kAlt: (first branch in Plan::branches, branch count).
+struct Operand {
+  uint32_t a = 0;
+  uint32_t b = 0;
 };
 
 // Nodes [first, first + count) of Plan::nodes.
@@ -61,6 +69,7 @@ struct PlannedSig {
 struct Plan {
   std::vector<PlannedSig> sigs;
   std::vector<FlatNode> nodes;
+  std::vector<Operand> operands;
   std::vector<BranchSpan> branches;
   std::vector<uint8_t> bytes;
 

@@ -6,6 +6,7 @@
 #include "scan/engine_dat.h"
 
 #include <chrono>
+#include <future>
 
 #include "common/byte_io.h"
 #include "scan/db_cache.h"
@@ -31,9 +32,11 @@ void note(sig::Diagnostics& diags, vigil_diag_severity sev, const std::string& m
 common::Result<std::unique_ptr<Engine>> rebuild_from_ir(const dat::DatView& view,
                                                         const DatMeta& meta,
                                                         sig::Diagnostics& diags) {
-  auto ir_bytes = require_section(view, SectionType::kSourceIr);
-  if (!ir_bytes.is_ok()) return ir_bytes.status();
-  auto ir = decode_ir(ir_bytes.value());
+  const dat::Section* ir_section = view.find(SectionType::kSourceIr);
+  if (ir_section == nullptr) return corrupt("DAT has no signature sources section");
+  Status checked = dat::check_section(*ir_section);  // its hash was deferred by the loader
+  if (!checked.is_ok()) return checked;
+  auto ir = decode_ir(ir_section->bytes);
   if (!ir.is_ok()) return ir.status();
   note(diags, VIGIL_SEVERITY_INFO,
        "DAT plan version " + std::to_string(meta.plan_version) + " differs from this engine's " +
@@ -52,9 +55,10 @@ common::Result<std::unique_ptr<Engine>> rebuild_from_ir(const dat::DatView& view
 
 // Gives the matcher a database: the DAT's own when it runs here, else the cache's, else a
 // fresh compile for this machine (stored in the cache for the next load).
-Status attach_database(Engine& e, std::string_view stored, const dat::DatView& view,
-                       const DatLoadOptions& opts, sig::Diagnostics& diags) {
-  Status st = e.body->load_database(reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
+Status attach_database(Engine& e, common::Result<match::HsDatabase> stored,
+                       const dat::DatView& view, const DatLoadOptions& opts,
+                       sig::Diagnostics& diags) {
+  Status st = stored.is_ok() ? e.body->set_database(stored.take()) : stored.status();
   if (st.is_ok()) {
     e.stats.database_origin = VIGIL_DATABASE_PRECOMPILED;
     return st;
@@ -128,7 +132,7 @@ common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOpti
   dat::Header header;
   header.dat_version = opts.version;
   header.created = opts.created;
-  header.min_engine_version = VIGIL_VERSION_NUMBER;
+  header.min_engine_version = opts.min_engine_version;
   std::vector<dat::SectionInput> sections;
   sections.push_back({SectionType::kMeta, encode_meta(meta)});
   sections.push_back({SectionType::kNames, names.take()});
@@ -143,7 +147,10 @@ common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOpti
 common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t size,
                                                  const DatLoadOptions& opts,
                                                  sig::Diagnostics& diags) {
-  auto opened = dat::open(data, size, opts.trust);
+  // The IR is only read when the DAT must be rebuilt, so its hash is checked only then.
+  dat::Trust trust = opts.trust;
+  trust.defer_hash.push_back(SectionType::kSourceIr);
+  auto opened = dat::open(data, size, trust);
   if (!opened.is_ok()) return opened.status();
   const dat::DatView& view = opened.value();
   auto meta_bytes = require_section(view, SectionType::kMeta);
@@ -165,6 +172,13 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
       if (!s.is_ok()) return s.status();
       parts[i] = s.value();
     }
+    // Hyperscan deserializes (a copy and a CRC of megabytes) while the plan is read.
+    std::string_view db_bytes = parts[2];
+    auto db = std::async(std::launch::async, [db_bytes]() -> common::Result<match::HsDatabase> {
+      if (db_bytes.empty()) return match::HsDatabase();
+      return match::deserialize_database(reinterpret_cast<const uint8_t*>(db_bytes.data()),
+                                         db_bytes.size());
+    });
     common::ByteReader names = reader_for(parts[0], SectionType::kNames);
     Status st = engine->names.read(names);
     if (st.is_ok() && !names.at_end()) st = corrupt("names: trailing bytes");
@@ -186,7 +200,7 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     st = engine->allow.read(allow, UINT32_MAX);
     if (st.is_ok() && !allow.at_end()) st = corrupt("allowlist: trailing bytes");
     if (!st.is_ok()) return st;
-    st = attach_database(*engine, parts[2], view, opts, diags);
+    st = attach_database(*engine, db.get(), view, opts, diags);
     if (!st.is_ok()) return st;
     vigil_engine_stats& s = engine->stats;
     s.struct_size = sizeof s;

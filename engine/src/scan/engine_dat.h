@@ -23,6 +23,7 @@ namespace vigil::scan {
 struct DatBuildOptions {
   uint64_t version = 0;
   uint64_t created = 0;  // seconds since the epoch; 0 leaves it unset (reproducible builds)
+  uint32_t min_engine_version = VIGIL_VERSION_NUMBER;
   // AVX2 by default: runs on nearly every x86-64 server of the last decade, and is the same
   // whatever machine builds the DAT.
   match::HsTarget target{.cpu_features = HS_CPU_FEATURES_AVX2};

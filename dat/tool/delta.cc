@@ -1,0 +1,1 @@
+// vigil-dat delta/apply: arriving next.

@@ -1,0 +1,1 @@
+// Container tests: arriving with the hostile-DAT suite.

@@ -1,0 +1,1 @@
+// Delta tests: arriving with vigil-dat delta/apply.

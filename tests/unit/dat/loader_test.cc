@@ -1,0 +1,1 @@
+// Loader tests: arriving with the hostile-DAT suite.
