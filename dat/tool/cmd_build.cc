@@ -21,8 +21,9 @@ const char* severity_word(vigil_diag_severity s) {
 void print_diagnostics(const sig::Diagnostics& diags) {
   for (const sig::Diagnostic& d : diags) {
     std::cerr << "vigil-dat: ";
-    if (!d.file.empty())
-      std::cerr << d.file << (d.line ? ":" + std::to_string(d.line) : "") << ": ";
+    if (!d.file.empty()) std::cerr << d.file;
+    if (d.line != 0) std::cerr << ':' << d.line;
+    std::cerr << ": ";
     std::cerr << severity_word(d.severity) << ": " << d.message;
     if (!d.signature.empty()) std::cerr << " [" << d.signature << "]";
     std::cerr << "\n";

@@ -4,6 +4,7 @@
 #define VIGIL_DAT_TOOL_TOOL_IO_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -29,6 +30,10 @@ common::Result<dat::PublicKey> read_public_key(const std::string& path);
 // temporary is read back and must open with `check` (so a half-written or broken file never
 // replaces the previous one).
 common::Status install(const std::string& path, const std::string& bytes, const dat::Trust& check);
+
+// A JSON string literal: quotes, backslashes and control characters escaped; other bytes as
+// they are (signature names need not be UTF-8).
+std::string json_string(std::string_view s);
 
 // Parses a non-negative decimal number; false on anything else.
 bool parse_u64(const std::string& text, uint64_t& out);

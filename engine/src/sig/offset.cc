@@ -47,7 +47,10 @@ std::string format_offset(const Offset& offset) {
   if (offset.kind == Offset::Kind::kAny) return "*";
   std::string text = offset.kind == Offset::Kind::kFromEnd ? "EOF-" : "";
   text += std::to_string(offset.base);
-  if (offset.shift != 0) text += "," + std::to_string(offset.shift);
+  if (offset.shift != 0) {
+    text += ',';
+    text += std::to_string(offset.shift);
+  }
   return text;
 }
 
