@@ -45,9 +45,9 @@ class ByteWriter {
     u64(items.size());
     bytes(items.data(), items.size_bytes());
   }
-  template <FlatRecord T>
-  void array(const std::vector<T>& items) {
-    array(std::span<const T>(items));
+  template <FlatRecord T, typename A>
+  void array(const std::vector<T, A>& items) {
+    array(std::span<const T>(items.data(), items.size()));
   }
   void align(size_t to) {
     while (out_.size() % to != 0) out_.push_back('\0');
@@ -88,8 +88,8 @@ class ByteReader {
     return true;
   }
   // Copies an array written by ByteWriter::array (the input need not be aligned for T).
-  template <FlatRecord T>
-  bool array(std::vector<T>& out, const char* field) {
+  template <FlatRecord T, typename A>
+  bool array(std::vector<T, A>& out, const char* field) {
     uint64_t n = 0;
     if (!u64(n, field)) return false;
     if (n > remaining() / sizeof(T)) return fail(field, "count exceeds the bytes left");

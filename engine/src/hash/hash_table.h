@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/byte_io.h"
+#include "common/pod_vector.h"
 #include "hash/digest.h"
 #include "sig/signature_set.h"
 
@@ -39,12 +40,12 @@ class HashTable {
     uint64_t size;
     std::array<uint8_t, 32> digest;
     uint32_t id;
-    uint32_t reserved = 0;  // no padding: the entries are stored as bytes
+    uint32_t reserved;  // no padding: the entries are stored as bytes
   };
   struct PerType {
-    std::vector<Entry> sized;     // sorted by (size, digest, id)
-    std::vector<uint64_t> sizes;  // distinct sizes, sorted
-    std::vector<Entry> any_size;  // sorted by (digest, id); size ignored
+    common::PodVector<Entry> sized;     // sorted by (size, digest, id)
+    std::vector<uint64_t> sizes;        // distinct sizes, sorted
+    common::PodVector<Entry> any_size;  // sorted by (digest, id); size ignored
   };
   std::array<PerType, sig::kHashTypes> types_;
   size_t count_ = 0;

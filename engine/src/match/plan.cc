@@ -25,7 +25,7 @@ class Flattener {
     plan_.nodes.resize(plan_.nodes.size() + seq.size());
     for (size_t i = 0; i < seq.size(); ++i) {
       const sig::Node& n = seq[i];
-      FlatNode f;
+      FlatNode f{};
       f.kind = static_cast<uint8_t>(n.kind);
       f.value = n.value;
       f.mask = n.mask;
@@ -149,7 +149,7 @@ class Validator {
 
 Status Plan::add(const sig::Sequence& pattern, const sig::Offset& offset, uint32_t frag_begin,
                  uint32_t frag_end) {
-  PlannedSig p;
+  PlannedSig p{};
   p.offset_kind = static_cast<uint8_t>(offset.kind);
   p.offset_base = offset.base;
   p.offset_shift = offset.shift;

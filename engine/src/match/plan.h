@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/pod_vector.h"
 #include "common/status.h"
 #include "sig/offset.h"
 #include "sig/pattern.h"
@@ -35,14 +36,14 @@ struct FlatNode {
 
 // kGap: (min, max); kAlt: (first branch in Plan::branches, branch count).
 struct Operand {
-  uint32_t a = 0;
-  uint32_t b = 0;
+  uint32_t a;
+  uint32_t b;
 };
 
 // Nodes [first, first + count) of Plan::nodes.
 struct BranchSpan {
-  uint32_t first = 0;
-  uint32_t count = 0;
+  uint32_t first;
+  uint32_t count;
 };
 
 // A body signature ready to confirm. Literal signatures (fixed bytes only, most real ones)
@@ -67,11 +68,11 @@ struct PlannedSig {
 };
 
 struct Plan {
-  std::vector<PlannedSig> sigs;
-  std::vector<FlatNode> nodes;
-  std::vector<Operand> operands;
-  std::vector<BranchSpan> branches;
-  std::vector<uint8_t> bytes;
+  common::PodVector<PlannedSig> sigs;
+  common::PodVector<FlatNode> nodes;
+  common::PodVector<Operand> operands;
+  common::PodVector<BranchSpan> branches;
+  common::PodVector<uint8_t> bytes;
 
   const FlatNode* top(const PlannedSig& s) const { return nodes.data() + s.begin; }
 

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "common/byte_io.h"
+#include "common/pod_vector.h"
 
 namespace vigil::scan {
 
 class NameTable {
  public:
   void add(std::string_view name) {
-    text_.append(name);
+    text_.insert(text_.end(), name.begin(), name.end());
     text_.push_back('\0');
     ends_.push_back(static_cast<uint32_t>(text_.size()));
   }
@@ -28,14 +29,14 @@ class NameTable {
   }
 
   void write(common::ByteWriter& out) const {
-    out.blob(text_);
+    out.array(text_);
     out.array(ends_);
   }
   // Checks that the offsets rise, end at the block's end, and each name ends with a NUL.
   common::Status read(common::ByteReader& in) {
-    std::string_view text;
-    in.blob(text, "text");
+    in.array(text_, "text");
     in.array(ends_, "offsets");
+    std::string_view text(text_.data(), text_.size());
     if (!in.ok()) return in.status();
     if (text.size() >= UINT32_MAX) in.fail("text", "too large");
     uint32_t prev = 0;
@@ -48,17 +49,17 @@ class NameTable {
     }
     if (in.ok() && prev != text.size()) in.fail("offsets", "leave bytes after the last name");
     if (!in.ok()) {
+      text_.clear();
       ends_.clear();
       return in.status();
     }
-    text_.assign(text);
     return common::Status::ok();
   }
 
  private:
   uint32_t begin(uint32_t id) const { return id == 0 ? 0 : ends_[id - 1]; }
-  std::string text_;
-  std::vector<uint32_t> ends_;
+  common::PodVector<char> text_;
+  common::PodVector<uint32_t> ends_;
 };
 
 }  // namespace vigil::scan
