@@ -26,7 +26,8 @@ struct Load {
   vigil_status status = VIGIL_OK;
   Engine engine;
   Diags diags;
-  std::vector<std::string> messages;  // "file:line: message [name]"
+  std::vector<std::string> messages;   // "file:line: message [name]"
+  std::vector<vigil_diag_code> codes;  // filled by loaders that need them
 };
 
 inline Load load(const std::vector<std::pair<std::string, std::string>>& memory,

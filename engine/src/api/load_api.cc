@@ -40,9 +40,8 @@ bool is_dat(const vigil::sig::Source& s) {
 }
 
 // Loads the one DAT source; problems become a VIGIL_DIAG_DAT diagnostic naming the file.
-vigil_status load_dat_source(const vigil_load_options& opts, vigil_engine** out,
-                             std::vector<Diagnostic>& diags) {
-  const vigil::sig::Source& src = opts.sources.front();
+vigil_status load_dat_source(const vigil_load_options& opts, const vigil::sig::Source& src,
+                             vigil_engine** out, std::vector<Diagnostic>& diags) {
   auto fail = [&](vigil_status code, const std::string& msg) {
     diags.push_back(Diagnostic{VIGIL_DIAG_DAT, VIGIL_SEVERITY_ERROR, src.name, 0, "", msg});
     return code;
@@ -200,11 +199,13 @@ VIGIL_API vigil_status vigil_engine_load(const vigil_load_options* opts, vigil_e
   if (diags != nullptr) *diags = nullptr;
   if (opts == nullptr || out == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
   return guarded([&]() -> vigil_status {
-    bool any_dat = false;
-    for (const vigil::sig::Source& s : opts->sources) any_dat = any_dat || is_dat(s);
-    if (any_dat) {
+    const vigil::sig::Source* dat = nullptr;
+    for (const vigil::sig::Source& s : opts->sources) {
+      if (dat == nullptr && is_dat(s)) dat = &s;
+    }
+    if (dat != nullptr) {
       std::vector<Diagnostic> items;
-      vigil_status st = load_dat_source(*opts, out, items);
+      vigil_status st = load_dat_source(*opts, *dat, out, items);
       if (diags != nullptr) *diags = new vigil_diagnostics{std::move(items)};
       return st;
     }

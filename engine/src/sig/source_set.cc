@@ -84,8 +84,13 @@ class Loader {
     std::string prefix = s.name.ends_with("/") ? s.name : s.name + "/";
     for (const std::string& n : names) {
       SourceFormat fmt = format_from_name(n);
-      if (fmt == SourceFormat::kUnknown) continue;
       std::string path = prefix + n;
+      if (n.ends_with(".vdat")) {
+        file_diag(set_.diags, VIGIL_DIAG_UNSUPPORTED, VIGIL_SEVERITY_WARNING, path,
+                  "skipped: a DAT is not read from a directory of sources; load it on its own");
+        continue;
+      }
+      if (fmt == SourceFormat::kUnknown) continue;
       if (fmt == SourceFormat::kKnownUnsupported) {
         file_diag(set_.diags, VIGIL_DIAG_UNSUPPORTED, VIGIL_SEVERITY_WARNING, path,
                   "skipped: the ." + std::string(extension_of(n)) +
