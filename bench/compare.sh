@@ -22,7 +22,10 @@
 #                      load-only runs are repeated max(R, 3) times
 #   --workdir DIR      corpus, signatures and logs (default <repo>/build-bench/compare)
 #   --no-append        do not append to bench/RESULTS.md
+#   --dat              vigil-scan loads a DAT compiled (vigil-dat compile, unsigned) from the same
+#                      .ndb instead of the .ndb itself; the DAT build is not timed
 # Env: VIGIL_SCAN  the vigil-scan binary (default <repo>/build/scanner-cli/vigil-scan)
+#      VIGIL_DAT   the vigil-dat binary (default <repo>/build/dat/vigil-dat)
 # Exit: 0 all tools agree with the planted set; 1 disagreement or a tool error; 2 usage/setup.
 set -euo pipefail
 
@@ -31,7 +34,7 @@ REPO=$(cd "$HERE/.." && pwd)
 COMMAND="${VIGIL_SCAN:+VIGIL_SCAN=$VIGIL_SCAN }bench/compare.sh${*:+ $*}"
 
 SIGS=1000,10000,100000 CORPUS_MB=512 SEED=1 PLANTED=50 TOOLS=vigil,clamscan,yara RUNS=1
-WORK=$REPO/build-bench/compare APPEND=1
+WORK=$REPO/build-bench/compare APPEND=1 DAT=0
 die() { echo "compare: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -43,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --runs) RUNS=$2; shift 2 ;;
     --workdir) WORK=$2; shift 2 ;;
     --no-append) APPEND=0; shift ;;
+    --dat) DAT=1; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -57,6 +61,8 @@ IFS=, read -r -a TOOL_LIST <<< "$TOOLS"
 PLANT_FROM=$(printf '%s\n' "${COUNTS[@]}" | sort -n | head -1)
 
 VIGIL_SCAN=${VIGIL_SCAN:-$REPO/build/scanner-cli/vigil-scan}
+VIGIL_DAT=${VIGIL_DAT:-$REPO/build/dat/vigil-dat}
+[[ $DAT == 0 || -x $VIGIL_DAT ]] || die "no vigil-dat at $VIGIL_DAT (build it, or set VIGIL_DAT)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
 for tool in "${TOOL_LIST[@]}"; do
   case $tool in
@@ -138,9 +144,14 @@ for n in "${COUNTS[@]}"; do
   for tool in "${TOOL_LIST[@]}"; do
     case $tool in
       vigil)
-        run_timed "$LOAD_RUNS" vigil.load "$VIGIL_SCAN" -d "$NDB" "$EMPTY"
+        VDB=(-d "$NDB")
+        if [[ $DAT == 1 ]]; then
+          "$VIGIL_DAT" compile "$NDB" -o "$SIGDIR/bench.vdat" --version 1 > /dev/null
+          VDB=(-d "$SIGDIR/bench.vdat" --allow-unsigned --no-cache)
+        fi
+        run_timed "$LOAD_RUNS" vigil.load "$VIGIL_SCAN" "${VDB[@]}" "$EMPTY"
         warm
-        run_timed "$RUNS" vigil.scan "$VIGIL_SCAN" -d "$NDB" -r -j 1 -i "$FILES" ;;
+        run_timed "$RUNS" vigil.scan "$VIGIL_SCAN" "${VDB[@]}" -r -j 1 -i "$FILES" ;;
       clamscan)
         run_timed "$LOAD_RUNS" clamscan.load clamscan "${CLAM_FLAGS[@]}" -d "$NDB" "$EMPTY"
         warm
