@@ -1,8 +1,11 @@
 // vigil-dat compile, keygen and sign. compile loads the sources with the engine's own loader
 // (strict unless told otherwise, every problem printed as file:line), builds the DAT
 // deterministically, signs it if asked, and installs it atomically after reading it back.
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <iostream>
 
 #include "commands.h"
@@ -33,6 +36,12 @@ void print_diagnostics(const sig::Diagnostics& diags) {
 bool exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
+}
+
+// A key file may be replaced only if it is absent or a regular file.
+bool replaceable(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode);
 }
 
 }  // namespace
@@ -71,8 +80,14 @@ int cmd_compile(const Args& args) {
   auto built = scan::build_dat(set, opts);
   print_diagnostics(set.diags);
   if (!built.is_ok()) return fail(built.status());
-  size_t errors = 0;
-  for (const sig::Diagnostic& d : set.diags) errors += d.severity == VIGIL_SEVERITY_ERROR;
+  size_t errors = 0, unreadable = 0;
+  for (const sig::Diagnostic& d : set.diags) {
+    errors += d.severity == VIGIL_SEVERITY_ERROR;
+    unreadable += d.severity == VIGIL_SEVERITY_ERROR && d.code == VIGIL_DIAG_IO;
+  }
+  // A source that cannot be read is never skipped: the DAT would silently lack all of it.
+  if (unreadable != 0)
+    return fail(std::to_string(unreadable) + " source(s) unreadable; nothing written");
   if (errors != 0 && !cl.has("--skip-bad-signatures")) {
     return fail(std::to_string(errors) + " signature error(s); nothing written");
   }
@@ -113,13 +128,23 @@ int cmd_keygen(const Args& args) {
   if (!cl.has("--force") && (exists(*prefix) || exists(pub_path))) {
     return fail(*prefix + " or " + pub_path + " exists; use --force to replace the key");
   }
+  // Both paths are checked before either is written, so a failure cannot leave a private key
+  // without its public half (or replace one key of a pair).
+  for (const std::string& p : {*prefix, pub_path}) {
+    if (!replaceable(p)) return fail(p + " exists and is not a regular file; nothing written");
+  }
   auto key = dat::generate_key();
   if (!key.is_ok()) return fail(key.status());
   auto pem = dat::private_key_pem(key.value());
   if (!pem.is_ok()) return fail(pem.status());
   dat::PublicKey pub = key.value().public_key();
-  common::Status st = common::write_file_atomically(*prefix, pem.value(), 0600);
-  if (st.is_ok()) st = common::write_file_atomically(pub_path, dat::public_key_pem(pub), 0644);
+  common::Status st =
+      common::write_file_atomically(pub_path + ".new", dat::public_key_pem(pub), 0644);
+  if (st.is_ok()) st = common::write_file_atomically(*prefix, pem.value(), 0600);
+  if (st.is_ok() && ::rename((pub_path + ".new").c_str(), pub_path.c_str()) != 0) {
+    st = common::Status(VIGIL_ERR_IO, pub_path + ": " + common::errno_text(errno));
+  }
+  ::unlink((pub_path + ".new").c_str());
   if (!st.is_ok()) return fail(st);
   std::cout << "key " << dat::key_id_hex(pub.id()) << ": private " << *prefix << ", public "
             << pub_path << "\n";

@@ -71,6 +71,11 @@ bool is_refusal(const common::Status& st) {
   }
 }
 
+// A refusal (exit 1) when the inputs were read and refused, an error (exit 2) otherwise.
+int refuse(const common::Status& st) {
+  return fail(st, is_refusal(st) ? kExitCheckFailed : kExitError);
+}
+
 std::string json_list(const std::vector<SigChange>& list) {
   std::string out = "[";
   for (size_t i = 0; i < list.size(); ++i) {
@@ -125,9 +130,9 @@ int cmd_diff(const Args& args) {
   auto new_bytes = read_input(files[1]);
   if (!new_bytes.is_ok()) return fail(new_bytes.status());
   auto old_view = open_file(files[0], old_bytes.value(), trust.value());
-  if (!old_view.is_ok()) return fail(old_view.status());
+  if (!old_view.is_ok()) return refuse(old_view.status());
   auto new_view = open_file(files[1], new_bytes.value(), trust.value());
-  if (!new_view.is_ok()) return fail(new_view.status());
+  if (!new_view.is_ok()) return refuse(new_view.status());
   auto diff = diff_dats(old_view.value(), new_view.value(),
                         Labels{.old_dat = files[0], .new_dat = files[1], .delta = ""});
   if (!diff.is_ok()) return fail(diff.status());
@@ -156,7 +161,7 @@ int cmd_delta(const Args& args) {
   if (!new_bytes.is_ok()) return fail(new_bytes.status());
   const Labels labels{.old_dat = files[0], .new_dat = files[1], .delta = output};
   auto delta = make_delta(old_bytes.value(), new_bytes.value(), trust.value(), labels);
-  if (!delta.is_ok()) return fail(delta.status());
+  if (!delta.is_ok()) return refuse(delta.status());
 
   dat::Trust check;  // the written file must open as the delta just made
   check.kind = dat::Kind::kDelta;

@@ -224,10 +224,12 @@ Status sign(std::string& dat, const PrivateKey& key) {
 common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trust) {
   DatView v;
   const std::string what = noun(trust.kind);
+  if (size >= 8 && !looks_like(trust.kind, data, size)) {
+    return corrupt("not a " + what + " (bad magic)");
+  }
   if (size < kHeaderSize + kTrailerSize) {
     return corrupt("file too short for a " + what + " (" + std::to_string(size) + " bytes)");
   }
-  if (!looks_like(trust.kind, data, size)) return corrupt("not a " + what + " (bad magic)");
   v.header.kind = trust.kind;
   common::ByteReader h(data + 8, kHeaderSize - 8, "header");
   uint32_t header_size = 0, count = 0, flags = 0;
@@ -328,7 +330,8 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
   std::string bad;
   if (!check_hashes(v.sections, trust.defer_hash, bad))
     return corrupt("section " + bad + ": checksum mismatch");
-  if (v.header.min_engine_version > VIGIL_VERSION_NUMBER) {
+  // Inspecting (info, sign) a DAT made for a newer engine is fine; loading it is not.
+  if (!trust.skip_signature && v.header.min_engine_version > VIGIL_VERSION_NUMBER) {
     return Status(VIGIL_ERR_VERSION, what + " needs engine version " +
                                          version_text(v.header.min_engine_version) +
                                          " or later (this is " VIGIL_VERSION_STRING ")");

@@ -69,7 +69,8 @@ struct Trust {
   Kind kind = Kind::kDat;  // the kind of file expected
   std::vector<PublicKey> keys;
   bool allow_unsigned = false;
-  // Inspect only: report the signer without requiring it to be trusted (vigil-dat info).
+  // Inspect only: report the signer without requiring it to be trusted, and accept a DAT
+  // made for a newer engine (vigil-dat info, sign).
   bool skip_signature = false;
   // Sections of this type are not hashed by open(): the caller verifies one with
   // check_section() before it reads it (for large sections a load rarely needs).

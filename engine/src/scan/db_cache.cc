@@ -70,8 +70,13 @@ common::Result<std::string> DbCache::read() const {
 }
 
 common::Status DbCache::write(std::string_view database) const {
-  if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return common::Status(VIGIL_ERR_IO, dir_ + ": " + common::errno_text(errno));
+  // mkdir -p, each missing level private to this user.
+  for (size_t at = 1; at <= dir_.size(); ++at) {
+    if (at != dir_.size() && dir_[at] != '/') continue;
+    std::string level = dir_.substr(0, at);
+    if (::mkdir(level.c_str(), 0700) != 0 && errno != EEXIST) {
+      return common::Status(VIGIL_ERR_IO, level + ": " + common::errno_text(errno));
+    }
   }
   std::string out(kMagic, sizeof kMagic);
   out.append(reinterpret_cast<const char*>(dat_id_.data()), dat_id_.size());

@@ -74,6 +74,8 @@ Status attach_database(Engine& e, common::Result<match::HsDatabase> stored,
                             cached.value().size())
             .is_ok()) {
       e.stats.database_origin = VIGIL_DATABASE_CACHED;
+      note(diags, VIGIL_SEVERITY_INFO,
+           why + ": used the database compiled for this machine at " + cache.path());
       return Status::ok();
     }
     if (!cached.is_ok() && cached.status().code() != VIGIL_ERR_IO) {
@@ -173,12 +175,22 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
       parts[i] = s.value();
     }
     // Hyperscan deserializes (a copy and a CRC of megabytes) while the plan is read.
+    // That thread then checks the digest of the signature sources, which open() deferred
+    // (the section is only read for a rebuild), so a damaged one still fails the load.
     std::string_view db_bytes = parts[2];
-    auto db = std::async(std::launch::async, [db_bytes]() -> common::Result<match::HsDatabase> {
-      if (db_bytes.empty()) return match::HsDatabase();
-      return match::deserialize_database(reinterpret_cast<const uint8_t*>(db_bytes.data()),
-                                         db_bytes.size());
-    });
+    const dat::Section* ir = view.find(SectionType::kSourceIr);
+    if (ir == nullptr) return corrupt("DAT has no signature sources section");
+    Status ir_ok;
+    auto db = std::async(
+        std::launch::async, [db_bytes, ir, &ir_ok]() -> common::Result<match::HsDatabase> {
+          common::Result<match::HsDatabase> d = match::HsDatabase();
+          if (!db_bytes.empty()) {
+            d = match::deserialize_database(reinterpret_cast<const uint8_t*>(db_bytes.data()),
+                                            db_bytes.size());
+          }
+          ir_ok = dat::check_section(*ir);
+          return d;
+        });
     common::ByteReader names = reader_for(parts[0], SectionType::kNames);
     Status st = engine->names.read(names);
     if (st.is_ok() && !names.at_end()) st = corrupt("names: trailing bytes");
@@ -200,7 +212,9 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     st = engine->allow.read(allow, UINT32_MAX);
     if (st.is_ok() && !allow.at_end()) st = corrupt("allowlist: trailing bytes");
     if (!st.is_ok()) return st;
-    st = attach_database(*engine, db.get(), view, opts, diags);
+    auto database = db.get();
+    if (!ir_ok.is_ok()) return ir_ok;
+    st = attach_database(*engine, std::move(database), view, opts, diags);
     if (!st.is_ok()) return st;
     vigil_engine_stats& s = engine->stats;
     s.struct_size = sizeof s;

@@ -114,8 +114,10 @@ class Loader {
                 explicit_file ? VIGIL_SEVERITY_ERROR : VIGIL_SEVERITY_WARNING, name,
                 known ? "the ." + std::string(extension_of(name)) +
                             " format is not supported by this engine version"
-                      : "unknown signature format (expected .hdb .hsb .ndb .fp .sfp .ign2, "
-                        "optionally .gz)");
+                : name.ends_with(".vdat")
+                    ? "not a DAT (bad magic, or a truncated or damaged file)"
+                    : "unknown signature format (expected .hdb .hsb .ndb .fp .sfp .ign2, "
+                      "optionally .gz, or a DAT)");
       return;
     }
     texts.push_back(text.take());
