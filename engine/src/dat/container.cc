@@ -26,6 +26,15 @@ constexpr size_t kParallelHashBytes = size_t{4} << 20;
 
 Status corrupt(const std::string& why) { return Status(VIGIL_ERR_CORRUPT, why); }
 
+uint64_t align8(uint64_t x) { return (x + 7) / 8 * 8; }
+
+bool all_zero(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
 const char* magic_of(Kind kind) { return kind == Kind::kDat ? kDatMagic : kDeltaMagic; }
 const char* noun(Kind kind) { return kind == Kind::kDat ? "DAT" : "delta"; }
 
@@ -241,6 +250,10 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
   h.u32(count, "section count");
   h.u64(v.file_size, "file size");
   h.u32(flags, "flags");
+  uint32_t reserved32 = 0;
+  uint64_t reserved64 = 0;
+  h.u32(reserved32, "reserved");
+  h.u64(reserved64, "reserved");
   if (!h.ok()) return h.status();
   if (v.header.format_version != kFormatVersion) {
     return Status(VIGIL_ERR_VERSION,
@@ -249,6 +262,7 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
   }
   if (header_size != kHeaderSize) return corrupt("header: bad header size");
   if (flags != 0) return corrupt("header: unknown flags");
+  if (reserved32 != 0 || reserved64 != 0) return corrupt("header: reserved bytes are not zero");
   if (v.file_size != size) {
     return corrupt("header: file size " + std::to_string(v.file_size) + " but the file has " +
                    std::to_string(size) + " bytes (truncated or padded)");
@@ -276,6 +290,13 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
     return corrupt("signature trailer: bad magic, version or flags");
   }
   v.is_signed = trailer_flags == kTrailerSigned;
+  // Every byte of the file is either signed, checked by a digest, or required to be zero, so
+  // no two different files pass as the same DAT.
+  const uint8_t* after_signature = signature + 64;
+  const size_t unsigned_part = v.is_signed ? kTrailerSize - 112 : kTrailerSize - 16;
+  if (!all_zero(v.is_signed ? after_signature : key_id, unsigned_part)) {
+    return corrupt("signature trailer: bytes that must be zero are not");
+  }
   std::memcpy(v.signer.data(), key_id, v.signer.size());
   v.id = sha256(data, table_end);
   if (!trust.skip_signature) {
@@ -316,16 +337,24 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
     std::string name =
         "section " + std::to_string(i) + " (" + std::string(section_name(s.type)) + ")";
     if (sflags != 0) return corrupt(name + ": unknown flags");
-    if (s.offset < prev_end || s.offset > size - kTrailerSize ||
+    // Sections follow one another, each at the next 8-byte boundary, with zero padding.
+    if (s.offset != align8(prev_end) || s.offset > size - kTrailerSize ||
         length > size - kTrailerSize - s.offset) {
       return corrupt(name + ": offset " + std::to_string(s.offset) + " length " +
-                     std::to_string(length) + " out of bounds or overlapping");
+                     std::to_string(length) + " out of bounds, overlapping or misplaced");
+    }
+    if (!all_zero(data + prev_end, s.offset - prev_end)) {
+      return corrupt(name + ": padding before it is not zero");
     }
     if (v.find(static_cast<SectionType>(s.type)) != nullptr) return corrupt(name + ": duplicated");
     prev_end = s.offset + length;
     s.bytes = std::string_view(reinterpret_cast<const char*>(data + s.offset), length);
     std::memcpy(s.sha256.data(), hash, s.sha256.size());
     v.sections.push_back(s);
+  }
+  if (align8(prev_end) != size - kTrailerSize ||
+      !all_zero(data + prev_end, size - kTrailerSize - prev_end)) {
+    return corrupt("bytes between the last section and the signature trailer");
   }
   std::string bad;
   if (!check_hashes(v.sections, trust.defer_hash, bad))

@@ -48,7 +48,7 @@ void HashTable::write(common::ByteWriter& out) const {
   }
 }
 
-common::Status HashTable::read(common::ByteReader& in, uint32_t id_limit) {
+common::Status HashTable::read(common::ByteReader& in, uint32_t first_id) {
   types_ = {};
   count_ = 0;
   for (size_t i = 0; i < sig::kHashTypes; ++i) {
@@ -58,9 +58,8 @@ common::Status HashTable::read(common::ByteReader& in, uint32_t id_limit) {
     if (!in.ok()) return in.status();
     const size_t digest_len = sig::digest_size(static_cast<sig::HashType>(i));
     auto valid = [&](const Entry& e) {
-      return e.id < id_limit && e.reserved == 0 &&
-             std::all_of(e.digest.begin() + digest_len, e.digest.end(),
-                         [](uint8_t b) { return b == 0; });
+      return e.reserved == 0 && std::all_of(e.digest.begin() + digest_len, e.digest.end(),
+                                            [](uint8_t b) { return b == 0; });
     };
     if (!std::all_of(t.sized.begin(), t.sized.end(), valid) ||
         !std::all_of(t.any_size.begin(), t.any_size.end(), valid) ||
@@ -73,6 +72,20 @@ common::Status HashTable::read(common::ByteReader& in, uint32_t id_limit) {
       if (t.sizes.empty() || t.sizes.back() != e.size) t.sizes.push_back(e.size);
     }
     count_ += t.sized.size() + t.any_size.size();
+  }
+  // Each id in [first_id, first_id + count) exactly once.
+  std::vector<bool> seen(count_, false);
+  for (const PerType& t : types_) {
+    for (const auto* entries : {&t.sized, &t.any_size}) {
+      for (const Entry& e : *entries) {
+        uint64_t k = uint64_t{e.id} - first_id;
+        if (e.id < first_id || k >= count_ || seen[k]) {
+          in.fail("ids", "not each signature once");
+          return in.status();
+        }
+        seen[k] = true;
+      }
+    }
   }
   return common::Status::ok();
 }

@@ -31,9 +31,10 @@ class HashTable {
   void lookup(uint64_t size, const Digests& digests, std::vector<uint32_t>& out) const;
 
   // The sorted tables as stored in a DAT, and back: read() checks the order lookups rely on
-  // and that every id is below id_limit (VIGIL_ERR_CORRUPT naming the table otherwise).
+  // and that the ids are exactly first_id, first_id + 1, ... (each once), as build() gives
+  // them (VIGIL_ERR_CORRUPT naming the table otherwise).
   void write(common::ByteWriter& out) const;
-  common::Status read(common::ByteReader& in, uint32_t id_limit);
+  common::Status read(common::ByteReader& in, uint32_t first_id);
 
  private:
   struct Entry {

@@ -171,7 +171,8 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::read_plan(common::Byte
   if (!in.at_end()) return common::Status(VIGIL_ERR_CORRUPT, "body plan: trailing bytes");
   // Every (fragment, signature) pair is checked: each signature must be searched for.
   if (m->frag_sigs_.size() != m->plan_.sigs.size()) {
-    return common::Status(VIGIL_ERR_CORRUPT, "fragment table does not list every signature once");
+    return common::Status(VIGIL_ERR_CORRUPT,
+                          "body plan: fragment table does not list every signature once");
   }
   common::Status st = m->plan_.validate();
   if (st.is_ok()) st = m->validate_fragments();

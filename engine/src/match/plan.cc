@@ -62,14 +62,19 @@ class Flattener {
 
 class Validator {
  public:
-  Validator(const Plan& plan, size_t sig) : plan_(plan), sig_(sig) {}
+  // `claimed` is shared by every signature's validation: the builder gives each node to one
+  // sequence only, so a node reached twice (signatures or branches sharing nodes) is refused,
+  // which also keeps validation linear in the plan's size whatever a file claims.
+  Validator(const Plan& plan, size_t sig, std::vector<bool>& claimed)
+      : plan_(plan), sig_(sig), claimed_(claimed) {}
 
   bool sequence(uint64_t first, uint64_t count, int depth) {
     if (first > plan_.nodes.size() || count > plan_.nodes.size() - first) {
       return fail("node range out of bounds");
     }
     for (uint64_t i = first; i < first + count; ++i) {
-      if (++visited_ > kMaxVisits) return fail("pattern too large");
+      if (claimed_[i]) return fail("node " + std::to_string(i) + " is shared");
+      claimed_[i] = true;
       if (!node(i, depth)) return false;
     }
     return true;
@@ -78,8 +83,6 @@ class Validator {
   const std::string& error() const { return error_; }
 
  private:
-  static constexpr uint64_t kMaxVisits = uint64_t{1} << 20;
-
   bool node(uint64_t index, int depth) {
     const FlatNode& n = plan_.nodes[index];
     switch (n.node_kind()) {
@@ -140,7 +143,7 @@ class Validator {
 
   const Plan& plan_;
   size_t sig_;
-  uint64_t visited_ = 0;
+  std::vector<bool>& claimed_;
   size_t branching_ = 0;
   std::string error_;
 };
@@ -175,6 +178,7 @@ Status Plan::add(const sig::Sequence& pattern, const sig::Offset& offset, uint32
 }
 
 Status Plan::validate() const {
+  std::vector<bool> claimed(nodes.size(), false);
   for (size_t i = 0; i < sigs.size(); ++i) {
     const PlannedSig& s = sigs[i];
     auto bad = [i](const std::string& why) {
@@ -190,7 +194,7 @@ Status Plan::validate() const {
       if (uint64_t{s.begin} + s.length > bytes.size()) return bad("bytes out of bounds");
       continue;
     }
-    Validator v(*this, i);
+    Validator v(*this, i, claimed);
     if (!v.sequence(s.begin, s.length, 0)) return Status(VIGIL_ERR_CORRUPT, v.error());
     for (uint32_t k = s.frag_begin; k < s.frag_end; ++k) {
       if (!nodes[s.begin + k].is_exact_byte()) return bad("fragment is not fixed bytes");

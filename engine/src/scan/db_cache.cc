@@ -42,20 +42,37 @@ DbCache::DbCache(std::string dir, const dat::DatId& dat_id)
 }
 
 common::Result<std::string> DbCache::read() const {
+  // Only a directory and a file that no one else can write are trusted: Hyperscan runs the
+  // bytes it deserializes. The file is checked and read through one descriptor.
+  struct stat dst {};
+  if (::stat(dir_.c_str(), &dst) != 0) {
+    return common::Status(VIGIL_ERR_IO, dir_ + ": " + common::errno_text(errno));
+  }
+  if (!S_ISDIR(dst.st_mode) || dst.st_uid != ::geteuid() || (dst.st_mode & (S_IWGRP | S_IWOTH))) {
+    return common::Status(VIGIL_ERR_UNTRUSTED,
+                          dir_ + ": not a directory owned by this user and writable only by it");
+  }
   int fd = ::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return common::Status(VIGIL_ERR_IO, path_ + ": " + common::errno_text(errno));
   struct stat st {};
   bool owned = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
                (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-  ::close(fd);
-  if (!owned) {
+  if (!owned || static_cast<uint64_t>(st.st_size) > kMaxCacheFile) {
+    ::close(fd);
     return common::Status(
         VIGIL_ERR_UNTRUSTED,
         path_ + ": not a regular file owned by this user and writable only by it");
   }
-  auto bytes = common::read_whole_file(path_, kMaxCacheFile);
-  if (!bytes.is_ok()) return bytes.status();
-  const std::string& b = bytes.value();
+  std::string b(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < b.size()) {
+    ssize_t n = ::pread(fd, b.data() + got, b.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (got != b.size()) return common::Status(VIGIL_ERR_CORRUPT, path_ + ": short read");
   const auto* p = reinterpret_cast<const uint8_t*>(b.data());
   if (b.size() < kHeader || std::memcmp(p, kMagic, sizeof kMagic) != 0 ||
       std::memcmp(p + sizeof kMagic, dat_id_.data(), 32) != 0) {

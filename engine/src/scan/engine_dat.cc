@@ -59,6 +59,9 @@ Status attach_database(Engine& e, common::Result<match::HsDatabase> stored,
                        const dat::DatView& view, const DatLoadOptions& opts,
                        sig::Diagnostics& diags) {
   Status st = stored.is_ok() ? e.body->set_database(stored.take()) : stored.status();
+  if (st.code() == VIGIL_ERR_VERSION && e.body->fragment_count() == 0) {
+    return corrupt("pattern database present without fragments");
+  }
   if (st.is_ok()) {
     e.stats.database_origin = VIGIL_DATABASE_PRECOMPILED;
     return st;
@@ -68,18 +71,20 @@ Status attach_database(Engine& e, common::Result<match::HsDatabase> stored,
   DbCache cache(opts.cache_dir, view.id);
   if (cache.enabled()) {
     auto cached = cache.read();
-    if (cached.is_ok() &&
-        e.body
-            ->load_database(reinterpret_cast<const uint8_t*>(cached.value().data()),
-                            cached.value().size())
-            .is_ok()) {
-      e.stats.database_origin = VIGIL_DATABASE_CACHED;
-      note(diags, VIGIL_SEVERITY_INFO,
-           why + ": used the database compiled for this machine at " + cache.path());
-      return Status::ok();
+    Status used = cached.status();
+    if (cached.is_ok()) {
+      used = e.body->load_database(reinterpret_cast<const uint8_t*>(cached.value().data()),
+                                   cached.value().size());
+      if (used.is_ok()) {
+        e.stats.database_origin = VIGIL_DATABASE_CACHED;
+        note(diags, VIGIL_SEVERITY_INFO,
+             why + ": used the database compiled for this machine at " + cache.path());
+        return Status::ok();
+      }
+      used = Status(used.code(), cache.path() + ": " + used.message());
     }
-    if (!cached.is_ok() && cached.status().code() != VIGIL_ERR_IO) {
-      note(diags, VIGIL_SEVERITY_WARNING, "ignored cache file: " + cached.status().message());
+    if (used.code() != VIGIL_ERR_IO) {
+      note(diags, VIGIL_SEVERITY_WARNING, "ignored cache file: " + used.message());
     }
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -203,13 +208,13 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     if (body_count > engine->names.size()) return corrupt("names: fewer names than signatures");
     const auto id_limit = static_cast<uint32_t>(engine->names.size());
     common::ByteReader hashes = reader_for(parts[3], SectionType::kHashes);
-    st = engine->hashes.read(hashes, id_limit);
+    st = engine->hashes.read(hashes, static_cast<uint32_t>(body_count));
     if (st.is_ok() && (!hashes.at_end() || body_count + engine->hashes.size() != id_limit)) {
       st = corrupt("hash signatures: count does not match the names");
     }
     if (!st.is_ok()) return st;
     common::ByteReader allow = reader_for(parts[4], SectionType::kAllow);
-    st = engine->allow.read(allow, UINT32_MAX);
+    st = engine->allow.read(allow, 0);
     if (st.is_ok() && !allow.at_end()) st = corrupt("allowlist: trailing bytes");
     if (!st.is_ok()) return st;
     auto database = db.get();
