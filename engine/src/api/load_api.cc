@@ -11,7 +11,6 @@
 
 #include "api/handles.h"
 #include "common/atomic_file.h"
-#include "common/mapped_file.h"
 #include "scan/engine_dat.h"
 
 using vigil::api::guarded;
@@ -50,19 +49,17 @@ vigil_status load_dat_source(const vigil_load_options& opts, const vigil::sig::S
     return fail(VIGIL_ERR_INVALID_ARGUMENT,
                 "a DAT loads on its own: it cannot be combined with other signature sources");
   }
-  // A file is mapped, not read: a load copies out what it keeps, so the mapping (which an
-  // atomic replacement of the file cannot disturb) is dropped as soon as the load ends.
+  // A file is read, not mapped: a mapping of a file that another process truncates (a
+  // careless update) would fault during the load instead of failing it.
   const uint8_t* data = reinterpret_cast<const uint8_t*>(src.bytes.data());
   size_t size = src.bytes.size();
-  std::vector<uint8_t> small;
-  vigil::common::MappedInput mapped;
+  vigil::common::PodVector<uint8_t> file;
   if (!src.in_memory) {
-    auto opened = vigil::common::MappedInput::open_path(src.name, &small);
-    if (!opened.is_ok()) return fail(opened.status().code(), opened.status().message());
-    mapped = std::move(opened.value());
-    if (mapped.size() > kMaxDatSize) return fail(VIGIL_ERR_LIMIT, "DAT larger than 4 GiB");
-    data = mapped.data();
-    size = mapped.size();
+    auto read = vigil::common::read_file_bytes(src.name, kMaxDatSize);
+    if (!read.is_ok()) return fail(read.status().code(), read.status().message());
+    file = read.take();
+    data = file.data();
+    size = file.size();
   }
   vigil::scan::DatLoadOptions dopts;
   dopts.trust.keys = opts.trusted_keys;

@@ -140,7 +140,9 @@ Status write_file_atomically(const std::string& path, std::string_view bytes, mo
   return Status::ok();
 }
 
-Result<std::string> read_whole_file(const std::string& path, size_t max_size) {
+// Reads into std::string or PodVector<uint8_t> (which skips zeroing the buffer first).
+template <typename Buffer>
+Result<Buffer> read_into(const std::string& path, size_t max_size) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return io_error(path, "cannot open", errno);
@@ -155,11 +157,12 @@ Result<std::string> read_whole_file(const std::string& path, size_t max_size) {
   if (size > max_size) return over_limit(size);
 
   // Read until end of file rather than trusting st_size: the file may have changed since.
-  std::string out(static_cast<size_t>(size), '\0');
+  Buffer out;
+  out.resize(static_cast<size_t>(size));
   size_t got = 0;
   char extra[1 << 16];
   for (;;) {
-    char* dst = got < out.size() ? out.data() + got : extra;
+    char* dst = got < out.size() ? reinterpret_cast<char*>(out.data()) + got : extra;
     size_t room = got < out.size() ? out.size() - got : sizeof extra;
     ssize_t n = ::read(fd.get(), dst, room);
     if (n < 0) {
@@ -169,12 +172,20 @@ Result<std::string> read_whole_file(const std::string& path, size_t max_size) {
     if (n == 0) break;
     if (dst == extra) {
       if (got + static_cast<size_t>(n) > max_size) return over_limit(got + n);
-      out.append(extra, static_cast<size_t>(n));
+      out.insert(out.end(), extra, extra + n);
     }
     got += static_cast<size_t>(n);
   }
   out.resize(got);
-  return out;
+  return Result<Buffer>(std::move(out));
+}
+
+Result<std::string> read_whole_file(const std::string& path, size_t max_size) {
+  return read_into<std::string>(path, max_size);
+}
+
+Result<PodVector<uint8_t>> read_file_bytes(const std::string& path, size_t max_size) {
+  return read_into<PodVector<uint8_t>>(path, max_size);
 }
 
 }  // namespace vigil::common

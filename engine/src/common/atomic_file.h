@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/pod_vector.h"
 #include "common/status.h"
 
 namespace vigil::common {
@@ -37,6 +38,9 @@ Status write_file_atomically(const std::string& path, std::string_view bytes, mo
 // read) with VIGIL_ERR_LIMIT; open and read failures are VIGIL_ERR_IO. Every message starts with
 // the path.
 Result<std::string> read_whole_file(const std::string& path, size_t max_size = size_t{1} << 32);
+// The same into a PodVector (no zeroing pass; huge pages for large files), for DATs.
+Result<PodVector<uint8_t>> read_file_bytes(const std::string& path,
+                                           size_t max_size = size_t{1} << 32);
 
 }  // namespace vigil::common
 
