@@ -162,16 +162,12 @@ int cmd_sign(const Args& args) {
   const std::string* out = cl.value("-o");
   auto key = read_private_key(*key_path);
   if (!key.is_ok()) return fail(key.status());
-  auto bytes = read_input(in);
-  if (!bytes.is_ok()) return fail(bytes.status());
-  common::Status st = dat::sign(bytes.value(), key.value());
+  auto file = read_container(in);
+  if (!file.is_ok()) return fail(file.status());
+  common::Status st = dat::sign(file.value().bytes, key.value());
   if (!st.is_ok()) return fail(in + ": " + st.message());
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.value().data());
-  dat::Kind kind = dat::looks_like(dat::Kind::kDelta, data, bytes.value().size())
-                       ? dat::Kind::kDelta
-                       : dat::Kind::kDat;
-  st = install(out ? *out : in, bytes.value(),
-               dat::Trust{.kind = kind, .keys = {key.value().public_key()}});
+  st = install(out ? *out : in, file.value().bytes,
+               dat::Trust{.kind = file.value().kind, .keys = {key.value().public_key()}});
   if (!st.is_ok()) return fail(st);
   std::cout << (out ? *out : in) << ": signed by " << dat::key_id_hex(key.value().public_key().id())
             << "\n";

@@ -50,14 +50,11 @@ int cmd_info(const Args& args) {
   if (!cl.error.empty()) return fail(cl.error);
   if (cl.positional.size() != 1) return fail("usage: vigil-dat info FILE [--json]");
   const std::string& path = cl.positional[0];
-  auto bytes = read_input(path);
-  if (!bytes.is_ok()) return fail(bytes.status());
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.value().data());
-  const size_t size = bytes.value().size();
-  const bool delta = dat::looks_like(dat::Kind::kDelta, data, size);
-  auto view = dat::open(
-      data, size,
-      dat::Trust{.kind = delta ? dat::Kind::kDelta : dat::Kind::kDat, .skip_signature = true});
+  auto file = read_container(path);
+  if (!file.is_ok()) return fail(file.status());
+  const bool delta = file.value().kind == dat::Kind::kDelta;
+  auto view = dat::open(file.value().data(), file.value().size(),
+                        dat::Trust{.kind = file.value().kind, .skip_signature = true});
   if (!view.is_ok()) return fail(path + ": " + view.status().message(), kExitCheckFailed);
   const dat::DatView& v = view.value();
 
@@ -125,12 +122,12 @@ int cmd_verify(const Args& args) {
     return fail("usage: vigil-dat verify FILE --key PUB [--key PUB]...");
   }
   const std::string& path = cl.positional[0];
-  auto bytes = read_input(path);
-  if (!bytes.is_ok()) return fail(bytes.status());
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.value().data());
-  const size_t size = bytes.value().size();
-  const bool delta = dat::looks_like(dat::Kind::kDelta, data, size);
-  auto trust = trust_from(cl, delta ? dat::Kind::kDelta : dat::Kind::kDat, "--key");
+  auto file = read_container(path);
+  if (!file.is_ok()) return fail(file.status());
+  const uint8_t* data = file.value().data();
+  const size_t size = file.value().size();
+  const bool delta = file.value().kind == dat::Kind::kDelta;
+  auto trust = trust_from(cl, file.value().kind, "--key");
   if (!trust.is_ok()) return fail(trust.status());
   auto view = dat::open(data, size, trust.value());
   if (!view.is_ok()) return fail(path + ": " + view.status().message(), kExitCheckFailed);

@@ -158,7 +158,8 @@ common::Result<DeltaBase> decode_base(std::string_view bytes) {
   return b;
 }
 
-void write_lines(common::ByteWriter& w, const Lines& lines) {
+template <typename LineList>
+void write_lines(common::ByteWriter& w, const LineList& lines) {
   w.u64(lines.size());
   for (std::string_view line : lines) w.blob(line);
 }
@@ -325,8 +326,7 @@ common::Result<std::string> make_delta(std::string_view old_dat, std::string_vie
   std::copy(trailer.begin(), trailer.end(), b.new_trailer.begin());
 
   // Per file, OLD - NEW and NEW - OLD. Every DAT has the same IR files (scan::make_ir).
-  common::ByteWriter changes;
-  changes.u32(static_cast<uint32_t>(new_ir.value().files.size()));
+  DeltaContents delta{b, {}};
   for (const sig::Source& after : new_ir.value().files) {
     const sig::Source* before = find_file(old_ir.value(), after.name);
     if (before == nullptr || old_ir.value().files.size() != new_ir.value().files.size()) {
@@ -335,16 +335,26 @@ common::Result<std::string> make_delta(std::string_view old_dat, std::string_vie
     }
     Lines old_lines = sorted_lines(before->bytes);
     Lines new_lines = sorted_lines(after.bytes);
-    changes.blob(after.name);
-    write_lines(changes, minus(old_lines, new_lines));
-    write_lines(changes, minus(new_lines, old_lines));
+    Lines removed = minus(old_lines, new_lines), added = minus(new_lines, old_lines);
+    delta.files.push_back(
+        FileChange{after.name, {removed.begin(), removed.end()}, {added.begin(), added.end()}});
   }
+  return encode_delta(delta);
+}
 
+std::string encode_delta(const DeltaContents& d) {
+  common::ByteWriter changes;
+  changes.u32(static_cast<uint32_t>(d.files.size()));
+  for (const FileChange& f : d.files) {
+    changes.blob(f.name);
+    write_lines(changes, f.removed);
+    write_lines(changes, f.added);
+  }
   dat::Header header{.kind = dat::Kind::kDelta,
-                     .dat_version = nh.dat_version,
-                     .created = nh.created,
-                     .min_engine_version = nh.min_engine_version};
-  return dat::assemble(header, {{SectionType::kDeltaBase, encode_base(b)},
+                     .dat_version = d.base.new_version,
+                     .created = d.base.new_created,
+                     .min_engine_version = d.base.new_min_engine_version};
+  return dat::assemble(header, {{SectionType::kDeltaBase, encode_base(d.base)},
                                 {SectionType::kDeltaChanges, changes.take()}});
 }
 

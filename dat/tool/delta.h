@@ -94,6 +94,9 @@ struct DeltaContents {
   std::vector<FileChange> files;
 };
 
+// An unsigned delta file with these contents (the inverse of read_delta).
+std::string encode_delta(const DeltaContents& delta);
+
 // Decodes the sections of a delta that dat::open (kind kDelta) accepted. VIGIL_ERR_CORRUPT
 // naming the section and field for anything malformed.
 common::Result<DeltaContents> read_delta(const dat::DatView& delta);

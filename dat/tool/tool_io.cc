@@ -21,6 +21,14 @@ common::Result<std::string> read_input(const std::string& path) {
   return common::read_whole_file(path, size_t{1} << 32);
 }
 
+common::Result<ContainerFile> read_container(const std::string& path) {
+  auto bytes = read_input(path);
+  if (!bytes.is_ok()) return bytes.status();
+  ContainerFile f{bytes.take()};
+  if (dat::looks_like(dat::Kind::kDelta, f.data(), f.size())) f.kind = dat::Kind::kDelta;
+  return f;
+}
+
 common::Result<dat::PrivateKey> read_private_key(const std::string& path) {
   auto text = common::read_whole_file(path, size_t{1} << 20);
   if (!text.is_ok()) return text.status();

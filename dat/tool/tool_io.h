@@ -23,6 +23,15 @@ int fail(const common::Status& status, int code = kExitError);
 
 // A whole input file (DATs and deltas are read into memory; limit 4 GiB).
 common::Result<std::string> read_input(const std::string& path);
+// A DAT or a delta read whole; kind from its magic (a DAT unless it is a delta's).
+struct ContainerFile {
+  std::string bytes;
+  dat::Kind kind = dat::Kind::kDat;
+  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(bytes.data()); }
+  size_t size() const { return bytes.size(); }
+};
+common::Result<ContainerFile> read_container(const std::string& path);
+
 common::Result<dat::PrivateKey> read_private_key(const std::string& path);
 common::Result<dat::PublicKey> read_public_key(const std::string& path);
 

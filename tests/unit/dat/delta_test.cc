@@ -116,33 +116,7 @@ std::string signed_copy(std::string file, const dat::PrivateKey& key) {
 // A delta written field by field from the layout delta.h documents (not with delta.cc's
 // encoder), for deltas make_delta would never produce.
 std::string hand_delta(const DeltaBase& b, const std::vector<FileChange>& files) {
-  common::ByteWriter w;
-  w.u32(kDeltaFormat);
-  w.bytes(b.base_id.data(), 32);
-  w.u64(b.base_version);
-  w.bytes(b.new_id.data(), 32);
-  w.u64(b.new_version);
-  w.u64(b.new_created);
-  w.u32(b.new_min_engine_version);
-  w.u64(b.new_file_size);
-  w.u32(b.plan_version);
-  w.u64(b.ignored_signatures);
-  w.u64(b.hs_cpu_features);
-  w.u32(b.hs_tune);
-  w.blob(b.hs_version);
-  w.bytes(b.new_trailer.data(), b.new_trailer.size());
-  common::ByteWriter c;
-  c.u32(static_cast<uint32_t>(files.size()));
-  for (const FileChange& f : files) {
-    c.blob(f.name);
-    c.u64(f.removed.size());
-    for (const std::string& l : f.removed) c.blob(l);
-    c.u64(f.added.size());
-    for (const std::string& l : f.added) c.blob(l);
-  }
-  return dat::assemble(
-      dat::Header{.kind = dat::Kind::kDelta, .dat_version = b.new_version},
-      {{dat::SectionType::kDeltaBase, w.take()}, {dat::SectionType::kDeltaChanges, c.take()}});
+  return encode_delta(DeltaContents{b, files});
 }
 
 // OLD (version 1) and NEW (version 2, 1% of 2,020 signatures changed: 7 removed, 7 added,
