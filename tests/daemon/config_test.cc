@@ -1,0 +1,1 @@
+// vigild: being written.
