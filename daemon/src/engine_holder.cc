@@ -3,6 +3,8 @@
 // database cache.
 #include "engine_holder.h"
 
+#include <ctime>
+
 namespace vigil::daemon {
 namespace {
 
@@ -81,6 +83,7 @@ bool EngineHolder::reload(std::string& error) {
     loaded->signatures = stats.body_signatures + stats.hash_signatures;
     loaded->dat_version = stats.dat_version;
   }
+  loaded->loaded_at = static_cast<int64_t>(::time(nullptr));
   loaded->generation = ++generation_;
   std::atomic_store(&current_, EngineRef(std::move(loaded)));
   return true;

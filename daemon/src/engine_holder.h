@@ -35,6 +35,7 @@ struct LoadedEngine {
   uint64_t generation = 0;         // 1 for the first load, +1 per successful reload
   uint64_t signatures = 0;
   uint64_t dat_version = 0;  // 0 when loaded from sources
+  int64_t loaded_at = 0;     // seconds since the epoch
   ~LoadedEngine() { vigil_engine_free(engine); }
 };
 using EngineRef = std::shared_ptr<const LoadedEngine>;

@@ -1,0 +1,267 @@
+// The per-connection loop. Each read is handed to the parser as it is (clamd ends a bare
+// command at the end of a read); descriptors passed with SCM_RIGHTS belong to the read that
+// carried them and are closed unless a FILDES in that read takes one. Every wait has a
+// timeout, every buffer a bound, and a client that stalls, disconnects or sends garbage costs
+// only its own connection.
+#include "connection.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <vector>
+
+namespace vigil::daemon {
+namespace {
+
+constexpr size_t kReadSize = 64 * 1024;
+constexpr size_t kMaxFdsPerRead = 8;
+
+class Conn {
+ public:
+  Conn(int fd, bool unix_socket, ConnectionContext& ctx, ScratchFor& scratch)
+      : fd_(fd),
+        unix_(unix_socket),
+        ctx_(ctx),
+        scratch_(scratch),
+        parser_(ParserLimits{.max_stream_bytes = ctx.limits.stream_max_bytes}) {}
+  ~Conn() {
+    close_fds();
+    ::close(fd_);
+  }
+
+  void run() {
+    int timeout = ctx_.limits.command_read_timeout_s;
+    while (!closing_) {
+      ssize_t n = read_some(timeout);
+      if (n <= 0) return;  // closed, error or timed out (the timeout was answered)
+      parser_.feed(std::span<const uint8_t>(buf_.data(), static_cast<size_t>(n)));
+      for (Event e = parser_.next(); e.type != Event::Type::kNeedMore && !closing_;
+           e = parser_.next()) {
+        handle(e);
+      }
+      if (!closing_ && !fds_.empty()) {
+        close_fds();
+        send_reply(kFdWithoutFildes, Framing::kNewline, 0);
+        closing_ = true;
+      }
+      flush();
+      timeout = session_.in_session() ? ctx_.limits.idle_timeout_s : ctx_.limits.read_timeout_s;
+      if (parser_.in_stream()) timeout = ctx_.limits.read_timeout_s;
+    }
+    flush();
+  }
+
+ private:
+  // Waits up to `timeout_s` for data; reads it and any passed descriptors. 0 on close or
+  // error; -1 after a timeout (answered with clamd's timeout line).
+  ssize_t read_some(int timeout_s) {
+    pollfd p{fd_, POLLIN, 0};
+    int rc;
+    do {
+      rc = ::poll(&p, 1, timeout_s * 1000);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+      std::string line(kCommandReadTimedOut);
+      line += '\n';
+      out_ += line;
+      flush();
+      return -1;
+    }
+    if (rc < 0) return 0;
+    buf_.resize(kReadSize);
+    iovec iov{buf_.data(), buf_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerRead)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (unix_) {
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+    }
+    ssize_t n;
+    do {
+      n = ::recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (unix_) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
+        for (size_t i = 0; i < count; ++i) fds_.push_back(fds[i]);
+      }
+    }
+    return n < 0 ? 0 : n;
+  }
+
+  void handle(const Event& e) {
+    switch (e.type) {
+      case Event::Type::kCommand:
+        command(e.command);
+        break;
+      case Event::Type::kStreamData:
+        stream_.insert(stream_.end(), e.data.begin(), e.data.end());
+        break;
+      case Event::Type::kStreamEnd: {
+        EngineRef engine = ctx_.engines->current();
+        vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
+        std::string body = s == nullptr
+                               ? error_body(kStreamSubject, "engine unavailable")
+                               : scan_stream(engine->engine, s, stream_.data(), stream_.size());
+        std::vector<uint8_t>().swap(stream_);
+        send_reply(body, stream_adm_.reply_framing, stream_adm_.id);
+        if (stream_adm_.close_after) closing_ = true;
+        break;
+      }
+      case Event::Type::kError:
+        if (e.error == ParseError::kStreamTooLong) {
+          send_reply(kStreamSizeLimit, stream_adm_.reply_framing, stream_adm_.id);
+        }
+        closing_ = true;  // an overlong command closes without a reply, as clamd does
+        break;
+      case Event::Type::kNeedMore:
+        break;
+    }
+  }
+
+  void command(const Command& cmd) {
+    Admission adm = session_.admit(cmd);
+    if (!adm.accepted) {
+      out_ += adm.rejection;
+      if (adm.close_after) closing_ = true;
+      return;
+    }
+    const Framing f = adm.reply_framing;
+    switch (cmd.kind) {
+      case CommandKind::kPing:
+        send_reply(kPong, f, adm.id);
+        break;
+      case CommandKind::kVersion:
+      case CommandKind::kVersionCommands: {
+        std::string v = version_body(kEmulatedClamavVersion, stamp());
+        send_reply(cmd.kind == CommandKind::kVersion ? v : version_commands_body(v), f, adm.id);
+        break;
+      }
+      case CommandKind::kReload:
+        send_reply(kReloading, f, adm.id);
+        ctx_.request_reload();
+        break;
+      case CommandKind::kShutdown:
+        ctx_.request_shutdown();
+        break;
+      case CommandKind::kScan:
+      case CommandKind::kContScan:
+      case CommandKind::kMultiScan:
+      case CommandKind::kAllMatchScan:
+        path_scan(cmd, f, adm.id);
+        break;
+      case CommandKind::kInstream:
+        stream_adm_ = adm;
+        std::vector<uint8_t>().swap(stream_);
+        return;  // the reply comes with the stream's end
+      case CommandKind::kFildes:
+        fildes(f, adm.id);
+        break;
+      case CommandKind::kStats:
+        send_reply(ctx_.stats(), f, adm.id);
+        break;
+      default:
+        break;  // IDSESSION, END, DETSTATS...: nothing to say
+    }
+    if (adm.close_after) closing_ = true;
+  }
+
+  void path_scan(const Command& cmd, Framing f, uint64_t id) {
+    ScanMode mode = cmd.kind == CommandKind::kScan           ? ScanMode::kFirst
+                    : cmd.kind == CommandKind::kAllMatchScan ? ScanMode::kAllMatch
+                                                             : ScanMode::kContinue;
+    EngineRef engine = ctx_.engines->current();
+    vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
+    if (s == nullptr) {
+      send_reply(error_body(cmd.argument, "engine unavailable"), f, id);
+      return;
+    }
+    for (const std::string& body :
+         scan_path(engine->engine, s, cmd.argument, mode, ctx_.limits.scan)) {
+      send_reply(body, f, id);
+    }
+  }
+
+  void fildes(Framing f, uint64_t id) {
+    if (!unix_ || fds_.empty()) {
+      send_reply(kNoFdReceived, f, id);
+      return;
+    }
+    int fd = fds_.front();
+    fds_.erase(fds_.begin());
+    close_fds();  // any others in the same message are refused
+    EngineRef engine = ctx_.engines->current();
+    vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
+    std::string body = s == nullptr ? error_body(fd_subject(fd), "engine unavailable")
+                                    : scan_descriptor(engine->engine, s, fd);
+    ::close(fd);
+    send_reply(body, f, id);
+  }
+
+  std::optional<DbStamp> stamp() const {
+    EngineRef engine = ctx_.engines->current();
+    if (!engine || engine->dat_version == 0) return std::nullopt;
+    DbStamp st;
+    st.version = static_cast<uint32_t>(engine->dat_version);
+    time_t t = static_cast<time_t>(engine->loaded_at);
+    localtime_r(&t, &st.built);
+    return st;
+  }
+
+  void send_reply(std::string_view body, Framing f, uint64_t id) {
+    append_reply(out_, body, f, id);
+  }
+
+  // Writes what is pending, waiting up to SendBufTimeout for the socket to take it.
+  void flush() {
+    size_t sent = 0;
+    while (sent < out_.size()) {
+      ssize_t n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{fd_, POLLOUT, 0};
+        if (::poll(&p, 1, ctx_.limits.send_timeout_s * 1000) > 0) continue;
+      }
+      closing_ = true;  // the client is gone or not reading
+      break;
+    }
+    out_.clear();
+  }
+
+  void close_fds() {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
+  }
+
+  int fd_;
+  bool unix_;
+  ConnectionContext& ctx_;
+  ScratchFor& scratch_;
+  RequestParser parser_;
+  Session session_;
+  Admission stream_adm_;
+  std::vector<uint8_t> buf_;
+  std::vector<uint8_t> stream_;
+  std::vector<int> fds_;
+  std::string out_;
+  bool closing_ = false;
+};
+
+}  // namespace
+
+void serve_connection(int fd, bool unix_socket, ConnectionContext& ctx, ScratchFor& scratch) {
+  Conn(fd, unix_socket, ctx, scratch).run();
+}
+
+}  // namespace vigil::daemon

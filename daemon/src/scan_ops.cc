@@ -1,0 +1,153 @@
+// Scan commands on top of vigil_scan_file/_buffer/_fd. Path checks follow clamd's words
+// (PROTOCOL.md §4): a missing path is "File path check failure: <strerror>.", a special file is
+// "Not supported file type" followed by an OK line, and a file the engine cannot read is an
+// ERROR on that file only; the walk goes on.
+#include "scan_ops.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "protocol.h"
+
+namespace vigil::daemon {
+namespace {
+
+std::string errno_text(int err) {
+  char buf[256];
+  return std::string(strerror_r(err, buf, sizeof buf));
+}
+
+int collect_names(const vigil_match* m, void* user) {
+  static_cast<std::vector<std::string>*>(user)->push_back(m->name);
+  return 0;
+}
+
+// Scans one regular file; appends its reply lines. Returns true if something was found.
+bool scan_one(const vigil_engine* engine, vigil_scratch* scratch, const std::string& path,
+              ScanMode mode, std::vector<std::string>& out) {
+  std::vector<std::string> names;
+  vigil_scan_result result{};
+  uint32_t flags = mode == ScanMode::kAllMatch ? VIGIL_SCAN_ALLMATCH : 0;
+  vigil_status st =
+      vigil_scan_file(engine, scratch, path.c_str(), flags, collect_names, &names, &result);
+  if (st != VIGIL_OK) {
+    out.push_back(error_body(
+        path, st == VIGIL_ERR_IO ? "Can't open file or directory" : vigil_status_string(st)));
+    return false;
+  }
+  for (const std::string& n : names) out.push_back(found_body(path, n));
+  return !names.empty();
+}
+
+struct Walk {
+  const vigil_engine* engine;
+  vigil_scratch* scratch;
+  ScanMode mode;
+  ScanLimits limits;
+  std::vector<std::string>& out;
+  bool found = false;
+  bool stop = false;
+  bool path_failed = false;  // the named path itself could not be checked
+
+  void visit(const std::string& path, bool top) {
+    if (stop) return;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (top) path_check_failed(path);
+      return;
+    }
+    if (S_ISLNK(st.st_mode) && top) {
+      // A symlink named on the command line is followed, as clamd does.
+      if (::stat(path.c_str(), &st) != 0) {
+        path_check_failed(path);
+        return;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      return;  // links met while walking are not followed
+    }
+    if (S_ISDIR(st.st_mode)) {
+      walk_dir(path);
+    } else if (S_ISREG(st.st_mode)) {
+      if (limits.max_file_size != 0 && static_cast<uint64_t>(st.st_size) > limits.max_file_size) {
+        return;
+      }
+      if (scan_one(engine, scratch, path, mode, out)) {
+        found = true;
+        if (mode == ScanMode::kFirst) stop = true;
+      }
+    } else if (top) {
+      out.push_back(error_body(path, kReasonNotSupported));
+    }
+  }
+
+  void path_check_failed(const std::string& path) {
+    out.push_back(error_body(path, "File path check failure: " + errno_text(errno) + "."));
+    path_failed = true;
+  }
+
+  void walk_dir(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      out.push_back(error_body(dir, "Can't open directory: " + errno_text(errno) + "."));
+      return;
+    }
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        names.emplace_back(e->d_name);
+      }
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    const std::string prefix = dir.ends_with('/') ? dir : dir + "/";
+    for (const std::string& n : names) {
+      if (stop) return;
+      visit(prefix + n, false);
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> scan_path(const vigil_engine* engine, vigil_scratch* scratch,
+                                   const std::string& path, ScanMode mode,
+                                   const ScanLimits& limits) {
+  std::vector<std::string> out;
+  Walk w{engine, scratch, mode, limits, out};
+  w.visit(path, true);
+  // Nothing found: the path is OK (also after a "Not supported file type" line, as clamd says),
+  // unless the path itself failed its check.
+  if (!w.found && !w.path_failed) out.push_back(ok_body(path));
+  return out;
+}
+
+std::string scan_stream(const vigil_engine* engine, vigil_scratch* scratch, const uint8_t* data,
+                        size_t size) {
+  std::vector<std::string> names;
+  vigil_scan_result result{};
+  vigil_status st =
+      vigil_scan_buffer(engine, scratch, data, size, 0, collect_names, &names, &result);
+  if (st != VIGIL_OK) return error_body(kStreamSubject, vigil_status_string(st));
+  if (names.empty()) return ok_body(kStreamSubject);
+  return found_body(kStreamSubject, names.front());
+}
+
+std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd) {
+  const std::string subject = fd_subject(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return error_body(subject, kReasonNotRegularFd);
+  }
+  std::vector<std::string> names;
+  vigil_scan_result result{};
+  vigil_status st2 = vigil_scan_fd(engine, scratch, fd, 0, collect_names, &names, &result);
+  if (st2 != VIGIL_OK) return error_body(subject, vigil_status_string(st2));
+  if (names.empty()) return ok_body(subject);
+  return found_body(subject, names.front());
+}
+
+}  // namespace vigil::daemon

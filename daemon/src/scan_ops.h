@@ -1,0 +1,41 @@
+// What vigild's scan commands do with the engine, as reply bodies in clamd's words: SCAN
+// (stop at the first infected file), CONTSCAN and MULTISCAN (every infected file),
+// ALLMATCHSCAN (every matching signature), INSTREAM data and FILDES descriptors. Directories
+// are walked depth-first in name order without following symlinks; clean files are not listed
+// and a path without findings answers "PATH: OK".
+#ifndef VIGIL_DAEMON_SCAN_OPS_H_
+#define VIGIL_DAEMON_SCAN_OPS_H_
+
+#include <vigil/vigil.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil::daemon {
+
+enum class ScanMode : uint8_t {
+  kFirst,     // SCAN
+  kContinue,  // CONTSCAN, MULTISCAN
+  kAllMatch,  // ALLMATCHSCAN
+};
+
+struct ScanLimits {
+  uint64_t max_file_size = 0;  // 0: none. Larger files are skipped (not scanned), as clamd does.
+};
+
+// Reply bodies (without terminators) for a path command; at least one.
+std::vector<std::string> scan_path(const vigil_engine* engine, vigil_scratch* scratch,
+                                   const std::string& path, ScanMode mode,
+                                   const ScanLimits& limits);
+
+// The body for INSTREAM data ("stream: OK" / "stream: NAME FOUND" / an ERROR).
+std::string scan_stream(const vigil_engine* engine, vigil_scratch* scratch, const uint8_t* data,
+                        size_t size);
+
+// The body for a FILDES descriptor (subject "fd[N]").
+std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd);
+
+}  // namespace vigil::daemon
+
+#endif  // VIGIL_DAEMON_SCAN_OPS_H_
