@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <new>
+#include <system_error>
 #include <thread>
 
 #include "common/byte_io.h"
@@ -94,23 +96,34 @@ bool check_hashes(const std::vector<Section>& all, const std::vector<SectionType
     for (size_t c = 0; c < digests[i].size(); ++c) jobs.push_back({i, c});
   }
   std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+  std::atomic<bool> failed{false};  // a digest threw (out of memory): rethrown on this thread
+  auto work = [&]() noexcept {
+    for (size_t j; !failed && (j = next.fetch_add(1)) < jobs.size();) {
       const Section& s = *sections[jobs[j].section];
       size_t off = jobs[j].chunk * kChunk;
-      digests[jobs[j].section][jobs[j].chunk] =
-          sha256(reinterpret_cast<const uint8_t*>(s.bytes.data()) + off,
-                 std::min(kChunk, s.bytes.size() - off));
+      try {
+        digests[jobs[j].section][jobs[j].chunk] =
+            sha256(reinterpret_cast<const uint8_t*>(s.bytes.data()) + off,
+                   std::min(kChunk, s.bytes.size() - off));
+      } catch (...) {
+        failed = true;
+      }
     }
   };
   size_t helpers = 0;
   if (jobs.size() * kChunk >= kParallelHashBytes) {
     helpers = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 4) - 1;
   }
+  // Helper threads are an optimisation: if none (or not all) can be started, the chunks left
+  // are hashed on this thread.
   std::vector<std::thread> threads;
-  for (size_t t = 0; t < helpers; ++t) threads.emplace_back(work);
+  try {
+    for (size_t t = 0; t < helpers; ++t) threads.emplace_back(work);
+  } catch (const std::system_error&) {
+  }
   work();
   for (std::thread& t : threads) t.join();
+  if (failed) throw std::bad_alloc();
   for (size_t i = 0; i < sections.size(); ++i) {
     if (fold(digests[i]) != sections[i]->sha256) {
       bad = std::string(section_name(sections[i]->type));

@@ -4,6 +4,7 @@
 #include "match/body_matcher.h"
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 
 #include "match/fragment.h"
@@ -27,10 +28,15 @@ struct ScanContext {
     uint64_t end = c.base + to;
     if (end <= c.seen_end) return 0;
     const BodyMatcher& m = *c.m;
-    // A database from a file is checked against the fragment table only through its CRC and
-    // pattern count, so ids and ends are checked here too: a bad one is ignored, not followed.
-    if (id >= m.fragment_count() || end < m.frag_len(id)) return 0;
+    // A database from a file (or the cache) is only known to be a valid Hyperscan database,
+    // not to search for these fragments: the id, the end and the fragment's bytes are checked
+    // before any confirm relies on them (8 bytes at most).
+    if (id >= m.fragment_count() || end < m.frag_len(id) || end > c.size) return 0;
     uint64_t frag_pos = end - m.frag_len(id);
+    if (std::memcmp(c.data + frag_pos, m.frag_bytes_.data() + m.frag_begin_[id], m.frag_len(id)) !=
+        0) {
+      return 0;
+    }
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
       uint32_t s = m.frag_sigs_[i];
       if (c.state->reported_gen[s] == c.state->gen) continue;
@@ -169,7 +175,15 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::read_plan(common::Byte
   in.array(m->frag_sigs_, "fragment signatures");
   if (!in.ok()) return in.status();
   if (!in.at_end()) return common::Status(VIGIL_ERR_CORRUPT, "body plan: trailing bytes");
-  // Every (fragment, signature) pair is checked: each signature must be searched for.
+  // Each signature must be searched for under exactly one fragment.
+  std::vector<bool> listed(m->plan_.sigs.size(), false);
+  for (uint32_t s : m->frag_sigs_) {
+    if (s >= listed.size() || listed[s]) {
+      return common::Status(VIGIL_ERR_CORRUPT,
+                            "body plan: fragment table does not list every signature once");
+    }
+    listed[s] = true;
+  }
   if (m->frag_sigs_.size() != m->plan_.sigs.size()) {
     return common::Status(VIGIL_ERR_CORRUPT,
                           "body plan: fragment table does not list every signature once");

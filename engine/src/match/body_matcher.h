@@ -69,7 +69,8 @@ class BodyMatcher {
   static common::Result<std::unique_ptr<BodyMatcher>> read_plan(common::ByteReader& in);
   common::Result<std::string> serialize_database() const;
   // VIGIL_ERR_VERSION when the bytes were built for another Hyperscan or CPU (see
-  // deserialize_database); the database must have one pattern per fragment.
+  // deserialize_database). Nothing ties a stored database to the fragment table beyond that;
+  // scans check each hit's id and bytes against the table before confirming.
   common::Status load_database(const uint8_t* data, size_t size);
   // Adopts a database deserialized elsewhere (null for a matcher without fragments).
   common::Status set_database(HsDatabase db);

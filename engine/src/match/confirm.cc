@@ -198,6 +198,10 @@ class Walker {
     }
     for (;;) {
       if (!next_candidate(after, p, last) || (kForward ? p > last : p < last)) break;
+      // Every position tried costs a step, remembered or not, so the budget bounds the loop
+      // whatever the memo holds.
+      if (*budget_ == 0) return false;
+      --*budget_;
       if (!seen_failed(first, k + 1, p)) {
         if (walk(first, count, k + 1, p, cont, top)) return true;
         // Under a top-level unbounded gap the exhausted mark below covers every position tried,

@@ -90,13 +90,19 @@ class Validator {
         return ((n.value & n.mask) == n.value && n.flags == 0 && n.operand == 0) ||
                fail("bad byte node");
       case NodeKind::kClass:
-        return (n.flags < 16 && n.cls() <= sig::ClassKind::kNonAlnum &&
-                n.edge() <= sig::ClassEdge::kAfter) ||
+        // As the parser: classes only at the top level, never inside alternatives.
+        return (depth == 0 && n.flags < 16 && n.value == 0 && n.mask == 0 && n.operand == 0 &&
+                n.cls() <= sig::ClassKind::kNonAlnum && n.edge() <= sig::ClassEdge::kAfter) ||
                fail("bad character class");
       case NodeKind::kGap: {
-        if (n.operand >= plan_.operands.size()) return fail("operand out of bounds");
+        if (n.operand >= plan_.operands.size() || n.flags != 0) return fail("bad gap");
         const Operand& g = plan_.operands[n.operand];
         if (g.a > g.b) return fail("gap minimum above maximum");
+        if (g.a > sig::kMaxGap || (g.b > sig::kMaxGap && g.b != sig::kUnbounded)) {
+          return fail("gap bound out of range");
+        }
+        // As the parser: inside alternatives only fixed gaps ("*" and ranges are top-level).
+        if (depth > 0 && g.a != g.b) return fail("ranged gap inside an alternative");
         if (g.a != g.b && ++branching_ > sig::kMaxBranchingNodes) return fail("too many gaps");
         return true;
       }

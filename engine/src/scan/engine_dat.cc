@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <future>
+#include <system_error>
 
 #include "common/byte_io.h"
 #include "scan/db_cache.h"
@@ -38,9 +39,13 @@ common::Result<std::unique_ptr<Engine>> rebuild_from_ir(const dat::DatView& view
   if (!checked.is_ok()) return checked;
   auto ir = decode_ir(ir_section->bytes);
   if (!ir.is_ok()) return ir.status();
-  note(diags, VIGIL_SEVERITY_INFO,
+  // Not cached: a plan-version change comes with an engine upgrade, after which the update
+  // channel is expected to ship DATs of the new version.
+  note(diags, VIGIL_SEVERITY_WARNING,
        "DAT plan version " + std::to_string(meta.plan_version) + " differs from this engine's " +
-           std::to_string(kPlanVersion) + ": rebuilt from its signature sources");
+           std::to_string(kPlanVersion) +
+           ": rebuilt from its signature sources at every load until a DAT of this version is "
+           "installed");
   sig::SignatureSet set = sig::load_sources(ir.value().files, sig::LoadFlags{});
   auto engine = build_engine(set);
   if (!engine.is_ok()) return engine.status();
@@ -186,16 +191,22 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     const dat::Section* ir = view.find(SectionType::kSourceIr);
     if (ir == nullptr) return corrupt("DAT has no signature sources section");
     Status ir_ok;
-    auto db = std::async(
-        std::launch::async, [db_bytes, ir, &ir_ok]() -> common::Result<match::HsDatabase> {
-          common::Result<match::HsDatabase> d = match::HsDatabase();
-          if (!db_bytes.empty()) {
-            d = match::deserialize_database(reinterpret_cast<const uint8_t*>(db_bytes.data()),
-                                            db_bytes.size());
-          }
-          ir_ok = dat::check_section(*ir);
-          return d;
-        });
+    auto deserialize = [db_bytes, ir, &ir_ok]() -> common::Result<match::HsDatabase> {
+      common::Result<match::HsDatabase> d = match::HsDatabase();
+      if (!db_bytes.empty()) {
+        d = match::deserialize_database(reinterpret_cast<const uint8_t*>(db_bytes.data()),
+                                        db_bytes.size());
+      }
+      ir_ok = dat::check_section(*ir);
+      return d;
+    };
+    // On a thread of its own when one can be started; otherwise on this one, at get().
+    std::future<common::Result<match::HsDatabase>> db;
+    try {
+      db = std::async(std::launch::async, deserialize);
+    } catch (const std::system_error&) {
+      db = std::async(std::launch::deferred, deserialize);
+    }
     common::ByteReader names = reader_for(parts[0], SectionType::kNames);
     Status st = engine->names.read(names);
     if (st.is_ok() && !names.at_end()) st = corrupt("names: trailing bytes");

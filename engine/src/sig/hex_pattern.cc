@@ -16,7 +16,6 @@ namespace {
 using common::Result;
 using common::Status;
 
-constexpr uint32_t kMaxGap = 1u << 30;
 constexpr int kMaxDepth = kMaxPatternDepth;
 constexpr uint32_t kMaxAnchorGap = 32;
 

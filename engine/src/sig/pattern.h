@@ -21,6 +21,7 @@ inline constexpr uint32_t kUnbounded = std::numeric_limits<uint32_t>::max();
 // kMaxPatternDepth deep, and a pattern has at most kMaxBranchingNodes ranged gaps and
 // alternatives.
 inline constexpr int kMaxPatternDepth = 16;
+inline constexpr uint32_t kMaxGap = 1u << 30;  // largest gap bound ({n}, {n-m})
 inline constexpr size_t kMaxBranchingNodes = 512;
 
 enum class NodeKind : uint8_t {

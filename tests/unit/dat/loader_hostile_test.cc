@@ -189,7 +189,24 @@ const std::vector<HostileCase>& hostile_cases() {
        "body plan: signature 3: bad alternative"},
       {"plan gap operand out of range",
        on_plan([](P& p, U& u) { alt_gap(p, u).operand = UINT32_MAX; }),
-       "body plan: signature 0: operand out of bounds"},
+       "body plan: signature 0: bad gap"},
+      // The parser allows only fixed gaps inside alternatives; a ranged or unbounded one there
+      // would let the confirmer search without the top level's exhausted marks.
+      {"plan ranged gap inside an alternative", on_plan([](P& p, U& u) {
+         const match::PlannedSig& s = p.sigs[sig_of(u, "Test.Alt")];
+         for (uint32_t i = s.begin; i < s.begin + s.length; ++i) {
+           if (p.nodes[i].node_kind() != sig::NodeKind::kAlt || p.nodes[i].negated()) continue;
+           const match::BranchSpan& b = p.branches[p.operands[p.nodes[i].operand].a];
+           match::FlatNode& n = p.nodes[b.first];
+           n = match::FlatNode{};
+           n.kind = static_cast<uint8_t>(sig::NodeKind::kGap);
+           n.operand = static_cast<uint32_t>(p.operands.size());
+           p.operands.push_back(match::Operand{0, sig::kUnbounded});
+           return;
+         }
+         ADD_FAILURE() << "no alternative";
+       }),
+       "body plan: signature 0: ranged gap inside an alternative"},
       {"plan gap minimum above maximum", on_plan([](P& p, U& u) {
          match::Operand& gap = p.operands[alt_gap(p, u).operand];
          gap.a = gap.b + 1;
@@ -237,7 +254,10 @@ const std::vector<HostileCase>& hostile_cases() {
        "body plan: fragment table: byte ranges do not cover the fragment bytes"},
       {"fragment signature index out of range",
        on_plan([](P& p, U&) { p.frag_sigs[0] = static_cast<uint32_t>(p.sigs.size()); }),
-       "body plan: fragment table: signature index out of range"},
+       "body plan: fragment table does not list every signature once"},
+      {"fragment table lists a signature twice and another never",
+       on_plan([](P& p, U&) { p.frag_sigs[1] = p.frag_sigs[0]; }),
+       "body plan: fragment table does not list every signature once"},
       {"fragment bytes differ from the signature", on_plan([](P& p, U&) { p.frag_bytes[0] ^= 1; }),
        "body plan: fragment table: fragment bytes differ from its signature's"},
 
@@ -408,6 +428,26 @@ TEST(DatHostile, SourceIrAlteredAfterSealingFailsTheRebuild) {
   Loaded l = load(dat);
   EXPECT_EQ(l.engine.status().code(), VIGIL_ERR_CORRUPT);
   EXPECT_EQ(l.engine.status().message(), "section signature sources: checksum mismatch");
+}
+
+// A pattern database that is valid but searches for other bytes than the fragment table says
+// (a signer's mistake, or a cache file written by someone else) must not make the engine
+// report signatures whose fragments are not there.
+TEST(DatHostile, DatabaseSearchingForOtherBytesReportsNothing) {
+  Unsealed u = unseal(test_dat());
+  auto meta = decode_meta(u[SectionType::kMeta]);
+  ASSERT_TRUE(meta.is_ok());
+  std::vector<std::string> others(meta.value().fragments, "XXXXXXXX");
+  auto db = match::compile_literals(others, match::HsTarget{.host = true});
+  ASSERT_TRUE(db.is_ok());
+  auto bytes = match::serialize_database(db.value().get());
+  ASSERT_TRUE(bytes.is_ok());
+  u[SectionType::kHsDatabase] = bytes.value();
+  Loaded l = load(u.seal());
+  ASSERT_TRUE(l.engine.is_ok()) << l.engine.status().message();
+  EXPECT_TRUE(
+      testing::scan(*l, "hello XXXXXXXX world XXXXXXXX", match::kDefaultWindow, true, nullptr)
+          .empty());
 }
 
 }  // namespace

@@ -115,10 +115,11 @@ TEST(DatLoad, OtherPlanVersionIsRebuiltFromTheSources) {
   EXPECT_EQ(s.dat_version, 7u);
   ASSERT_EQ(l.diags.size(), 1u) << diag_text(l.diags);
   EXPECT_EQ(l.diags[0].code, VIGIL_DIAG_DAT_COMPILE);
-  EXPECT_EQ(l.diags[0].severity, VIGIL_SEVERITY_INFO);
+  EXPECT_EQ(l.diags[0].severity, VIGIL_SEVERITY_WARNING);
   EXPECT_EQ(l.diags[0].message, "DAT plan version " + std::to_string(kPlanVersion + 1) +
                                     " differs from this engine's " + std::to_string(kPlanVersion) +
-                                    ": rebuilt from its signature sources");
+                                    ": rebuilt from its signature sources at every load until a "
+                                    "DAT of this version is installed");
 }
 
 // ---------------------------------------------------------------------------------------------
