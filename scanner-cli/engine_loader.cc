@@ -4,6 +4,9 @@
 // before any scanning thread starts.
 #include "engine_loader.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -41,11 +44,47 @@ void print_load_failure(const char* reason) {
 
 }  // namespace
 
+namespace {
+
+// The build-tree file if this executable runs from the build tree, else the installed one;
+// both relative to the executable's directory.
+std::string default_file(const char* build_relative, const char* installed_relative) {
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string dir = ".";
+  if (n > 0) {
+    exe[n] = '\0';
+    dir = exe;
+    dir = dir.substr(0, dir.rfind('/'));
+  }
+  std::string build = dir + "/" + build_relative;
+  struct stat st {};
+  if (::stat(build.c_str(), &st) == 0) return build;
+  return dir + "/" + installed_relative;
+}
+
+// The default key is trusted only if no one but root or this user could have put it there.
+bool safe_key_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid()) ||
+      (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    std::fprintf(stderr,
+                 "vigil-scan: warning: %s: not trusted (writable by others or owned by "
+                 "another user)\n",
+                 path.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<std::string> database_paths(const Options& opts) {
   if (!opts.databases.empty()) return opts.databases;
   const char* env = std::getenv("VIGIL_DATABASE");
   if (env != nullptr && env[0] != '\0') return {env};
-  return {VIGIL_DEFAULT_DATABASE};
+  return {default_file(VIGIL_DEFAULT_DAT_BUILD, VIGIL_DEFAULT_DAT_INSTALLED)};
 }
 
 std::string cache_dir(const Options& opts) {
@@ -96,9 +135,15 @@ bool load_engine(const Options& opts, LoadedEngine* out) {
   // The bundled DAT's key is trusted whether or not the bundled DAT is the one loaded; it
   // may be missing from a tree that was never built fully, which only matters for DATs.
   if (status == VIGIL_OK) {
-    vigil_status key =
-        vigil_load_options_add_trusted_key_file(load_opts.get(), VIGIL_DEFAULT_TRUSTED_KEY);
-    if (key != VIGIL_OK && key != VIGIL_ERR_IO) status = key;
+    const std::string key = default_file(VIGIL_DEFAULT_KEY_BUILD, VIGIL_DEFAULT_KEY_INSTALLED);
+    if (safe_key_file(key)) {
+      vigil_status st = vigil_load_options_add_trusted_key_file(load_opts.get(), key.c_str());
+      if (st != VIGIL_OK && st != VIGIL_ERR_IO) {
+        std::string why = key + ": not a public key";
+        print_load_failure(why.c_str());
+        return false;
+      }
+    }
   }
   for (const std::string& key : opts.trusted_keys) {
     if (status != VIGIL_OK) break;

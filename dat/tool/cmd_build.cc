@@ -167,7 +167,9 @@ int cmd_sign(const Args& args) {
   common::Status st = dat::sign(file.value().bytes, key.value());
   if (!st.is_ok()) return fail(in + ": " + st.message());
   st = install(out ? *out : in, file.value().bytes,
-               dat::Trust{.kind = file.value().kind, .keys = {key.value().public_key()}});
+               dat::Trust{.kind = file.value().kind,
+                          .keys = {key.value().public_key()},
+                          .accept_newer_engine = true});
   if (!st.is_ok()) return fail(st);
   std::cout << (out ? *out : in) << ": signed by " << dat::key_id_hex(key.value().public_key().id())
             << "\n";

@@ -14,11 +14,6 @@
 namespace vigil::dattool {
 namespace {
 
-std::string version_text(uint32_t v) {
-  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
-         std::to_string(v % 100);
-}
-
 std::string time_text(uint64_t t) {
   if (t == 0) return "";
   std::time_t tt = static_cast<std::time_t>(t);
@@ -53,8 +48,9 @@ int cmd_info(const Args& args) {
   auto file = read_container(path);
   if (!file.is_ok()) return fail(file.status());
   const bool delta = file.value().kind == dat::Kind::kDelta;
-  auto view = dat::open(file.value().data(), file.value().size(),
-                        dat::Trust{.kind = file.value().kind, .skip_signature = true});
+  auto view = dat::open(
+      file.value().data(), file.value().size(),
+      dat::Trust{.kind = file.value().kind, .skip_signature = true, .accept_newer_engine = true});
   if (!view.is_ok()) return fail(path + ": " + view.status().message(), kExitCheckFailed);
   const dat::DatView& v = view.value();
 
@@ -63,14 +59,16 @@ int cmd_info(const Args& args) {
   r.text("kind", delta ? "delta" : "DAT");
   r.num("format_version", v.header.format_version);
   r.num("dat_version", v.header.dat_version);
-  r.text("min_engine_version", version_text(v.header.min_engine_version));
+  r.text("min_engine_version", dat::version_text(v.header.min_engine_version));
   r.text("created", time_text(v.header.created));
   r.text("signer", v.is_signed ? dat::key_id_hex(v.signer) : "");
   r.text("content_id", common::encode_hex(v.id.data(), v.id.size()));
   r.num("file_size", v.file_size);
   if (!delta) {
     auto meta_bytes = scan::require_section(v, dat::SectionType::kMeta);
-    if (!meta_bytes.is_ok()) return fail(path + ": " + meta_bytes.status().message(), 1);
+    if (!meta_bytes.is_ok()) {
+      return fail(path + ": " + meta_bytes.status().message(), kExitCheckFailed);
+    }
     auto meta = scan::decode_meta(meta_bytes.value());
     if (!meta.is_ok()) return fail(path + ": " + meta.status().message(), kExitCheckFailed);
     const scan::DatMeta& m = meta.value();

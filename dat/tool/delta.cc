@@ -22,7 +22,6 @@ using common::Status;
 using dat::SectionType;
 using Lines = std::vector<std::string_view>;
 
-constexpr uint32_t kMaxFiles = 16;
 constexpr size_t kMaxFileName = 64;
 constexpr size_t kMaxHsVersion = 256;
 
@@ -184,7 +183,8 @@ common::Result<std::vector<FileChange>> decode_changes(std::string_view bytes) {
   common::ByteReader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
                        "delta changes");
   uint32_t count = 0;
-  if (r.u32(count, "file count") && count > kMaxFiles) r.fail("file count", "too many files");
+  if (r.u32(count, "file count") && count > scan::kMaxIrFiles)
+    r.fail("file count", "too many files");
   std::vector<FileChange> files;
   for (uint32_t i = 0; r.ok() && i < count; ++i) {
     FileChange f;

@@ -2,6 +2,7 @@
 // declared in commands.h; each parses its own options.
 #include <cstring>
 #include <iostream>
+#include <new>
 
 #include "commands.h"
 #include "tool_io.h"
@@ -54,7 +55,13 @@ int main(int argc, char** argv) {
       {"sign", cmd_sign},       {"diff", cmd_diff}, {"delta", cmd_delta},   {"apply", cmd_apply},
   };
   for (const Command& c : kCommands) {
-    if (cmd == c.name) return c.run(args);
+    if (cmd != c.name) continue;
+    try {
+      return c.run(args);
+    } catch (const std::bad_alloc&) {
+      std::cerr << "vigil-dat: out of memory\n";
+      return kExitError;
+    }
   }
   std::cerr << "vigil-dat: unknown command '" << cmd << "'\n" << kUsage;
   return kExitError;

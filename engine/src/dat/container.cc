@@ -47,11 +47,6 @@ std::string signed_message(const uint8_t* data, size_t header_and_table) {
   return msg;
 }
 
-std::string version_text(uint32_t v) {
-  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
-         std::to_string(v % 100);
-}
-
 // A section's digest is the SHA-256 of the SHA-256s of its 1 MiB chunks, so one large section
 // can be verified by several threads at once.
 constexpr size_t kChunk = size_t{1} << 20;
@@ -164,6 +159,11 @@ Status check_section(const Section& section) {
   return corrupt("section " + std::string(section_name(section.type)) + ": checksum mismatch");
 }
 
+std::string version_text(uint32_t v) {
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+         std::to_string(v % 100);
+}
+
 const Section* DatView::find(SectionType type) const {
   for (const Section& s : sections) {
     if (s.type == static_cast<uint32_t>(type)) return &s;
@@ -225,7 +225,8 @@ std::string assemble(const Header& header, const std::vector<SectionInput>& sect
 Status sign(std::string& dat, const PrivateKey& key) {
   const auto* data = reinterpret_cast<const uint8_t*>(dat.data());
   const Kind kind = looks_like(Kind::kDelta, data, dat.size()) ? Kind::kDelta : Kind::kDat;
-  auto view = open(data, dat.size(), Trust{.kind = kind, .skip_signature = true});
+  auto view = open(data, dat.size(),
+                   Trust{.kind = kind, .skip_signature = true, .accept_newer_engine = true});
   if (!view.is_ok()) return view.status();
   size_t covered = kHeaderSize + view.value().sections.size() * kSectionEntrySize;
   std::string msg = signed_message(data, covered);
@@ -372,8 +373,7 @@ common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trus
   std::string bad;
   if (!check_hashes(v.sections, trust.defer_hash, bad))
     return corrupt("section " + bad + ": checksum mismatch");
-  // Inspecting (info, sign) a DAT made for a newer engine is fine; loading it is not.
-  if (!trust.skip_signature && v.header.min_engine_version > VIGIL_VERSION_NUMBER) {
+  if (!trust.accept_newer_engine && v.header.min_engine_version > VIGIL_VERSION_NUMBER) {
     return Status(VIGIL_ERR_VERSION, what + " needs engine version " +
                                          version_text(v.header.min_engine_version) +
                                          " or later (this is " VIGIL_VERSION_STRING ")");

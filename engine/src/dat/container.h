@@ -69,9 +69,10 @@ struct Trust {
   Kind kind = Kind::kDat;  // the kind of file expected
   std::vector<PublicKey> keys;
   bool allow_unsigned = false;
-  // Inspect only: report the signer without requiring it to be trusted, and accept a DAT
-  // made for a newer engine (vigil-dat info, sign).
+  // Inspect only: report the signer without requiring it to be trusted (vigil-dat info).
   bool skip_signature = false;
+  // Accept a DAT made for a newer engine (inspecting or signing it; never for a load).
+  bool accept_newer_engine = false;
   // Sections of this type are not hashed by open(): the caller verifies one with
   // check_section() before it reads it (for large sections a load rarely needs).
   std::vector<SectionType> defer_hash;
@@ -100,6 +101,9 @@ struct DatView {
 // VIGIL_ERR_CORRUPT (named field or section), VIGIL_ERR_UNTRUSTED, VIGIL_ERR_VERSION.
 // The view points into `data`, which must outlive it.
 common::Result<DatView> open(const uint8_t* data, size_t size, const Trust& trust);
+
+// "1.2.3" for an engine version number (VIGIL_VERSION_NUMBER's encoding).
+std::string version_text(uint32_t version);
 
 // Verifies a deferred section's SHA-256 (VIGIL_ERR_CORRUPT naming it on mismatch).
 common::Status check_section(const Section& section);

@@ -14,7 +14,6 @@ namespace {
 
 constexpr uint32_t kWildcardSizeFlevel = 73;  // a "*" size needs this minimum level
 constexpr const char* kIrNames[] = {"ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp"};
-constexpr uint32_t kMaxIrFiles = 16;
 
 // Reorders v by the keys' order (stable for equal keys) and returns the sorted keys.
 template <typename T>

@@ -38,6 +38,8 @@ common::Result<DatMeta> decode_meta(std::string_view bytes);
 
 // The IR: one in-memory source per format ("ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp"),
 // each a sorted list of canonical lines.
+inline constexpr uint32_t kMaxIrFiles = 16;  // a bound for readers; a DAT has five
+
 struct SourceIr {
   std::vector<sig::Source> files;
 };

@@ -36,6 +36,8 @@ class SourceText {
 
   const std::string& name() const { return name_; }
   SourceFormat format() const { return format_; }
+  // True if the content is a DAT (its magic), which no source format is.
+  bool is_dat() const { return text_.starts_with("VIGILDAT"); }  // see dat/container.h
 
   // Next non-empty line without its line terminator; false at the end.
   bool next_line(std::string_view& line, uint32_t& line_number);

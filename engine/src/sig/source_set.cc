@@ -114,6 +114,9 @@ class Loader {
                 explicit_file ? VIGIL_SEVERITY_ERROR : VIGIL_SEVERITY_WARNING, name,
                 known ? "the ." + std::string(extension_of(name)) +
                             " format is not supported by this engine version"
+                : text.value().is_dat()
+                    ? "a DAT loads on its own: it cannot be combined with other signature "
+                      "sources or compiled into another DAT"
                 : name.ends_with(".vdat")
                     ? "not a DAT (bad magic, or a truncated or damaged file)"
                     : "unknown signature format (expected .hdb .hsb .ndb .fp .sfp .ign2, "
