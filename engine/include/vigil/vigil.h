@@ -222,7 +222,8 @@ VIGIL_API vigil_status vigil_load_options_add_trusted_key_file(vigil_load_option
  * Directory for pattern databases compiled on this machine when a DAT's precompiled one cannot
  * run here (another Hyperscan version or CPU): the first such load compiles and stores it, later
  * loads of the same DAT read it back. Created (mode 0700) when first needed; files in it are
- * used only if owned by this user and writable by no one else. NULL or "" (the default):
+ * used only if they, and the directory, are owned by this user and writable by no one else.
+ * NULL or "" (the default):
  * no cache, every such load compiles.
  * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM.
  */
@@ -243,8 +244,10 @@ typedef struct vigil_engine vigil_engine;
  *               failure; free with vigil_diagnostics_free().
  * @return VIGIL_OK; VIGIL_ERR_SIGNATURE if any line had an error and SKIP_BAD_LINES is not set;
  *         for a DAT: VIGIL_ERR_CORRUPT, VIGIL_ERR_UNTRUSTED, VIGIL_ERR_VERSION (a diagnostic
- *         with code VIGIL_DIAG_DAT says what is wrong), VIGIL_ERR_INVALID_ARGUMENT when a DAT
- *         is combined with other sources;
+ *         with code VIGIL_DIAG_DAT says what is wrong), VIGIL_ERR_LIMIT (a DAT file over
+ *         4 GiB), VIGIL_ERR_INVALID_ARGUMENT when a DAT is combined with other sources. The
+ *         flags SKIP_BAD_LINES and UNOFFICIAL_SUFFIX do not apply to a DAT (its signatures were
+ *         checked and named when it was compiled), and a DAT always holds signatures;
  *         VIGIL_ERR_IO if a named path cannot be read; VIGIL_ERR_NO_SIGNATURES if nothing
  *         usable was loaded; VIGIL_ERR_BACKEND, VIGIL_ERR_NOMEM, VIGIL_ERR_INVALID_ARGUMENT.
  */
