@@ -19,6 +19,18 @@ namespace {
 constexpr size_t kReadSize = 64 * 1024;
 constexpr size_t kMaxFdsPerRead = 8;
 
+// Holds a scan slot for its lifetime.
+class SlotGuard {
+ public:
+  explicit SlotGuard(ScanSlots* slots) : slots_(slots) { slots_->acquire(); }
+  ~SlotGuard() { slots_->release(); }
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+
+ private:
+  ScanSlots* slots_;
+};
+
 class Conn {
  public:
   Conn(int fd, bool unix_socket, ConnectionContext& ctx, ScratchFor& scratch)
@@ -43,15 +55,19 @@ class Conn {
         handle(e);
       }
       if (!closing_ && !fds_.empty()) {
+        // A descriptor no FILDES took: clamd answers in the framing of the command it came
+        // with, then refuses the command.
         close_fds();
-        send_reply(kFdWithoutFildes, Framing::kNewline, 0);
+        const Framing f = buf_[0] == 'z' ? Framing::kNul : Framing::kNewline;
+        send_reply(kFdWithoutFildes, f, 0);
+        send_reply(kErrorProcessing, f, 0);
         closing_ = true;
       }
       flush();
-      timeout = session_.in_session() ? ctx_.limits.idle_timeout_s : ctx_.limits.read_timeout_s;
-      if (parser_.in_stream()) timeout = ctx_.limits.read_timeout_s;
+      timeout = ctx_.limits.read_timeout_s;  // later commands, sessions and stream data alike
     }
     flush();
+    drain();
   }
 
  private:
@@ -105,6 +121,7 @@ class Conn {
         stream_.insert(stream_.end(), e.data.begin(), e.data.end());
         break;
       case Event::Type::kStreamEnd: {
+        SlotGuard slot(ctx_.slots);
         EngineRef engine = ctx_.engines->current();
         vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
         std::string body = s == nullptr
@@ -177,16 +194,19 @@ class Conn {
     ScanMode mode = cmd.kind == CommandKind::kScan           ? ScanMode::kFirst
                     : cmd.kind == CommandKind::kAllMatchScan ? ScanMode::kAllMatch
                                                              : ScanMode::kContinue;
+    SlotGuard slot(ctx_.slots);
     EngineRef engine = ctx_.engines->current();
     vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
     if (s == nullptr) {
       send_reply(error_body(cmd.argument, "engine unavailable"), f, id);
       return;
     }
-    for (const std::string& body :
-         scan_path(engine->engine, s, cmd.argument, mode, ctx_.limits.scan)) {
-      send_reply(body, f, id);
-    }
+    std::vector<std::string> bodies =
+        cmd.kind == CommandKind::kMultiScan
+            ? scan_path_parallel(engine->engine, cmd.argument, ctx_.limits.multiscan_threads,
+                                 ctx_.limits.scan)
+            : scan_path(engine->engine, s, cmd.argument, mode, ctx_.limits.scan);
+    for (const std::string& body : bodies) send_reply(body, f, id);
   }
 
   void fildes(Framing f, uint64_t id) {
@@ -197,6 +217,7 @@ class Conn {
     int fd = fds_.front();
     fds_.erase(fds_.begin());
     close_fds();  // any others in the same message are refused
+    SlotGuard slot(ctx_.slots);
     EngineRef engine = ctx_.engines->current();
     vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
     std::string body = s == nullptr ? error_body(fd_subject(fd), "engine unavailable")
@@ -210,7 +231,8 @@ class Conn {
     if (!engine || engine->dat_version == 0) return std::nullopt;
     DbStamp st;
     st.version = static_cast<uint32_t>(engine->dat_version);
-    time_t t = static_cast<time_t>(engine->loaded_at);
+    time_t t =
+        static_cast<time_t>(engine->dat_created != 0 ? engine->dat_created : engine->loaded_at);
     localtime_r(&t, &st.built);
     return st;
   }
@@ -237,6 +259,19 @@ class Conn {
       break;
     }
     out_.clear();
+  }
+
+  // After the last reply, stop writing and read off what the client is still sending for a
+  // moment (a trailing zero chunk, a pipelined command), so that its next send does not hit a
+  // closed socket and lose the reply it has not read yet.
+  void drain() {
+    ::shutdown(fd_, SHUT_WR);
+    char sink[4096];
+    for (int i = 0; i < 16; ++i) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) return;
+      if (::recv(fd_, sink, sizeof sink, MSG_DONTWAIT) <= 0) return;
+    }
   }
 
   void close_fds() {

@@ -82,6 +82,7 @@ bool EngineHolder::reload(std::string& error) {
   if (vigil_engine_get_stats(loaded->engine, &stats) == VIGIL_OK) {
     loaded->signatures = stats.body_signatures + stats.hash_signatures;
     loaded->dat_version = stats.dat_version;
+    loaded->dat_created = stats.dat_created;
   }
   loaded->loaded_at = static_cast<int64_t>(::time(nullptr));
   loaded->generation = ++generation_;

@@ -36,6 +36,7 @@ struct LoadedEngine {
   uint64_t signatures = 0;
   uint64_t dat_version = 0;  // 0 when loaded from sources
   int64_t loaded_at = 0;     // seconds since the epoch
+  uint64_t dat_created = 0;  // the DAT's creation time, 0 if unset
   ~LoadedEngine() { vigil_engine_free(engine); }
 };
 using EngineRef = std::shared_ptr<const LoadedEngine>;

@@ -8,8 +8,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
+#include <thread>
 
 #include "protocol.h"
 
@@ -51,7 +54,8 @@ struct Walk {
   std::vector<std::string>& out;
   bool found = false;
   bool stop = false;
-  bool path_failed = false;  // the named path itself could not be checked
+  bool path_failed = false;                     // the named path itself could not be checked
+  std::vector<std::string>* collect = nullptr;  // MULTISCAN: list the files, scan later
 
   void visit(const std::string& path, bool top) {
     if (stop) return;
@@ -75,9 +79,13 @@ struct Walk {
       if (limits.max_file_size != 0 && static_cast<uint64_t>(st.st_size) > limits.max_file_size) {
         return;
       }
-      if (scan_one(engine, scratch, path, mode, out)) {
+      if (collect != nullptr) {
+        collect->push_back(path);
+      } else if (scan_one(engine, scratch, path, mode, out)) {
         found = true;
-        if (mode == ScanMode::kFirst) stop = true;
+        // SCAN and ALLMATCHSCAN stop at the first infected file (ALLMATCHSCAN lists all of
+        // that file's signatures), as clamd does.
+        if (mode != ScanMode::kContinue) stop = true;
       }
     } else if (top) {
       out.push_back(error_body(path, kReasonNotSupported));
@@ -122,6 +130,44 @@ std::vector<std::string> scan_path(const vigil_engine* engine, vigil_scratch* sc
   // Nothing found: the path is OK (also after a "Not supported file type" line, as clamd says),
   // unless the path itself failed its check.
   if (!w.found && !w.path_failed) out.push_back(ok_body(path));
+  return out;
+}
+
+std::vector<std::string> scan_path_parallel(const vigil_engine* engine, const std::string& path,
+                                            unsigned threads, const ScanLimits& limits) {
+  std::vector<std::string> out;
+  std::vector<std::string> files;
+  Walk w{engine, nullptr, ScanMode::kContinue, limits, out};
+  w.collect = &files;
+  w.visit(path, true);
+  // Each thread scans with a scratch of its own; results keep the walk's order.
+  std::vector<std::vector<std::string>> results(files.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> found{false};
+  auto work = [&]() noexcept {
+    vigil_scratch* scratch = nullptr;
+    if (vigil_scratch_new(engine, &scratch) != VIGIL_OK) return;
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+        if (scan_one(engine, scratch, files[i], ScanMode::kContinue, results[i])) found = true;
+      }
+    } catch (...) {
+    }
+    vigil_scratch_free(scratch);
+  };
+  std::vector<std::thread> pool;
+  const size_t n = std::min<size_t>(std::max(1u, threads), files.size());
+  try {
+    for (size_t t = 1; t < n; ++t) pool.emplace_back(work);
+  } catch (const std::system_error&) {
+  }
+  work();
+  for (std::thread& t : pool) t.join();
+  for (std::vector<std::string>& r : results) {
+    for (std::string& line : r) out.push_back(std::move(line));
+  }
+  if (next.load() < files.size()) out.push_back(error_body(path, "out of memory"));
+  if (!found && !w.path_failed) out.push_back(ok_body(path));
   return out;
 }
 

@@ -17,7 +17,7 @@ namespace vigil::daemon {
 enum class ScanMode : uint8_t {
   kFirst,     // SCAN
   kContinue,  // CONTSCAN, MULTISCAN
-  kAllMatch,  // ALLMATCHSCAN
+  kAllMatch,  // ALLMATCHSCAN: every signature of the first infected file
 };
 
 struct ScanLimits {
@@ -28,6 +28,11 @@ struct ScanLimits {
 std::vector<std::string> scan_path(const vigil_engine* engine, vigil_scratch* scratch,
                                    const std::string& path, ScanMode mode,
                                    const ScanLimits& limits);
+
+// MULTISCAN: as scan_path in kContinue mode, the files scanned by `threads` threads (each with a
+// scratch of its own); lines in the walk's order.
+std::vector<std::string> scan_path_parallel(const vigil_engine* engine, const std::string& path,
+                                            unsigned threads, const ScanLimits& limits);
 
 // The body for INSTREAM data ("stream: OK" / "stream: NAME FOUND" / an ERROR).
 std::string scan_stream(const vigil_engine* engine, vigil_scratch* scratch, const uint8_t* data,

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 
@@ -27,7 +28,13 @@ int64_t mtime_ns(const std::string& path) {
 
 Server::Server(ServerOptions options, EngineHolder& engines,
                std::function<void(const std::string&)> log)
-    : opts_(std::move(options)), engines_(engines), log_(std::move(log)) {
+    : opts_(std::move(options)),
+      engines_(engines),
+      log_(std::move(log)),
+      slots_(std::max(1u, opts_.max_threads)) {
+  // A MULTISCAN uses as many threads as there are cores, within MaxThreads.
+  opts_.limits.multiscan_threads =
+      std::max(1u, std::min(opts_.max_threads, std::thread::hardware_concurrency()));
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
 }
 
@@ -68,7 +75,6 @@ void Server::request_reload() {
 }
 
 void Server::run() {
-  for (unsigned i = 0; i < opts_.max_threads; ++i) workers_.emplace_back([this] { worker(); });
   reloader_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
@@ -81,16 +87,13 @@ void Server::run() {
     }
   });
   accept_loop();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  std::unique_lock<std::mutex> lock(mu_);
+  stopping_ = true;
   reload_cv_.notify_all();
-  for (std::thread& t : workers_) t.join();
+  // Connections finish what they are doing (each wait in them is bounded by a timeout).
+  cv_.wait(lock, [this] { return connections_ == 0; });
+  lock.unlock();
   reloader_.join();
-  for (const Pending& p : queue_) ::close(p.fd);
-  queue_.clear();
 }
 
 void Server::reload_now() {
@@ -107,8 +110,16 @@ void Server::accept_loop() {
   std::map<std::string, int64_t> seen;
   for (const std::string& p : opts_.watch_paths) seen[p] = mtime_ns(p);
   for (;;) {
-    pollfd fds[3] = {
-        {wake_[0], POLLIN, 0}, {unix_fd_.get(), POLLIN, 0}, {tcp_fd_.get(), POLLIN, 0}};
+    bool full;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      full = connections_ >= max_connections();
+    }
+    // At capacity the listeners are not polled (new clients wait in the backlog); a
+    // connection that ends wakes the loop through the pipe.
+    pollfd fds[3] = {{wake_[0], POLLIN, 0},
+                     {full ? -1 : unix_fd_.get(), POLLIN, 0},
+                     {full ? -1 : tcp_fd_.get(), POLLIN, 0}};
     int rc = ::poll(fds, 3, 1000);
     if (rc < 0 && errno != EINTR) {
       log_("poll failed: " + std::to_string(errno));
@@ -136,51 +147,51 @@ void Server::accept_loop() {
     }
     for (int i = 1; i <= 2; ++i) {
       if (!(fds[i].revents & POLLIN)) continue;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (connections_ >= max_connections()) continue;  // left in the listen backlog
+      }
       int c = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.size() >= opts_.max_queue) {
-        ::close(c);  // MaxQueue reached: refuse rather than pile up
-        continue;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++connections_;
       }
-      queue_.push_back({c, i == 1});
-      cv_.notify_one();
+      try {
+        std::thread([this, c, unix_socket = i == 1] { serve(c, unix_socket); }).detach();
+      } catch (const std::system_error&) {
+        ::close(c);  // no thread to serve it: the client sees the connection close
+        std::lock_guard<std::mutex> lock(mu_);
+        --connections_;
+      }
     }
   }
 }
 
-void Server::worker() {
-  ScratchFor scratch;
-  ConnectionContext ctx{&engines_,
-                        opts_.limits,
-                        [this] { request_reload(); },
-                        [this] { request_shutdown(); },
-                        [this] { return stats_body_now(); },
-                        log_};
-  for (;;) {
-    Pending p;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      p = queue_.front();
-      queue_.pop_front();
-      ++busy_;
-    }
-    serve_connection(p.fd, p.unix_socket, ctx, scratch);
-    std::lock_guard<std::mutex> lock(mu_);
-    --busy_;
+void Server::serve(int fd, bool unix_socket) {
+  {
+    ScratchFor scratch;
+    ConnectionContext ctx{&engines_,
+                          &slots_,
+                          opts_.limits,
+                          [this] { request_reload(); },
+                          [this] { request_shutdown(); },
+                          [this] { return stats_body_now(); },
+                          log_};
+    serve_connection(fd, unix_socket, ctx, scratch);
   }
+  char c = 'c';  // wakes the accept loop, which may be at capacity
+  [[maybe_unused]] ssize_t n = ::write(wake_[1], &c, 1);
+  std::lock_guard<std::mutex> lock(mu_);
+  --connections_;
+  cv_.notify_all();
 }
 
 std::string Server::stats_body_now() {
   StatsSnapshot s;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    s.threads_live = busy_;
-    s.threads_idle = opts_.max_threads - busy_;
-    s.queue_items = static_cast<unsigned>(queue_.size());
-  }
+  s.threads_live = slots_.busy();
+  s.threads_idle = opts_.max_threads - std::min(opts_.max_threads, s.threads_live);
+  s.queue_items = slots_.waiting();
   s.threads_max = opts_.max_threads;
   s.idle_timeout_s = static_cast<unsigned>(opts_.limits.idle_timeout_s);
   return stats_body(s);

@@ -1,5 +1,6 @@
-// vigild's server: the listening sockets, an accept loop, a bounded queue of connections and
-// MaxThreads workers that each serve one connection at a time with one shared engine. Reload
+// vigild's server: the listening sockets, an accept loop, a thread per connection (at most
+// MaxThreads + MaxQueue connections at once; more wait in the listen backlog, not refused),
+// and at most MaxThreads scans at a time, all on one shared engine. Reload
 // (RELOAD, SIGUSR2, or a change of the database files) loads a new engine on a thread of its
 // own and swaps it in; scans in flight finish on the engine they started with. Shutdown
 // (SHUTDOWN, SIGTERM, SIGINT) stops accepting, lets running connections finish and returns.
@@ -50,9 +51,10 @@ class Server {
 
  private:
   void accept_loop();
-  void worker();
+  void serve(int fd, bool unix_socket);
   void reload_now();
   std::string stats_body_now();
+  unsigned max_connections() const { return opts_.max_threads + opts_.max_queue; }
 
   ServerOptions opts_;
   EngineHolder& engines_;
@@ -61,15 +63,10 @@ class Server {
   int wake_[2] = {-1, -1};  // self-pipe: 'q' shutdown, 'r' reload
 
   std::mutex mu_;
-  std::condition_variable cv_;
-  struct Pending {
-    int fd;
-    bool unix_socket;
-  };
-  std::deque<Pending> queue_;
+  std::condition_variable cv_;  // a connection ended
   bool stopping_ = false;
-  unsigned busy_ = 0;
-  std::vector<std::thread> workers_;
+  unsigned connections_ = 0;
+  ScanSlots slots_;
   std::thread reloader_;
   std::atomic<bool> reload_requested_{false};
   std::condition_variable reload_cv_;

@@ -275,6 +275,8 @@ typedef struct vigil_engine_stats {
   uint64_t dat_version;
   /** Where the pattern database came from: a vigil_database_origin value. */
   uint32_t database_origin;
+  /** The DAT's creation time (seconds since the epoch); 0 if it has none or for sources. */
+  uint64_t dat_created;
 } vigil_engine_stats;
 
 /** vigil_engine_stats.database_origin. */

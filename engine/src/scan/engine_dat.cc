@@ -241,7 +241,10 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     s.fragments = engine->body->fragment_count();
     built = std::move(engine);
   }
-  if (built.is_ok()) built.value()->stats.dat_version = view.header.dat_version;
+  if (built.is_ok()) {
+    built.value()->stats.dat_version = view.header.dat_version;
+    built.value()->stats.dat_created = view.header.created;
+  }
   return built;
 }
 
