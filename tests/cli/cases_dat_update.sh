@@ -366,7 +366,7 @@ case_dat_cache() {
   expect_rc 0
 
   local files=(sample/eicar.com sample/docs/eicar-in-text.txt sample/docs/readme.txt)
-  local found=("sample/eicar.com: Test.Eicar.Hash FOUND"
+  local found=("sample/eicar.com: Test.Eicar.Body FOUND"
     "sample/docs/eicar-in-text.txt: Test.Eicar.Body FOUND" "sample/docs/readme.txt: OK")
   local compiled="foreign\.vdat: info: precompiled pattern database \(.*\) does not run on "
   compiled+="Hyperscan .+: compiled for this machine in [0-9]+ ms"

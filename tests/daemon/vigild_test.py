@@ -40,13 +40,6 @@ CLAMD = "/usr/sbin/clamd"
 # Checks that fail because of a known vigild or engine bug, with the reason (the report that
 # added them has the bytes). A listed check that passes fails the run ("FIXED"): take it out.
 KNOWN_FAILURES = {
-    "clamd.engine.dual-match-scan":
-        "engine: a file matched by a hash and a body signature is named after the hash one; "
-        "ClamAV names the body one",
-    "clamd.engine.dual-match-instream": "engine: as clamd.engine.dual-match-scan",
-    "clamd.engine.dual-match-clamdscan": "engine: as clamd.engine.dual-match-scan",
-    "clamd.engine.dual-match-allmatchscan":
-        "engine: allmatch lists the hash match before the body match; ClamAV the reverse",
     "clamd.engine.allmatchscan-hash-binary":
         "engine: ClamAV reports a hash match on a binary file twice with allmatch, Vigil once",
 }

@@ -1,6 +1,7 @@
 // One scan: allowlist first (an allowlisted input is clean whatever matches, so it costs only
-// the digests its size calls for), then hash signatures (digests computed only when some
-// signature has this size), then the body matcher. Digests are computed once and shared.
+// the digests its size calls for), then the body matcher, then hash signatures (digests
+// computed only when some signature has this size), the order ClamAV reports matches in.
+// Digests are computed once and shared.
 #include "scan/scanner.h"
 
 namespace vigil::scan {
@@ -91,19 +92,20 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
     return common::Status::ok();
   }
 
-  st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
-  if (!st.is_ok()) return st;
-  for (uint32_t id : scratch.hash_hits) {
-    if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result) || !all) {
-      return common::Status::ok();
-    }
-  }
-
+  // Body signatures before hash signatures, as ClamAV reports them: a file both match is
+  // named after its body signature, and with ALLMATCH the body matches come first.
   BodySinkCtx ctx{&engine, cb, &result, false};
   st = engine.body->scan(data, size, scratch.match, all, match::HitSink{&on_body_hit, &ctx}, window,
                          release);
   result.incomplete = scratch.match.abandoned();
-  return st;
+  if (!st.is_ok() || ctx.stop || (!all && result.detections != 0)) return st;
+
+  st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
+  if (!st.is_ok()) return st;
+  for (uint32_t id : scratch.hash_hits) {
+    if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result) || !all) break;
+  }
+  return common::Status::ok();
 }
 
 }  // namespace vigil::scan
