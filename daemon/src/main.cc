@@ -1,7 +1,8 @@
 // vigild: reads a clamd.conf-syntax configuration, loads the engine (a DAT in the database
 // directory, or the signature sources there), listens, drops privileges, optionally detaches,
 // and serves until SHUTDOWN or SIGTERM. SIGUSR2 reloads. Everything after the configuration
-// is logged to LogFile (or stderr in the foreground).
+// is logged to LogFile (or stderr in the foreground). With --on-access PATH... (or
+// OnAccessIncludePath / OnAccessMountPath) it also scans files as they are opened (fanotify).
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,6 +20,7 @@
 
 #include "config.h"
 #include "engine_holder.h"
+#include "on_access.h"
 #include "server.h"
 #include "vigil/vigil.h"
 
@@ -28,8 +30,11 @@ using namespace vigil::daemon;
 
 constexpr const char* kDefaultConfig = "/etc/vigil/vigild.conf";
 constexpr const char* kUsage =
-    "usage: vigild [--config-file FILE] [--foreground] [--version] [--help]\n"
-    "Scanning daemon speaking the clamd protocol. Default configuration: /etc/vigil/vigild.conf\n";
+    "usage: vigild [--config-file FILE] [--foreground] [--on-access PATH...] [--version] [--help]\n"
+    "Scanning daemon speaking the clamd protocol. Default configuration: /etc/vigil/vigild.conf\n"
+    "  --on-access PATH...  scan files under PATH when they are opened or executed and deny\n"
+    "                       infected ones (as OnAccessIncludePath with OnAccessPrevention yes;\n"
+    "                       needs root)\n";
 
 Server* g_server = nullptr;
 
@@ -131,11 +136,35 @@ bool daemonize(std::string& error) {
   return true;
 }
 
+// A command-line path made absolute now: daemonizing changes the working directory.
+std::string absolute(const std::string& path) {
+  char cwd[4096];
+  if (path.starts_with('/') || ::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+// On-access settings: the configuration's, plus the command line's paths, which also turn
+// prevention on (a path given on the command line asks for infected opens to be denied).
+OnAccessOptions on_access_options(const Config& c, const std::vector<std::string>& cli_paths) {
+  OnAccessOptions o;
+  o.include_paths = c.on_access_include_path;
+  o.include_paths.insert(o.include_paths.end(), cli_paths.begin(), cli_paths.end());
+  o.mount_paths = c.on_access_mount_path;
+  o.exclude_paths = c.on_access_exclude_path;
+  o.exclude_uids = c.on_access_exclude_uid;
+  o.exclude_root = c.on_access_exclude_root_uid;
+  o.max_file_size = c.on_access_max_file_size;
+  o.prevention = c.on_access_prevention || !cli_paths.empty();
+  o.log_clean = c.log_clean;
+  return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool foreground_flag = false;
+  std::vector<std::string> on_access_paths;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -150,6 +179,14 @@ int main(int argc, char** argv) {
       config_path = a.substr(14);
     } else if ((a == "--config-file" || a == "-c") && i + 1 < argc) {
       config_path = argv[++i];
+    } else if (a.starts_with("--on-access=")) {
+      on_access_paths.push_back(absolute(a.substr(12)));
+    } else if (a == "--on-access") {
+      if (i + 1 == argc || argv[i + 1][0] == '-') {
+        std::cerr << "vigild: --on-access needs at least one PATH\n" << kUsage;
+        return 2;
+      }
+      while (i + 1 < argc && argv[i + 1][0] != '-') on_access_paths.push_back(absolute(argv[++i]));
     } else {
       std::cerr << "vigild: unknown option " << a << "\n" << kUsage;
       return 2;
@@ -162,6 +199,16 @@ int main(int argc, char** argv) {
   if (!config) return 1;
   const Config& c = *config;
   const bool foreground = foreground_flag || c.foreground;
+  OnAccessOptions on_access_opts = on_access_options(c, on_access_paths);
+  const bool on_access =
+      !on_access_opts.include_paths.empty() || !on_access_opts.mount_paths.empty();
+  if (on_access && !c.user.empty() && c.user != "root") {
+    // The kernel opens each event's file with the reader's credentials and denies the open
+    // when it cannot: after a switch to User, files User cannot read would become unopenable.
+    std::cerr << "vigild: on-access scanning needs vigild to stay root; remove User " << c.user
+              << " or the on-access paths\n";
+    return 1;
+  }
 
   Logger log;
   std::string error;
@@ -221,10 +268,24 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   EngineRef e = engines.current();
-  log("vigild " + std::string(vigil_version()) +
-      " started: " + std::to_string(e->signatures) + " signatures" +
+  log("vigild " + std::string(vigil_version()) + " started: " + std::to_string(e->signatures) +
+      " signatures" +
       (e->dat_version ? ", DAT version " + std::to_string(e->dat_version) : std::string()));
+  // After the fork: the scanner knows the daemon's own opens by its pid. The time zone is read
+  // now, so that logging never opens a file once opens wait for the scanner.
+  ::tzset();
+  OnAccess scanner(on_access_opts, engines, [&log](const std::string& m) { log(m); });
+  if (on_access) {
+    if (!scanner.start(error)) {
+      log("vigild: " + error);
+      if (!c.log_file.empty()) std::cerr << "vigild: " << error << "\n";
+      if (!c.pid_file.empty()) ::unlink(c.pid_file.c_str());
+      return 1;
+    }
+    log("On-access scanning: " + scanner.description());
+  }
   server.run();
+  scanner.stop();  // every pending open is allowed before the process goes
   g_server = nullptr;
   log("vigild stopped");
   if (!c.pid_file.empty()) ::unlink(c.pid_file.c_str());
