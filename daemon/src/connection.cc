@@ -22,22 +22,36 @@ constexpr size_t kMaxFdsPerRead = 8;
 // Holds a scan slot for its lifetime.
 class SlotGuard {
  public:
-  explicit SlotGuard(ScanSlots* slots) : slots_(slots) { slots_->acquire(); }
-  ~SlotGuard() { slots_->release(); }
+  SlotGuard(ScanSlots* slots, EngineHolder* engines)
+      : slots_(slots), engines_(engines), scratch_(slots->acquire()) {}
+  ~SlotGuard() {
+    // A scratch made for an engine that has since been replaced is dropped, so it does not
+    // keep the old engine alive.
+    EngineRef current = engines_->current();
+    if (current && scratch_->generation() != 0 && scratch_->generation() != current->generation) {
+      scratch_->reset();
+    }
+    slots_->release(scratch_);
+  }
   SlotGuard(const SlotGuard&) = delete;
   SlotGuard& operator=(const SlotGuard&) = delete;
+  // The slot's scratch for `engine`, or null (out of memory, or no engine).
+  vigil_scratch* scratch(const EngineRef& engine) {
+    return engine ? scratch_->get(engine) : nullptr;
+  }
 
  private:
   ScanSlots* slots_;
+  EngineHolder* engines_;
+  ScratchFor* scratch_;
 };
 
 class Conn {
  public:
-  Conn(int fd, bool unix_socket, ConnectionContext& ctx, ScratchFor& scratch)
+  Conn(int fd, bool unix_socket, ConnectionContext& ctx)
       : fd_(fd),
         unix_(unix_socket),
         ctx_(ctx),
-        scratch_(scratch),
         parser_(ParserLimits{.max_stream_bytes = ctx.limits.stream_max_bytes}) {}
   ~Conn() {
     close_fds();
@@ -121,9 +135,9 @@ class Conn {
         stream_.insert(stream_.end(), e.data.begin(), e.data.end());
         break;
       case Event::Type::kStreamEnd: {
-        SlotGuard slot(ctx_.slots);
+        SlotGuard slot(ctx_.slots, ctx_.engines);
         EngineRef engine = ctx_.engines->current();
-        vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
+        vigil_scratch* s = slot.scratch(engine);
         std::string body = s == nullptr
                                ? error_body(kStreamSubject, "engine unavailable")
                                : scan_stream(engine->engine, s, stream_.data(), stream_.size());
@@ -194,9 +208,9 @@ class Conn {
     ScanMode mode = cmd.kind == CommandKind::kScan           ? ScanMode::kFirst
                     : cmd.kind == CommandKind::kAllMatchScan ? ScanMode::kAllMatch
                                                              : ScanMode::kContinue;
-    SlotGuard slot(ctx_.slots);
+    SlotGuard slot(ctx_.slots, ctx_.engines);
     EngineRef engine = ctx_.engines->current();
-    vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
+    vigil_scratch* s = slot.scratch(engine);
     if (s == nullptr) {
       send_reply(error_body(cmd.argument, "engine unavailable"), f, id);
       return;
@@ -217,9 +231,9 @@ class Conn {
     int fd = fds_.front();
     fds_.erase(fds_.begin());
     close_fds();  // any others in the same message are refused
-    SlotGuard slot(ctx_.slots);
+    SlotGuard slot(ctx_.slots, ctx_.engines);
     EngineRef engine = ctx_.engines->current();
-    vigil_scratch* s = engine ? scratch_.get(engine) : nullptr;
+    vigil_scratch* s = slot.scratch(engine);
     std::string body = s == nullptr ? error_body(fd_subject(fd), "engine unavailable")
                                     : scan_descriptor(engine->engine, s, fd);
     ::close(fd);
@@ -282,7 +296,6 @@ class Conn {
   int fd_;
   bool unix_;
   ConnectionContext& ctx_;
-  ScratchFor& scratch_;
   RequestParser parser_;
   Session session_;
   Admission stream_adm_;
@@ -295,8 +308,8 @@ class Conn {
 
 }  // namespace
 
-void serve_connection(int fd, bool unix_socket, ConnectionContext& ctx, ScratchFor& scratch) {
-  Conn(fd, unix_socket, ctx, scratch).run();
+void serve_connection(int fd, bool unix_socket, ConnectionContext& ctx) {
+  Conn(fd, unix_socket, ctx).run();
 }
 
 }  // namespace vigil::daemon

@@ -9,9 +9,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "engine_holder.h"
 #include "protocol.h"
@@ -30,29 +32,40 @@ struct ConnectionLimits {
 };
 
 // At most MaxThreads scans run at once, whatever the number of connections: a connection
-// waits for a slot only while it has a scan to run, never while it reads.
+// waits for a slot only while it has a scan to run, never while it reads. Each slot keeps its
+// scratch across requests (a scratch is remade only after a reload), so a request costs no
+// scratch allocation.
 class ScanSlots {
  public:
-  explicit ScanSlots(unsigned slots) : free_(slots) {}
-  void acquire() {
+  explicit ScanSlots(unsigned slots) : scratches_(slots) {
+    for (ScratchFor& s : scratches_) free_.push_back(&s);
+  }
+  // Waits for a free slot; the scratch is the caller's until release().
+  ScratchFor* acquire() {
     std::unique_lock<std::mutex> lock(mu_);
     ++waiting_;
-    cv_.wait(lock, [this] { return free_ > 0; });
+    cv_.wait(lock, [this] { return !free_.empty(); });
     --waiting_;
-    --free_;
-    ++busy_;
+    ScratchFor* s = free_.back();
+    free_.pop_back();
+    return s;
   }
-  void release() {
+  void release(ScratchFor* s) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ++free_;
-      --busy_;
+      free_.push_back(s);
     }
     cv_.notify_one();
   }
+  // After a reload: idle slots drop their scratch and the old engine it holds (busy ones do
+  // when they are released, see SlotGuard).
+  void reset_idle() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ScratchFor* s : free_) s->reset();
+  }
   unsigned busy() const {
     std::lock_guard<std::mutex> lock(mu_);
-    return busy_;
+    return static_cast<unsigned>(scratches_.size() - free_.size());
   }
   unsigned waiting() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -62,8 +75,8 @@ class ScanSlots {
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  unsigned free_;
-  unsigned busy_ = 0;
+  std::deque<ScratchFor> scratches_;  // stable addresses
+  std::vector<ScratchFor*> free_;
   unsigned waiting_ = 0;
 };
 
@@ -79,7 +92,7 @@ struct ConnectionContext {
 };
 
 // Serves `fd` (owned: closed on return). `unix_socket` enables FILDES.
-void serve_connection(int fd, bool unix_socket, ConnectionContext& ctx, ScratchFor& scratch);
+void serve_connection(int fd, bool unix_socket, ConnectionContext& ctx);
 
 }  // namespace vigil::daemon
 

@@ -90,11 +90,16 @@ bool EngineHolder::reload(std::string& error) {
   return true;
 }
 
-vigil_scratch* ScratchFor::get(const EngineRef& e) {
-  if (scratch_ != nullptr && generation_ == e->generation) return scratch_;
+void ScratchFor::reset() {
   vigil_scratch_free(scratch_);
   scratch_ = nullptr;
+  generation_ = 0;
   keep_.reset();
+}
+
+vigil_scratch* ScratchFor::get(const EngineRef& e) {
+  if (scratch_ != nullptr && generation_ == e->generation) return scratch_;
+  reset();
   if (vigil_scratch_new(e->engine, &scratch_) != VIGIL_OK) return nullptr;
   generation_ = e->generation;
   keep_ = e;

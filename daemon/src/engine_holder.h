@@ -69,6 +69,9 @@ class ScratchFor {
 
   // A scratch for `e`, or null (out of memory).
   vigil_scratch* get(const EngineRef& e);
+  // Frees the scratch and lets go of its engine (so a replaced engine can be freed).
+  void reset();
+  uint64_t generation() const { return generation_; }
 
  private:
   vigil_scratch* scratch_ = nullptr;

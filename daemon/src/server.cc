@@ -99,6 +99,7 @@ void Server::run() {
 void Server::reload_now() {
   std::string error;
   if (engines_.reload(error)) {
+    slots_.reset_idle();
     EngineRef e = engines_.current();
     log_("Database reloaded: " + std::to_string(e ? e->signatures : 0) + " signatures");
   } else {
@@ -170,7 +171,6 @@ void Server::accept_loop() {
 
 void Server::serve(int fd, bool unix_socket) {
   {
-    ScratchFor scratch;
     ConnectionContext ctx{&engines_,
                           &slots_,
                           opts_.limits,
@@ -178,7 +178,7 @@ void Server::serve(int fd, bool unix_socket) {
                           [this] { request_shutdown(); },
                           [this] { return stats_body_now(); },
                           log_};
-    serve_connection(fd, unix_socket, ctx, scratch);
+    serve_connection(fd, unix_socket, ctx);
   }
   char c = 'c';  // wakes the accept loop, which may be at capacity
   [[maybe_unused]] ssize_t n = ::write(wake_[1], &c, 1);
