@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <map>
 
 namespace vigil::daemon {
@@ -90,8 +91,11 @@ void Server::run() {
   std::unique_lock<std::mutex> lock(mu_);
   stopping_ = true;
   reload_cv_.notify_all();
-  // Connections finish what they are doing (each wait in them is bounded by a timeout).
+  // Connections finish what they are doing (each wait in them is bounded by a timeout), then
+  // the idle threads go.
   cv_.wait(lock, [this] { return connections_ == 0; });
+  work_cv_.notify_all();
+  cv_.wait(lock, [this] { return threads_ == 0; });
   lock.unlock();
   reloader_.join();
 }
@@ -154,18 +158,45 @@ void Server::accept_loop() {
       }
       int c = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++connections_;
+      std::lock_guard<std::mutex> lock(mu_);
+      ++connections_;
+      if (idle_threads_ > 0) {  // a thread that served an earlier connection takes it
+        pending_.push_back({c, i == 1});
+        work_cv_.notify_one();
+        continue;
       }
       try {
-        std::thread([this, c, unix_socket = i == 1] { serve(c, unix_socket); }).detach();
+        std::thread([this, c, unix_socket = i == 1] {
+          connection_thread(c, unix_socket);
+        }).detach();
+        ++threads_;
       } catch (const std::system_error&) {
         ::close(c);  // no thread to serve it: the client sees the connection close
-        std::lock_guard<std::mutex> lock(mu_);
         --connections_;
       }
     }
+  }
+}
+
+// Serves connections one after another: this one, then any handed over while it waits idle,
+// until it has been idle for kThreadIdle (threads are kept for reuse: starting one per
+// connection costs more than a small request).
+void Server::connection_thread(int fd, bool unix_socket) {
+  constexpr auto kThreadIdle = std::chrono::seconds(30);
+  for (;;) {
+    serve(fd, unix_socket);
+    std::unique_lock<std::mutex> lock(mu_);
+    ++idle_threads_;
+    work_cv_.wait_for(lock, kThreadIdle, [this] { return stopping_ || !pending_.empty(); });
+    --idle_threads_;
+    if (pending_.empty()) {
+      --threads_;
+      cv_.notify_all();
+      return;
+    }
+    fd = pending_.front().fd;
+    unix_socket = pending_.front().unix_socket;
+    pending_.pop_front();
   }
 }
 

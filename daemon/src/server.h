@@ -51,6 +51,7 @@ class Server {
 
  private:
   void accept_loop();
+  void connection_thread(int fd, bool unix_socket);
   void serve(int fd, bool unix_socket);
   void reload_now();
   std::string stats_body_now();
@@ -65,7 +66,15 @@ class Server {
   std::mutex mu_;
   std::condition_variable cv_;  // a connection ended
   bool stopping_ = false;
-  unsigned connections_ = 0;
+  unsigned connections_ = 0;  // accepted and not yet closed
+  struct Pending {
+    int fd;
+    bool unix_socket;
+  };
+  std::deque<Pending> pending_;  // accepted, waiting for an idle thread to take them
+  std::condition_variable work_cv_;
+  unsigned threads_ = 0;       // connection threads alive
+  unsigned idle_threads_ = 0;  // of which waiting for a connection
   ScanSlots slots_;
   std::thread reloader_;
   std::atomic<bool> reload_requested_{false};
