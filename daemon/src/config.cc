@@ -17,6 +17,8 @@
 #include <map>
 #include <system_error>
 
+#include "listener.h"  // Fd
+
 namespace vigil::daemon {
 namespace {
 
@@ -531,21 +533,6 @@ void Parser::finish() {
 
 std::string errno_text() { return std::error_code(errno, std::generic_category()).message(); }
 
-// An owned descriptor for the config file read.
-class FileFd {
- public:
-  explicit FileFd(int fd) : fd_(fd) {}
-  ~FileFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileFd(const FileFd&) = delete;
-  FileFd& operator=(const FileFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 std::string ConfigDiagnostic::to_string() const {
@@ -592,7 +579,7 @@ std::optional<Config> load_config_file(const std::string& path,
     return std::nullopt;
   };
   // O_NONBLOCK: a FIFO must not hang the start; it is refused below as not a regular file.
-  FileFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return fail("cannot open: " + errno_text());
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail("cannot stat: " + errno_text());
