@@ -160,7 +160,7 @@ void Server::accept_loop() {
       if (c < 0) continue;
       std::lock_guard<std::mutex> lock(mu_);
       ++connections_;
-      if (idle_threads_ > 0) {  // a thread that served an earlier connection takes it
+      if (pending_.size() < idle_threads_) {  // an idle thread takes it
         pending_.push_back({c, i == 1});
         work_cv_.notify_one();
         continue;
