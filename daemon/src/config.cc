@@ -17,7 +17,7 @@
 #include <map>
 #include <system_error>
 
-#include "listener.h"  // Fd
+#include "fd.h"
 
 namespace vigil::daemon {
 namespace {
@@ -531,8 +531,6 @@ void Parser::finish() {
   }
 }
 
-std::string errno_text() { return std::error_code(errno, std::generic_category()).message(); }
-
 }  // namespace
 
 std::string ConfigDiagnostic::to_string() const {
@@ -580,9 +578,9 @@ std::optional<Config> load_config_file(const std::string& path,
   };
   // O_NONBLOCK: a FIFO must not hang the start; it is refused below as not a regular file.
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) return fail("cannot open: " + errno_text());
+  if (fd.get() < 0) return fail("cannot open: " + errno_text(errno));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail("cannot stat: " + errno_text());
+  if (::fstat(fd.get(), &st) != 0) return fail("cannot stat: " + errno_text(errno));
   if (S_ISDIR(st.st_mode)) return fail("is a directory, not a config file");
   if (!S_ISREG(st.st_mode)) return fail("not a regular file");
   // Read up to one byte past the limit whatever st_size says: the file may grow meanwhile.
@@ -591,7 +589,7 @@ std::optional<Config> load_config_file(const std::string& path,
   while (got < text.size()) {
     ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("cannot read: " + errno_text());
+    if (n < 0) return fail("cannot read: " + errno_text(errno));
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }

@@ -13,19 +13,6 @@
 #include <cstring>
 
 namespace vigil::daemon {
-namespace {
-
-std::string errno_text(int err) {
-  char buf[256];
-  return std::string(strerror_r(err, buf, sizeof buf));
-}
-
-}  // namespace
-
-void Fd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
 
 bool listen_unix(const std::string& path, mode_t mode, int backlog, Fd& out, std::string& error) {
   sockaddr_un addr{};

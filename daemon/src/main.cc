@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "engine_holder.h"
+#include "fd.h"
 #include "on_access.h"
 #include "server.h"
 #include "vigil/vigil.h"
@@ -54,7 +55,7 @@ class Logger {
     if (c.log_file.empty()) return true;
     file_ = std::fopen(c.log_file.c_str(), "ae");
     if (file_ == nullptr) {
-      error = "LogFile " + c.log_file + ": " + std::strerror(errno);
+      error = "LogFile " + c.log_file + ": " + errno_text(errno);
       return false;
     }
     return true;
@@ -84,7 +85,7 @@ class Logger {
 bool database_paths(const std::string& dir, std::vector<std::string>& paths, std::string& error) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
-    error = "DatabaseDirectory " + dir + ": " + std::strerror(errno);
+    error = "DatabaseDirectory " + dir + ": " + errno_text(errno);
     return false;
   }
   std::vector<std::string> dats;
@@ -111,7 +112,7 @@ bool drop_privileges(const std::string& user, std::string& error) {
   }
   if (::initgroups(pw->pw_name, pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 ||
       ::setuid(pw->pw_uid) != 0) {
-    error = "User " + user + ": cannot switch: " + std::strerror(errno);
+    error = "User " + user + ": cannot switch: " + errno_text(errno);
     return false;
   }
   return true;
@@ -120,7 +121,7 @@ bool drop_privileges(const std::string& user, std::string& error) {
 bool daemonize(std::string& error) {
   pid_t pid = ::fork();
   if (pid < 0) {
-    error = std::string("fork: ") + std::strerror(errno);
+    error = std::string("fork: ") + errno_text(errno);
     return false;
   }
   if (pid > 0) std::_Exit(0);

@@ -24,6 +24,8 @@
 #include <new>
 #include <sstream>
 
+#include "fd.h"
+
 namespace vigil::daemon {
 namespace {
 
@@ -32,11 +34,6 @@ constexpr uint64_t kPermEvents = FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM;
 // A file changed this recently is not cached: on filesystems with coarse timestamps a second
 // write in the same tick would leave mtime, ctime and size as they were.
 constexpr int64_t kSettleNs = 2'000'000'000;
-
-std::string errno_text(int err) {
-  char buf[256];
-  return std::string(strerror_r(err, buf, sizeof buf));
-}
 
 int64_t ns_of(const timespec& t) { return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; }
 

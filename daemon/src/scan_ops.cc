@@ -14,15 +14,11 @@
 #include <system_error>
 #include <thread>
 
+#include "fd.h"
 #include "protocol.h"
 
 namespace vigil::daemon {
 namespace {
-
-std::string errno_text(int err) {
-  char buf[256];
-  return std::string(strerror_r(err, buf, sizeof buf));
-}
 
 int collect_names(const vigil_match* m, void* user) {
   static_cast<std::vector<std::string>*>(user)->push_back(m->name);
