@@ -16,11 +16,13 @@ struct Deleter {
   void operator()(vigil_scratch* s) const { vigil_scratch_free(s); }
   void operator()(vigil_diagnostics* d) const { vigil_diagnostics_free(d); }
   void operator()(vigil_load_options* o) const { vigil_load_options_free(o); }
+  void operator()(vigil_stream* s) const { vigil_stream_free(s); }
 };
 using Engine = std::unique_ptr<vigil_engine, Deleter>;
 using Scratch = std::unique_ptr<vigil_scratch, Deleter>;
 using Diags = std::unique_ptr<vigil_diagnostics, Deleter>;
 using Options = std::unique_ptr<vigil_load_options, Deleter>;
+using Stream = std::unique_ptr<vigil_stream, Deleter>;
 
 struct Load {
   vigil_status status = VIGIL_OK;

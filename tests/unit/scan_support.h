@@ -50,6 +50,28 @@ inline std::vector<std::string> scan(const scan::Engine& engine, std::string_vie
       all ? VIGIL_SCAN_ALLMATCH : 0, scan::Callback{&collect, &hits}, result, window);
   EXPECT_TRUE(st.is_ok()) << st.message();
   if (result_out) *result_out = result;
+  // Every scan is also run as a stream, in pieces of several sizes, matched after every
+  // piece: the verdict must be the same.
+  for (size_t piece : {size_t{1}, size_t{3}, size_t{64}, size_t{4096}, data.size() + 1}) {
+    if (piece < 64 && data.size() > (64 << 10)) continue;  // a call per byte: small inputs only
+    scan::Stream stream;
+    stream.engine = &engine;
+    stream.flags = all ? VIGIL_SCAN_ALLMATCH : 0;
+    stream.batch = 1;
+    for (size_t at = 0; at < data.size(); at += piece) {
+      size_t n = std::min(piece, data.size() - at);
+      EXPECT_TRUE(scan::stream_write(stream, reinterpret_cast<const uint8_t*>(data.data()) + at, n)
+                      .is_ok());
+      EXPECT_TRUE(scan::stream_scan(stream, *scratch.value(), window).is_ok());
+    }
+    std::vector<std::string> streamed;
+    vigil_scan_result stream_result{};
+    st = scan::stream_finish(stream, *scratch.value(), scan::Callback{&collect, &streamed},
+                             stream_result, window);
+    EXPECT_TRUE(st.is_ok()) << st.message();
+    EXPECT_EQ(streamed, hits) << "streamed in pieces of " << piece;
+    EXPECT_EQ(stream_result.allowlisted, result.allowlisted);
+  }
   return hits;
 }
 

@@ -394,6 +394,54 @@ VIGIL_API vigil_status vigil_scan_fd(const vigil_engine *engine, vigil_scratch *
                                      vigil_scan_result *result);
 /**@}*/
 
+/** @name Stream scanning
+ * An input that arrives in pieces (an upload, a message body, a decompressed member) is scanned
+ * as it arrives: vigil_stream_write() hands over each piece, and the matcher runs over what has
+ * arrived whenever a scratch is given, so a signature split across pieces is found and the end
+ * costs only the last piece. The stream keeps the input's bytes (up to its size limit): a
+ * signature may look back to the start, or forward to the end, and the allowlist and hash
+ * signatures need the whole input. Verdicts are exactly those of vigil_scan_buffer() on the
+ * same bytes, and are reported by vigil_stream_finish(). */
+/**@{*/
+
+/** One input being scanned as it arrives; reusable for input after input. A stream is bound to
+ *  the engine it was made for and serves one call at a time. */
+typedef struct vigil_stream vigil_stream;
+
+/**
+ * Make a stream for @p engine (which must outlive it).
+ * @param flags     VIGIL_SCAN_* flags, for every input of this stream.
+ * @param max_size  the most bytes one input may have; 0 for no limit but memory.
+ * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM.
+ */
+VIGIL_API vigil_status vigil_stream_new(const vigil_engine *engine, uint32_t flags,
+                                        uint64_t max_size, vigil_stream **out);
+/**
+ * Append @p size bytes to the input. With a @p scratch (made for the stream's engine) the
+ * matcher also runs over what has arrived, once enough has (a few tens of KiB); with NULL the
+ * bytes are only kept, for a caller that has no scratch to spare now.
+ * @return VIGIL_OK; VIGIL_ERR_LIMIT when the input would pass max_size (nothing of this piece is
+ *         kept; the stream stays usable and finishing scans what it holds);
+ *         VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_SCRATCH_IN_USE (the stream or the scratch is in
+ *         another call), VIGIL_ERR_NOMEM, VIGIL_ERR_BACKEND.
+ */
+VIGIL_API vigil_status vigil_stream_write(vigil_stream *stream, vigil_scratch *scratch,
+                                          const void *data, size_t size);
+/**
+ * End the input: scan what is left and report as vigil_scan_buffer() does over the whole
+ * input. The stream is then empty and ready for the next input, whatever the outcome.
+ * @return as vigil_scan_buffer().
+ */
+VIGIL_API vigil_status vigil_stream_finish(vigil_stream *stream, vigil_scratch *scratch,
+                                           vigil_match_callback callback, void *user_data,
+                                           vigil_scan_result *result);
+/** Abandon the current input (nothing is reported); the stream is ready for the next one.
+ *  @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_SCRATCH_IN_USE. */
+VIGIL_API vigil_status vigil_stream_reset(vigil_stream *stream);
+/** Free a stream. NULL is a no-op. */
+VIGIL_API void vigil_stream_free(vigil_stream *stream);
+/**@}*/
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

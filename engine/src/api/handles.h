@@ -33,6 +33,10 @@ struct vigil_scratch {
   std::unique_ptr<vigil::scan::Scratch> impl;
 };
 
+struct vigil_stream {
+  std::unique_ptr<vigil::scan::Stream> impl;
+};
+
 namespace vigil::api {
 
 template <typename F>

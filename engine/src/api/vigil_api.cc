@@ -157,4 +157,71 @@ VIGIL_API vigil_status vigil_scan_fd(const vigil_engine* engine, vigil_scratch* 
   });
 }
 
+VIGIL_API vigil_status vigil_stream_new(const vigil_engine* engine, uint32_t flags,
+                                        uint64_t max_size, vigil_stream** out) {
+  if (out == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (engine == nullptr || (flags & ~uint32_t{VIGIL_SCAN_ALLMATCH}) != 0) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  return guarded([&]() -> vigil_status {
+    auto impl = std::make_unique<vigil::scan::Stream>();
+    impl->engine = engine->impl.get();
+    impl->flags = flags;
+    impl->max_size = max_size;
+    *out = new vigil_stream{std::move(impl)};
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API vigil_status vigil_stream_write(vigil_stream* stream, vigil_scratch* scratch,
+                                          const void* data, size_t size) {
+  if (stream == nullptr || (data == nullptr && size != 0) ||
+      (scratch != nullptr && scratch->impl->engine != stream->impl->engine)) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  return guarded([&]() -> vigil_status {
+    BusyGuard busy(stream->impl->busy);
+    if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    vigil::common::Status st =
+        vigil::scan::stream_write(*stream->impl, static_cast<const uint8_t*>(data), size);
+    if (!st.is_ok() || scratch == nullptr) return st.code();
+    BusyGuard scratch_busy(scratch->impl->busy);
+    if (!scratch_busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    return vigil::scan::stream_scan(*stream->impl, *scratch->impl).code();
+  });
+}
+
+VIGIL_API vigil_status vigil_stream_finish(vigil_stream* stream, vigil_scratch* scratch,
+                                           vigil_match_callback callback, void* user_data,
+                                           vigil_scan_result* result) {
+  if (stream == nullptr || scratch == nullptr || scratch->impl->engine != stream->impl->engine) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  return guarded([&]() -> vigil_status {
+    BusyGuard busy(stream->impl->busy);
+    if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    BusyGuard scratch_busy(scratch->impl->busy);
+    if (!scratch_busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    vigil_scan_result local;
+    vigil::common::Status st = vigil::scan::stream_finish(
+        *stream->impl, *scratch->impl, vigil::scan::Callback{callback, user_data}, local);
+    if (!st.is_ok()) return st.code();
+    if (result != nullptr) *result = local;
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API vigil_status vigil_stream_reset(vigil_stream* stream) {
+  if (stream == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  return guarded([&]() -> vigil_status {
+    BusyGuard busy(stream->impl->busy);
+    if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    vigil::scan::stream_reset(*stream->impl);
+    return VIGIL_OK;
+  });
+}
+
+VIGIL_API void vigil_stream_free(vigil_stream* stream) { delete stream; }
+
 }  // extern "C"

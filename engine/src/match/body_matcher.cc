@@ -31,12 +31,8 @@ struct ScanContext {
     // A database from a file (or the cache) is only known to be a valid Hyperscan database,
     // not to search for these fragments: the id, the end and the fragment's bytes are checked
     // before any confirm relies on them (8 bytes at most).
-    if (id >= m.fragment_count() || end < m.frag_len(id) || end > c.size) return 0;
+    if (!m.check_hit(c.data, c.size, id, end)) return 0;
     uint64_t frag_pos = end - m.frag_len(id);
-    if (std::memcmp(c.data + frag_pos, m.frag_bytes_.data() + m.frag_begin_[id], m.frag_len(id)) !=
-        0) {
-      return 0;
-    }
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
       uint32_t s = m.frag_sigs_[i];
       if (c.state->reported_gen[s] == c.state->gen) continue;
@@ -54,6 +50,12 @@ struct ScanContext {
     return 0;
   }
 };
+
+bool BodyMatcher::check_hit(const uint8_t* data, uint64_t size, uint32_t id, uint64_t end) const {
+  if (id >= fragment_count() || end < frag_len(id) || end > size) return false;
+  return std::memcmp(data + end - frag_len(id), frag_bytes_.data() + frag_begin_[id],
+                     frag_len(id)) == 0;
+}
 
 common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
     std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files, sig::Diagnostics& diags,
@@ -249,16 +251,20 @@ common::Status BodyMatcher::prepare(MatchState& state) const {
   return common::Status::ok();
 }
 
-common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState& state,
-                                 bool all_matches, HitSink sink, uint64_t window,
-                                 common::ReleaseHook release) const {
-  for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;  // counts are per scan
-  if (!db_ || size == 0) return common::Status::ok();
+void BodyMatcher::next_generation(MatchState& state) const {
   if (++state.gen == 0) {  // generation wrapped: forget every old stamp and memo owner
     std::fill(state.reported_gen.begin(), state.reported_gen.end(), 0);
     for (ConfirmMemo& memo : state.memos) memo.owner_sig = UINT32_MAX;
     state.gen = 1;
   }
+}
+
+common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState& state,
+                                 bool all_matches, HitSink sink, uint64_t window,
+                                 common::ReleaseHook release) const {
+  for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;  // counts are per scan
+  if (!db_ || size == 0) return common::Status::ok();
+  next_generation(state);
   if (window <= max_frag_len_) window = max_frag_len_ + 1;
   ScanContext ctx{this, &state, data, size, 0, 0, all_matches, false, sink};
   uint64_t overlap = max_frag_len_ - 1;

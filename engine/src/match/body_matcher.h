@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "common/byte_io.h"
@@ -36,6 +37,40 @@ struct MatchState {
   }
   std::vector<uint32_t> reported_gen;  // per signature: generation it was last reported in
   uint32_t gen = 0;
+};
+
+// The matcher's part of a stream scan: an input that arrives in pieces, each call given the
+// whole input so far (the caller keeps it: confirmation looks back, and forward to the end for
+// unbounded gaps and end-relative offsets). Fragments are prefiltered as the bytes arrive, with
+// the same overlap the windowed block scan uses, so one split across pieces is found. A
+// candidate is confirmed as soon as the bytes so far decide it; the others wait for more bytes
+// or for the end. Detections are reported at the end, in the order scan() reports them.
+struct StreamMatch {
+  struct Candidate {
+    uint64_t ready;  // decided once this many bytes have arrived (UINT64_MAX: at the end)
+    uint64_t end;    // end of the fragment hit
+    uint32_t sig;
+    // pending is a min-heap on (ready, end): a signature's candidates come out in hit order.
+    bool operator>(const Candidate& o) const {
+      return ready != o.ready ? ready > o.ready : end != o.end ? end > o.end : sig > o.sig;
+    }
+  };
+  struct Found {
+    uint64_t end;
+    uint32_t sig;
+    uint64_t start;
+  };
+  // Candidates waiting beyond this many make the end rescan the whole input instead.
+  static constexpr size_t kMaxWaiting = size_t{1} << 16;
+
+  uint64_t scanned = 0;            // the prefilter has seen [0, scanned)
+  bool rescan = false;             // too many waiting: the end runs scan() over everything
+  std::vector<Candidate> pending;  // waiting for more bytes (a heap, see Candidate)
+  std::vector<Candidate> at_end;   // waiting for the end, in hit order
+  std::vector<Found> found;
+  std::unordered_set<uint32_t> confirmed;
+  uint32_t abandoned = 0;
+  void reset();
 };
 
 // Receives each confirmed signature (local index, match start); returns false to stop.
@@ -84,8 +119,24 @@ class BodyMatcher {
                       HitSink sink, uint64_t window = kDefaultWindow,
                       common::ReleaseHook release = {}) const;
 
+  // A stream scan (see StreamMatch): data[0, size) is the whole input so far. stream_scan
+  // prefilters what arrived since the last call and confirms what can be decided;
+  // stream_finish does the same with size as the input's end, then reports.
+  common::Status stream_scan(const uint8_t* data, uint64_t size, StreamMatch& stream,
+                             MatchState& state, bool all_matches,
+                             uint64_t window = kDefaultWindow) const;
+  common::Status stream_finish(const uint8_t* data, uint64_t size, StreamMatch& stream,
+                               MatchState& state, bool all_matches, HitSink sink,
+                               uint64_t window = kDefaultWindow) const;
+
  private:
   friend struct ScanContext;
+  friend struct StreamContext;
+  bool check_hit(const uint8_t* data, uint64_t size, uint32_t id, uint64_t end) const;
+  void next_generation(MatchState& state) const;
+  common::Status stream_advance(const uint8_t* data, uint64_t size, StreamMatch& stream,
+                                MatchState& state, bool all_matches, bool final,
+                                uint64_t window) const;
   common::Status finish_fragments(const std::vector<std::pair<uint32_t, uint32_t>>& pairs);
   common::Status validate_fragments() const;
   void set_max_frag_len();

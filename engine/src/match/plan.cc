@@ -209,4 +209,49 @@ Status Plan::validate() const {
   return Status::ok();
 }
 
+namespace {
+
+uint64_t sat_add(uint64_t a, uint64_t b) {
+  return b > sig::kUnboundedLength - a ? sig::kUnboundedLength : a + b;
+}
+
+uint64_t span_max(const Plan& plan, const FlatNode* first, size_t count) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const FlatNode& n = first[i];
+    switch (n.node_kind()) {
+      case NodeKind::kByte:
+        total = sat_add(total, 1);
+        break;
+      case NodeKind::kClass:
+        if (n.edge() == sig::ClassEdge::kMiddle) total = sat_add(total, 1);
+        break;
+      case NodeKind::kGap: {
+        const Operand& g = plan.operands[n.operand];
+        total = sat_add(total, g.b == sig::kUnbounded ? sig::kUnboundedLength : g.b);
+        break;
+      }
+      case NodeKind::kAlt: {
+        const Operand& alt = plan.operands[n.operand];
+        uint64_t widest = 0;
+        for (uint32_t b = alt.a; b < alt.a + alt.b; ++b) {
+          const BranchSpan& span = plan.branches[b];
+          uint64_t len = span_max(plan, plan.nodes.data() + span.first, span.count);
+          if (len > widest) widest = len;
+        }
+        total = sat_add(total, widest);
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+uint64_t Plan::right_span_max(const PlannedSig& s) const {
+  if (s.is_literal()) return s.length - s.frag_end;
+  return span_max(*this, top(s) + s.frag_end, s.length - s.frag_end);
+}
+
 }  // namespace vigil::match

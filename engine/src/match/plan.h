@@ -76,6 +76,10 @@ struct Plan {
 
   const FlatNode* top(const PlannedSig& s) const { return nodes.data() + s.begin; }
 
+  // The most bytes the part of `s` right of its fragment can span (sig::kUnboundedLength when
+  // a gap there is unbounded). Walks those nodes: for a validated plan only.
+  uint64_t right_span_max(const PlannedSig& s) const;
+
   // Appends a signature; its fragment is top-level nodes [frag_begin, frag_end) of `pattern`.
   // Fails (VIGIL_ERR_LIMIT) only when a pool would outgrow 32-bit indices.
   common::Status add(const sig::Sequence& pattern, const sig::Offset& offset, uint32_t frag_begin,

@@ -77,9 +77,14 @@ common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine) {
   return s;
 }
 
-common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t* data,
+namespace {
+
+// The allowlist, the body matcher (run by `body`, which reports through the sink it is given
+// and sets result.incomplete), then the hash signatures.
+template <typename BodyFn>
+common::Status scan_whole(const Engine& engine, Scratch& scratch, const uint8_t* data,
                           uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
-                          uint64_t window, common::ReleaseHook release) {
+                          BodyFn&& body) {
   result = vigil_scan_result{};
   result.bytes_scanned = size;
   const bool all = (flags & VIGIL_SCAN_ALLMATCH) != 0;
@@ -95,9 +100,7 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
   // Body signatures before hash signatures, as ClamAV reports them: a file both match is
   // named after its body signature, and with ALLMATCH the body matches come first.
   BodySinkCtx ctx{&engine, cb, &result, false};
-  st = engine.body->scan(data, size, scratch.match, all, match::HitSink{&on_body_hit, &ctx}, window,
-                         release);
-  result.incomplete = scratch.match.abandoned();
+  st = body(match::HitSink{&on_body_hit, &ctx}, all);
   if (!st.is_ok() || ctx.stop || (!all && result.detections != 0)) return st;
 
   st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
@@ -106,6 +109,61 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
     if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result) || !all) break;
   }
   return common::Status::ok();
+}
+
+}  // namespace
+
+common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t* data,
+                          uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
+                          uint64_t window, common::ReleaseHook release) {
+  return scan_whole(engine, scratch, data, size, flags, cb, result,
+                    [&](match::HitSink sink, bool all) {
+                      common::Status st =
+                          engine.body->scan(data, size, scratch.match, all, sink, window, release);
+                      result.incomplete = scratch.match.abandoned();
+                      return st;
+                    });
+}
+
+common::Status stream_write(Stream& stream, const uint8_t* data, size_t size) {
+  if (stream.max_size != 0 && size > stream.max_size - stream.data.size()) {
+    return common::Status(VIGIL_ERR_LIMIT, "stream larger than its limit of " +
+                                               std::to_string(stream.max_size) + " bytes");
+  }
+  stream.data.insert(stream.data.end(), data, data + size);
+  return common::Status::ok();
+}
+
+common::Status stream_scan(Stream& stream, Scratch& scratch, uint64_t window) {
+  if (stream.data.size() - stream.match.scanned < stream.batch) return common::Status::ok();
+  return stream.engine->body->stream_scan(stream.data.data(), stream.data.size(), stream.match,
+                                          scratch.match, (stream.flags & VIGIL_SCAN_ALLMATCH) != 0,
+                                          window);
+}
+
+common::Status stream_finish(Stream& stream, Scratch& scratch, Callback cb,
+                             vigil_scan_result& result, uint64_t window) {
+  const Engine& engine = *stream.engine;
+  const uint8_t* data = stream.data.data();
+  const uint64_t size = stream.data.size();
+  common::Status st = scan_whole(
+      engine, scratch, data, size, stream.flags, cb, result, [&](match::HitSink sink, bool all) {
+        common::Status s =
+            engine.body->stream_finish(data, size, stream.match, scratch.match, all, sink, window);
+        result.incomplete = stream.match.abandoned;
+        return s;
+      });
+  stream_reset(stream);
+  return st;
+}
+
+void stream_reset(Stream& stream) {
+  stream.match.reset();
+  if (stream.data.capacity() > kStreamKeepCapacity) {
+    common::PodVector<uint8_t>().swap(stream.data);
+  } else {
+    stream.data.clear();
+  }
 }
 
 }  // namespace vigil::scan

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/pod_vector.h"
 #include "common/status.h"
 #include "hash/hash_table.h"
 #include "match/body_matcher.h"
@@ -51,6 +52,37 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
                           uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
                           uint64_t window = match::kDefaultWindow,
                           common::ReleaseHook release = {});
+
+// stream_scan() prefilters only once this much is waiting (the end takes any amount): pieces
+// of a few KiB each cost one prefilter call per batch, not one per piece.
+inline constexpr uint64_t kStreamBatch = uint64_t{64} << 10;
+// A buffer grown past this by one input is released when the stream is reset.
+inline constexpr uint64_t kStreamKeepCapacity = uint64_t{16} << 20;
+
+// An input scanned as it arrives (see match::StreamMatch). Its bytes are kept, up to max_size:
+// confirmation may look back to the start or wait for the end, and the allowlist and the hash
+// signatures need the whole input. Those two run at the end, as in scan_bytes(), and the
+// detections are reported then, so an allowlisted input reports nothing.
+struct Stream {
+  const Engine* engine = nullptr;
+  uint32_t flags = 0;
+  uint64_t max_size = 0;          // 0: no limit
+  uint64_t batch = kStreamBatch;  // see kStreamBatch (tests lower it)
+  common::PodVector<uint8_t> data;
+  match::StreamMatch match;
+  std::atomic<bool> busy{false};
+};
+
+// Appends; VIGIL_ERR_LIMIT (appending nothing) when the input would pass max_size.
+common::Status stream_write(Stream& stream, const uint8_t* data, size_t size);
+// Runs the matcher over what has arrived, if a batch is waiting.
+common::Status stream_scan(Stream& stream, Scratch& scratch,
+                           uint64_t window = match::kDefaultWindow);
+// Ends the input: scans the rest, reports as scan_bytes() would, and resets the stream.
+common::Status stream_finish(Stream& stream, Scratch& scratch, Callback cb,
+                             vigil_scan_result& result, uint64_t window = match::kDefaultWindow);
+// Forgets the input, ready for the next one.
+void stream_reset(Stream& stream);
 
 }  // namespace vigil::scan
 

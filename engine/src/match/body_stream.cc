@@ -1,0 +1,207 @@
+// Stream scans (see StreamMatch): each call prefilters the bytes that arrived since the last
+// one and settles every candidate the bytes so far decide. A candidate is decided when the
+// longest its right part can be has arrived (plus two bytes, for a class at the pattern's end),
+// so its confirm sees exactly what a scan of the whole input would; unbounded right parts and
+// end-relative offsets wait for the end. Per signature, candidates are settled in hit order, so
+// the match reported is the one scan() reports.
+#include <algorithm>
+#include <functional>
+
+#include "match/body_matcher.h"
+
+namespace vigil::match {
+
+void StreamMatch::reset() {
+  scanned = 0;
+  rescan = false;
+  pending.clear();
+  at_end.clear();
+  found.clear();
+  confirmed.clear();
+  abandoned = 0;
+}
+
+namespace {
+
+bool before(uint64_t end_a, uint32_t sig_a, const StreamMatch::Found& b) {
+  return end_a < b.end || (end_a == b.end && sig_a < b.sig);
+}
+
+}  // namespace
+
+struct StreamContext {
+  enum class Outcome { kWait, kNo, kYes };
+
+  const BodyMatcher* m;
+  StreamMatch* stream;
+  MatchState* state;
+  const uint8_t* data;
+  uint64_t size;
+  bool final;
+  bool all;
+  uint64_t base = 0;
+  uint64_t seen_end = 0;  // hits ending at or before this were handled by an earlier pass
+  bool stopped = false;
+
+  // In first-match mode, a candidate after the best one found cannot be the one reported.
+  bool beaten(uint64_t end, uint32_t sig) const {
+    if (all) return false;
+    for (const StreamMatch::Found& f : stream->found) {
+      if (!before(end, sig, f)) return true;
+    }
+    return false;
+  }
+
+  // Confirms the candidate if the bytes so far decide it; otherwise sets `ready`.
+  Outcome settle(uint64_t end, uint32_t s, uint64_t& ready) {
+    const PlannedSig& p = m->plan_.sigs[s];
+    if (!final) {
+      ready = UINT64_MAX;
+      if (p.offset().kind == sig::Offset::Kind::kFromEnd) return Outcome::kWait;
+      uint64_t right = m->plan_.right_span_max(p);
+      if (right >= UINT64_MAX - 2 - end) return Outcome::kWait;
+      ready = end + right + 2;
+      if (ready > size) return Outcome::kWait;
+    }
+    uint64_t start = 0;
+    if (!confirm_match(m->plan_, p, s, state->gen, data, size, end - (p.frag_end - p.frag_begin),
+                       state->memos[s % MatchState::kMemoSlots], start)) {
+      return Outcome::kNo;
+    }
+    stream->confirmed.insert(s);
+    stream->found.push_back(StreamMatch::Found{end, s, start});
+    return Outcome::kYes;
+  }
+
+  void wait(uint64_t ready, uint64_t end, uint32_t s) {
+    if (ready == UINT64_MAX) {
+      stream->at_end.push_back(StreamMatch::Candidate{ready, end, s});
+      return;
+    }
+    stream->pending.push_back(StreamMatch::Candidate{ready, end, s});
+    std::push_heap(stream->pending.begin(), stream->pending.end(), std::greater<>());
+  }
+
+  bool settled_already(const StreamMatch::Candidate& c) const {
+    return stream->confirmed.count(c.sig) != 0 || beaten(c.end, c.sig);
+  }
+
+  // Earlier candidates first: they all end before any new hit. Before the end only those the
+  // bytes now decide are looked at, so a call costs what it settles, not all that waits.
+  void retry_waiting() {
+    std::vector<StreamMatch::Candidate>& heap = stream->pending;
+    while (!heap.empty() && (final || heap.front().ready <= size)) {
+      std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+      StreamMatch::Candidate c = heap.back();
+      heap.pop_back();
+      uint64_t ready = 0;
+      if (!settled_already(c) && settle(c.end, c.sig, ready) == Outcome::kWait) {
+        wait(ready, c.end, c.sig);
+      }
+    }
+    if (!final) return;
+    for (const StreamMatch::Candidate& c : stream->at_end) {
+      uint64_t ready = 0;
+      if (!settled_already(c)) settle(c.end, c.sig, ready);
+    }
+    stream->at_end.clear();
+  }
+
+  static int on_hit(unsigned int id, unsigned long long /*from*/, unsigned long long to,
+                    unsigned int /*flags*/, void* raw) {
+    StreamContext& c = *static_cast<StreamContext*>(raw);
+    uint64_t end = c.base + to;
+    if (end <= c.seen_end) return 0;
+    const BodyMatcher& m = *c.m;
+    if (!m.check_hit(c.data, c.size, id, end)) return 0;
+    for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
+      uint32_t s = m.frag_sigs_[i];
+      if (c.stream->confirmed.count(s) != 0) continue;
+      uint64_t ready = 0;
+      Outcome o = c.settle(end, s, ready);
+      if (o == Outcome::kWait) c.wait(ready, end, s);
+      if (o == Outcome::kYes && !c.all) {
+        c.stopped = true;
+        return 1;
+      }
+    }
+    return 0;
+  }
+};
+
+common::Status BodyMatcher::stream_scan(const uint8_t* data, uint64_t size, StreamMatch& stream,
+                                        MatchState& state, bool all_matches,
+                                        uint64_t window) const {
+  return stream_advance(data, size, stream, state, all_matches, false, window);
+}
+
+common::Status BodyMatcher::stream_advance(const uint8_t* data, uint64_t size, StreamMatch& stream,
+                                           MatchState& state, bool all_matches, bool final,
+                                           uint64_t window) const {
+  for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;
+  if (!db_ || stream.rescan) {
+    stream.scanned = std::max(stream.scanned, size);
+    return common::Status::ok();
+  }
+  if (!final && size <= stream.scanned) return common::Status::ok();
+  next_generation(state);
+  StreamContext ctx{this, &stream, &state, data, size, final, all_matches};
+  ctx.retry_waiting();
+  // In first-match mode a hit found ends the prefilter: every later hit comes after it.
+  if (size > stream.scanned && (all_matches || stream.found.empty())) {
+    if (window <= max_frag_len_) window = max_frag_len_ + 1;
+    const uint64_t overlap = max_frag_len_ - 1;
+    ctx.seen_end = stream.scanned;
+    ctx.base = stream.scanned > overlap ? stream.scanned - overlap : 0;
+    for (;;) {
+      uint64_t len = std::min(window, size - ctx.base);
+      hs_error_t rc =
+          hs_scan(db_.get(), reinterpret_cast<const char*>(data + ctx.base),
+                  static_cast<unsigned int>(len), 0, state.hs.get(), &StreamContext::on_hit, &ctx);
+      if (rc == HS_SCAN_TERMINATED && ctx.stopped) break;
+      if (rc != HS_SUCCESS) {
+        return common::Status(VIGIL_ERR_BACKEND,
+                              "Hyperscan scan failed (" + std::to_string(rc) + ")");
+      }
+      uint64_t end = ctx.base + len;
+      if (end >= size) break;
+      ctx.seen_end = end;
+      ctx.base = end - overlap;
+    }
+  }
+  stream.scanned = std::max(stream.scanned, size);
+  stream.abandoned += state.abandoned();
+  if (stream.pending.size() + stream.at_end.size() > StreamMatch::kMaxWaiting) {
+    // A fragment that hits everywhere under a signature that cannot be decided yet: rather
+    // than remember every hit, the end scans the whole input as one.
+    stream.rescan = true;
+    stream.pending.clear();
+    stream.at_end.clear();
+    stream.found.clear();
+    stream.confirmed.clear();
+  }
+  return common::Status::ok();
+}
+
+common::Status BodyMatcher::stream_finish(const uint8_t* data, uint64_t size, StreamMatch& stream,
+                                          MatchState& state, bool all_matches, HitSink sink,
+                                          uint64_t window) const {
+  common::Status st = stream_advance(data, size, stream, state, all_matches, true, window);
+  if (!st.is_ok()) return st;
+  if (stream.rescan) {
+    st = scan(data, size, state, all_matches, sink, window);
+    stream.abandoned += state.abandoned();
+    return st;
+  }
+  std::vector<StreamMatch::Found>& found = stream.found;
+  std::sort(found.begin(), found.end(),
+            [](const StreamMatch::Found& a, const StreamMatch::Found& b) {
+              return before(a.end, a.sig, b);
+            });
+  for (const StreamMatch::Found& f : found) {
+    if (!sink.fn(sink.ctx, f.sig, f.start) || !all_matches) break;
+  }
+  return common::Status::ok();
+}
+
+}  // namespace vigil::match
