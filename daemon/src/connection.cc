@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <optional>
 #include <vector>
 
 namespace vigil::daemon {
@@ -19,12 +20,20 @@ namespace {
 constexpr size_t kReadSize = 64 * 1024;
 constexpr size_t kMaxFdsPerRead = 8;
 
-// Holds a scan slot for its lifetime.
+// Each INSTREAM's bytes are handed to the stream as they arrive, and matched once this many
+// have come since the last match, if a scan slot is free then: a stream waits for a slot only
+// at its end, so slow uploads never hold scan slots.
+constexpr uint64_t kStreamScanEvery = 256 * 1024;
+
+// Holds a scan slot for its lifetime (with wait=false, only if one is free now: see held()).
 class SlotGuard {
  public:
-  SlotGuard(ScanSlots* slots, EngineHolder* engines)
-      : slots_(slots), engines_(engines), scratch_(slots->acquire()) {}
+  SlotGuard(ScanSlots* slots, EngineHolder* engines, bool wait = true)
+      : slots_(slots),
+        engines_(engines),
+        scratch_(wait ? slots->acquire() : slots->try_acquire()) {}
   ~SlotGuard() {
+    if (scratch_ == nullptr) return;
     // A scratch made for an engine that has since been replaced is dropped, so it does not
     // keep the old engine alive.
     EngineRef current = engines_->current();
@@ -37,7 +46,7 @@ class SlotGuard {
   SlotGuard& operator=(const SlotGuard&) = delete;
   // The slot's scratch for `engine`, or null (out of memory, or no engine).
   vigil_scratch* scratch(const EngineRef& engine) {
-    return engine ? scratch_->get(engine) : nullptr;
+    return engine && scratch_ != nullptr ? scratch_->get(engine) : nullptr;
   }
 
  private:
@@ -55,6 +64,7 @@ class Conn {
         parser_(ParserLimits{.max_stream_bytes = ctx.limits.stream_max_bytes}) {}
   ~Conn() {
     close_fds();
+    drop_stream();
     ::close(fd_);
   }
 
@@ -132,16 +142,19 @@ class Conn {
         command(e.command);
         break;
       case Event::Type::kStreamData:
-        stream_.insert(stream_.end(), e.data.begin(), e.data.end());
+        stream_data(e.data);
         break;
       case Event::Type::kStreamEnd: {
-        SlotGuard slot(ctx_.slots, ctx_.engines);
-        EngineRef engine = ctx_.engines->current();
-        vigil_scratch* s = slot.scratch(engine);
-        std::string body = s == nullptr
-                               ? error_body(kStreamSubject, "engine unavailable")
-                               : scan_stream(engine->engine, s, stream_.data(), stream_.size());
-        std::vector<uint8_t>().swap(stream_);
+        std::string body = error_body(kStreamSubject, "engine unavailable");
+        if (stream_ != nullptr) {
+          // The stream finishes on the engine it started with, whatever reloads came since.
+          SlotGuard slot(ctx_.slots, ctx_.engines);
+          if (vigil_scratch* s = slot.scratch(stream_engine_)) {
+            body = finish_stream(stream_, s, stream_status_);
+          }
+          // Kept for the session's next INSTREAM only while its engine is current.
+          if (stream_engine_ != ctx_.engines->current()) drop_stream();
+        }
         send_reply(body, stream_adm_.reply_framing, stream_adm_.id);
         if (stream_adm_.close_after) closing_ = true;
         break;
@@ -190,7 +203,7 @@ class Conn {
         break;
       case CommandKind::kInstream:
         stream_adm_ = adm;
-        std::vector<uint8_t>().swap(stream_);
+        begin_stream();
         return;  // the reply comes with the stream's end
       case CommandKind::kFildes:
         fildes(f, adm.id);
@@ -202,6 +215,41 @@ class Conn {
         break;  // IDSESSION, END, DETSTATS...: nothing to say
     }
     if (adm.close_after) closing_ = true;
+  }
+
+  // A stream for the current engine; kept across the INSTREAMs of a session (with its buffer)
+  // while that engine stays current.
+  void begin_stream() {
+    EngineRef current = ctx_.engines->current();
+    stream_status_ = VIGIL_OK;
+    unscanned_ = 0;
+    if (stream_ != nullptr &&
+        (stream_engine_ != current || vigil_stream_reset(stream_) != VIGIL_OK)) {
+      drop_stream();
+    }
+    if (stream_ == nullptr && current &&
+        vigil_stream_new(current->engine, 0, ctx_.limits.stream_max_bytes, &stream_) == VIGIL_OK) {
+      stream_engine_ = current;
+    }
+  }
+
+  void drop_stream() {
+    vigil_stream_free(stream_);
+    stream_ = nullptr;
+    stream_engine_.reset();
+  }
+
+  void stream_data(std::span<const uint8_t> data) {
+    if (stream_ == nullptr || stream_status_ != VIGIL_OK) return;
+    vigil_scratch* scratch = nullptr;
+    std::optional<SlotGuard> slot;
+    unscanned_ += data.size();
+    if (unscanned_ >= kStreamScanEvery) {
+      slot.emplace(ctx_.slots, ctx_.engines, false);
+      scratch = slot->scratch(stream_engine_);
+      if (scratch != nullptr) unscanned_ = 0;
+    }
+    stream_status_ = vigil_stream_write(stream_, scratch, data.data(), data.size());
   }
 
   void path_scan(const Command& cmd, Framing f, uint64_t id) {
@@ -300,7 +348,10 @@ class Conn {
   Session session_;
   Admission stream_adm_;
   std::vector<uint8_t> buf_;
-  std::vector<uint8_t> stream_;
+  vigil_stream* stream_ = nullptr;         // the INSTREAM being received (kept for the next one)
+  EngineRef stream_engine_;                // the engine stream_ was made for (outlives it)
+  vigil_status stream_status_ = VIGIL_OK;  // the first failed write of this stream
+  uint64_t unscanned_ = 0;                 // bytes written since the last match
   std::vector<int> fds_;
   std::string out_;
   bool closing_ = false;

@@ -1,8 +1,9 @@
 // One client connection, start to end, on a thread of its own: read with the protocol's
 // timeouts, parse (RequestParser), admit (Session), run each command against the engine that
-// is current when it starts, and write the replies in clamd's exact bytes. INSTREAM data is
-// gathered as it arrives up to StreamMaxLength and scanned at its end; FILDES takes the
-// descriptor from the read that carried its dummy byte.
+// is current when it starts, and write the replies in clamd's exact bytes. INSTREAM data goes
+// to an engine stream as it arrives (up to StreamMaxLength) and is matched in batches whenever
+// a scan slot is free at that moment; FILDES takes the descriptor from the read that carried its
+// dummy byte.
 #ifndef VIGIL_DAEMON_CONNECTION_H_
 #define VIGIL_DAEMON_CONNECTION_H_
 
@@ -39,6 +40,14 @@ class ScanSlots {
  public:
   explicit ScanSlots(unsigned slots) : scratches_(slots) {
     for (ScratchFor& s : scratches_) free_.push_back(&s);
+  }
+  // A free slot now, or null; the scratch is the caller's until release().
+  ScratchFor* try_acquire() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return nullptr;
+    ScratchFor* s = free_.back();
+    free_.pop_back();
+    return s;
   }
   // Waits for a free slot; the scratch is the caller's until release().
   ScratchFor* acquire() {

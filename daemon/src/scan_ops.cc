@@ -167,12 +167,11 @@ std::vector<std::string> scan_path_parallel(const vigil_engine* engine, const st
   return out;
 }
 
-std::string scan_stream(const vigil_engine* engine, vigil_scratch* scratch, const uint8_t* data,
-                        size_t size) {
+std::string finish_stream(vigil_stream* stream, vigil_scratch* scratch, vigil_status write_status) {
   std::vector<std::string> names;
   vigil_scan_result result{};
-  vigil_status st =
-      vigil_scan_buffer(engine, scratch, data, size, 0, collect_names, &names, &result);
+  vigil_status st = vigil_stream_finish(stream, scratch, collect_names, &names, &result);
+  if (write_status != VIGIL_OK) st = write_status;
   if (st != VIGIL_OK) return error_body(kStreamSubject, vigil_status_string(st));
   if (names.empty()) return ok_body(kStreamSubject);
   return found_body(kStreamSubject, names.front());

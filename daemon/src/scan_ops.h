@@ -34,9 +34,9 @@ std::vector<std::string> scan_path(const vigil_engine* engine, vigil_scratch* sc
 std::vector<std::string> scan_path_parallel(const vigil_engine* engine, const std::string& path,
                                             unsigned threads, const ScanLimits& limits);
 
-// The body for INSTREAM data ("stream: OK" / "stream: NAME FOUND" / an ERROR).
-std::string scan_stream(const vigil_engine* engine, vigil_scratch* scratch, const uint8_t* data,
-                        size_t size);
+// The body for an INSTREAM whose bytes went to `stream` ("stream: OK" / "stream: NAME FOUND" /
+// an ERROR); `write_status` is the first failure of a write to it, if any.
+std::string finish_stream(vigil_stream* stream, vigil_scratch* scratch, vigil_status write_status);
 
 // The body for a FILDES descriptor (subject "fd[N]").
 std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd);

@@ -219,6 +219,18 @@ def register(checks, t, corpus):
     checks.run("protocol.instream.tcp", lambda: eq(
         talk(tcp, instream(b"x" * 100000 + eicar, chunk_size=8192)),
         stream_found("Vigil.Test.Eicar")))
+    # vigild matches a stream in batches of 256 KiB as it arrives: signatures across a batch
+    # edge, in the first batch of a long stream, and a hash of the whole stream.
+    batch = 256 * 1024
+    checks.run("protocol.instream.signature-across-match-batches", lambda: eq(
+        talk(u, instream(b"a" * (batch - 20) + eicar + b"b" * (batch + 5000), chunk_size=4000)),
+        stream_found("Vigil.Test.Eicar")))
+    checks.run("protocol.instream.early-signature-in-long-stream", lambda: eq(
+        talk(u, instream(MARKERS["Vigil.Test.Two"] + b"c" * (MIB - 100), chunk_size=65536)),
+        stream_found("Vigil.Test.Two")))
+    checks.run("protocol.instream.clean-long-stream", lambda: eq(
+        talk(u, instream(bytes(range(256)) * (MIB // 256 - 1), chunk_size=30000)),
+        b"stream: OK\x00"))
     checks.run("protocol.instream.bare-is-unknown", lambda: eq(
         talk(u, b"INSTREAM\n"), b"UNKNOWN COMMAND\n"))
     checks.run("protocol.instream.exactly-stream-max-length", lambda: eq(

@@ -11,10 +11,12 @@ import random
 import re
 import shutil
 import signal
+import socket
 import threading
 import time
 
-from vigild_harness import MARKERS, SUFFIX, Daemon, eq, instream, ok, run, talk, wait_for
+from vigild_harness import (MARKERS, SUFFIX, Daemon, chunk, eq, instream, ok, run, talk,
+                            wait_for)
 
 RELOAD_NAMES = {
     1: ("Vigil.Test.One", "Vigil.Test.Two"),
@@ -144,6 +146,25 @@ def register(checks, args, work, corpus):
         eq(scan(marked[4]), marked[4].encode() + b": OK\x00", "v4 marker under DAT v5")
 
     checks.run("reload.recovers-after-corrupt-dat", recovers)
+
+    def stream_across_reload():
+        # An INSTREAM begun under DAT 4 ends on DAT 4, though DAT 5 (without V4) came between.
+        replace(dats[4], dat)
+        picked_up(4, "DAT 4 was put back")
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(20)
+        s.connect(d.sock)
+        s.sendall(b"zINSTREAM\x00" + chunk(b"x" * 300000 + MARKERS["Vigil.Test.V4"]))
+        replace(dats[5], dat)
+        picked_up(5, "DAT 5 replaced DAT 4 during a stream")
+        s.sendall(chunk(b"y" * 300000) + b"\x00\x00\x00\x00")
+        eq(s.recv(4096), b"stream: Vigil.Test.V4%s FOUND\x00" % SUFFIX.encode(),
+           "the stream's verdict (from the engine it started with)")
+        s.close()
+        eq(talk(d.sock, instream(MARKERS["Vigil.Test.V4"])), b"stream: OK\x00",
+           "a new stream under DAT 5")
+
+    checks.run("reload.stream-finishes-on-the-engine-it-started-with", stream_across_reload)
     checks.run("reload.no-failed-reply-under-reloads", reload_storm, d, corpus, dat, stage)
 
 
