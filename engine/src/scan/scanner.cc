@@ -160,7 +160,7 @@ common::Status stream_finish(Stream& stream, Scratch& scratch, Callback cb,
 void stream_reset(Stream& stream) {
   stream.match.reset();
   if (stream.data.capacity() > kStreamKeepCapacity) {
-    common::PodVector<uint8_t>().swap(stream.data);
+    std::vector<uint8_t>().swap(stream.data);
   } else {
     stream.data.clear();
   }

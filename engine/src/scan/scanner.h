@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "common/pod_vector.h"
 #include "common/status.h"
 #include "hash/hash_table.h"
 #include "match/body_matcher.h"
@@ -68,7 +67,9 @@ struct Stream {
   uint32_t flags = 0;
   uint64_t max_size = 0;          // 0: no limit
   uint64_t batch = kStreamBatch;  // see kStreamBatch (tests lower it)
-  common::PodVector<uint8_t> data;
+  // A plain vector (malloc): a stream buffer lives for one input, and the allocator's reuse of
+  // freed blocks beats PodVector's fresh huge-page mappings there.
+  std::vector<uint8_t> data;
   match::StreamMatch match;
   std::atomic<bool> busy{false};
 };
