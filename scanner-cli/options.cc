@@ -31,6 +31,15 @@ enum LongOnly : int {
   kAllowUnsigned,
   kCacheDir,
   kNoCache,
+  kMaxScansize,
+  kMaxRecursion,
+  kMaxFiles,
+  kMaxRatio,
+  kMaxScantime,
+  kNoArchive,
+  kAlertEncrypted,
+  kAlertBroken,
+  kAlertExceedsMax,
 };
 
 // The leading ':' makes getopt_long return ':' for a missing argument.
@@ -50,6 +59,15 @@ const option kLongOptions[] = {
     {"exclude", required_argument, nullptr, kExclude},
     {"include", required_argument, nullptr, kInclude},
     {"max-filesize", required_argument, nullptr, kMaxFilesize},
+    {"max-scansize", required_argument, nullptr, kMaxScansize},
+    {"max-recursion", required_argument, nullptr, kMaxRecursion},
+    {"max-files", required_argument, nullptr, kMaxFiles},
+    {"max-ratio", required_argument, nullptr, kMaxRatio},
+    {"max-scantime", required_argument, nullptr, kMaxScantime},
+    {"no-archive", no_argument, nullptr, kNoArchive},
+    {"alert-encrypted", no_argument, nullptr, kAlertEncrypted},
+    {"alert-broken", no_argument, nullptr, kAlertBroken},
+    {"alert-exceeds-max", no_argument, nullptr, kAlertExceedsMax},
     {"jobs", required_argument, nullptr, 'j'},
     {"infected", no_argument, nullptr, 'i'},
     {"allmatch", no_argument, nullptr, kAllmatch},
@@ -82,7 +100,18 @@ constexpr char kUsage[] =
     "      --follow-symlinks      follow symbolic links found while walking directories\n"
     "      --exclude=GLOB         skip files and directories matching GLOB (repeatable)\n"
     "      --include=GLOB         scan only files matching GLOB (repeatable)\n"
-    "      --max-filesize=SIZE    skip files larger than SIZE (suffix K, M or G)\n"
+    "      --max-filesize=SIZE    skip files larger than SIZE, and scan only the first SIZE\n"
+    "                             bytes of an archive member (suffix K, M or G; 100M)\n"
+    "      --max-scansize=SIZE    archive member bytes scanned per file, all levels (400M)\n"
+    "      --max-recursion=N      archive nesting depth (17)\n"
+    "      --max-files=N          members scanned per archive (10000)\n"
+    "      --max-ratio=N          decompressed:compressed ratio of a member (1000)\n"
+    "      --max-scantime=MS      milliseconds per file spent in archives (120000)\n"
+    "                             (0 for any of these: no limit)\n"
+    "      --no-archive           do not look inside archives and compressed files\n"
+    "      --alert-encrypted      report encrypted archive members as detections\n"
+    "      --alert-broken         report corrupt or truncated archives as detections\n"
+    "      --alert-exceeds-max    report a limit that stopped the scan as a detection\n"
     "  -j, --jobs=N               scan with N threads (default: number of CPUs)\n"
     "\n"
     "Output:\n"
@@ -204,6 +233,45 @@ ParseOutcome parse_options(int argc, char** argv, Options* out) {
           print_usage_error("invalid --max-filesize value", optarg);
           return ParseOutcome::kUsageError;
         }
+        opts.limits.max_file_size = opts.max_filesize;
+        break;
+      case kMaxScansize:
+        if (!parse_size(optarg, &opts.limits.max_scan_size)) {
+          print_usage_error("invalid --max-scansize value", optarg);
+          return ParseOutcome::kUsageError;
+        }
+        break;
+      case kMaxRecursion:
+      case kMaxFiles:
+      case kMaxRatio:
+      case kMaxScantime: {
+        uint64_t v = 0;
+        if (!parse_size(optarg, &v) || v > UINT32_MAX) {
+          print_usage_error(c == kMaxRecursion ? "invalid --max-recursion value"
+                            : c == kMaxFiles   ? "invalid --max-files value"
+                            : c == kMaxRatio   ? "invalid --max-ratio value"
+                                               : "invalid --max-scantime value",
+                            optarg);
+          return ParseOutcome::kUsageError;
+        }
+        uint32_t n = static_cast<uint32_t>(v);
+        (c == kMaxRecursion ? opts.limits.max_recursion
+         : c == kMaxFiles   ? opts.limits.max_files
+         : c == kMaxRatio   ? opts.limits.max_ratio
+                            : opts.limits.max_scan_time_ms) = n;
+        break;
+      }
+      case kNoArchive:
+        opts.scan_flags |= VIGIL_SCAN_NO_CONTAINERS;
+        break;
+      case kAlertEncrypted:
+        opts.scan_flags |= VIGIL_SCAN_ALERT_ENCRYPTED;
+        break;
+      case kAlertBroken:
+        opts.scan_flags |= VIGIL_SCAN_ALERT_BROKEN;
+        break;
+      case kAlertExceedsMax:
+        opts.scan_flags |= VIGIL_SCAN_ALERT_EXCEEDS_MAX;
         break;
       case 'j':
         if (!parse_jobs(optarg, &opts.jobs)) {

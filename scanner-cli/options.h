@@ -7,7 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "vigil/vigil.h"
+
 namespace vigil::cli {
+
+inline vigil_scan_limits default_limits() {
+  vigil_scan_limits l{};
+  l.struct_size = sizeof l;
+  vigil_scan_limits_default(&l);
+  return l;
+}
 
 struct Options {
   // Signature sources or a DAT (-d); empty means VIGIL_DATABASE or the bundled default DAT.
@@ -27,6 +36,10 @@ struct Options {
   // Files larger than this many bytes are skipped; 0 means no limit.
   uint64_t max_filesize = 0;
   unsigned jobs = 1;
+  // Archive limits (--max-*), defaults from the engine; and VIGIL_SCAN_* flags
+  // (--no-archive, --alert-*; --allmatch is added by the scanner).
+  vigil_scan_limits limits = default_limits();
+  uint32_t scan_flags = 0;
 
   bool infected_only = false;
   bool allmatch = false;

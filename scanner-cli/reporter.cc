@@ -40,6 +40,19 @@ double throughput_mb_s(uint64_t bytes, double seconds) {
 
 }  // namespace
 
+std::vector<std::string> limit_names(uint32_t bits) {
+  static const std::pair<uint32_t, const char*> kNames[] = {
+      {VIGIL_LIMIT_RECURSION, "MaxRecursion"}, {VIGIL_LIMIT_FILES, "MaxFiles"},
+      {VIGIL_LIMIT_SCAN_SIZE, "MaxScanSize"},  {VIGIL_LIMIT_FILE_SIZE, "MaxFileSize"},
+      {VIGIL_LIMIT_RATIO, "MaxRatio"},         {VIGIL_LIMIT_SCAN_TIME, "MaxScanTime"},
+  };
+  std::vector<std::string> out;
+  for (const auto& [bit, name] : kNames) {
+    if ((bits & bit) != 0) out.emplace_back(name);
+  }
+  return out;
+}
+
 Reporter::Reporter(const Options& opts)
     : json_(opts.json),
       infected_only_(opts.infected_only),
@@ -50,7 +63,11 @@ std::string Reporter::format_text(const FileReport& r) const {
   std::string out;
   switch (r.status) {
     case FileStatus::kInfected:
-      for (const Detection& d : r.detections) out += r.path + ": " + d.name + " FOUND\n";
+      for (const Detection& d : r.detections) {
+        out += r.path;
+        for (const std::string& m : d.members) out += "/" + m;
+        out += ": " + d.name + " FOUND\n";
+      }
       break;
     case FileStatus::kClean:
       if (!infected_only_) out = r.path + ": OK\n";
@@ -80,8 +97,16 @@ std::string Reporter::format_json(const FileReport& r) const {
     out += ",\"offset\":";
     out += d.offset == VIGIL_OFFSET_NONE ? "null" : std::to_string(d.offset);
     out += ",\"kind\":";
-    out += d.kind == VIGIL_SIG_HASH ? "\"hash\"" : "\"body\"";
-    out += '}';
+    out += d.kind == VIGIL_SIG_HASH        ? "\"hash\""
+           : d.kind == VIGIL_SIG_HEURISTIC ? "\"heuristic\""
+                                           : "\"body\"";
+    out += ",\"path\":[";
+    append_json_string(&out, r.path);
+    for (const std::string& m : d.members) {
+      out += ',';
+      append_json_string(&out, m);
+    }
+    out += "]}";
   }
   out += ']';
   if (r.status == FileStatus::kError) {
@@ -93,6 +118,17 @@ std::string Reporter::format_json(const FileReport& r) const {
   }
   if (r.allowlisted) out += ",\"allowlisted\":true";
   if (r.incomplete != 0) out += ",\"incomplete\":true";
+  if (r.limits_exceeded != 0) {
+    out += ",\"limits_exceeded\":[";
+    std::vector<std::string> names = limit_names(r.limits_exceeded);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (i != 0) out += ',';
+      append_json_string(&out, names[i]);
+    }
+    out += ']';
+  }
+  if (r.encrypted != 0) out += ",\"encrypted_members\":" + std::to_string(r.encrypted);
+  if (r.broken != 0) out += ",\"broken_archives\":" + std::to_string(r.broken);
   out += "}\n";
   return out;
 }
@@ -118,10 +154,21 @@ void Reporter::report(const FileReport& r) {
   totals_.bytes_scanned += r.bytes_scanned;
   if (r.incomplete != 0 && !json_) {
     clear_progress_locked();
+    std::string why;
+    for (const std::string& name : limit_names(r.limits_exceeded)) {
+      why += (why.empty() ? "" : "; ") + std::string("limit ") + name + " exceeded";
+    }
+    if (r.encrypted != 0) {
+      why += (why.empty() ? "" : "; ") + std::to_string(r.encrypted) + " encrypted member(s)";
+    }
+    if (r.broken != 0) {
+      why += (why.empty() ? "" : "; ") + std::to_string(r.broken) + " unreadable archive(s)";
+    }
+    if (why.empty()) why = "candidate match(es) abandoned at the engine's step limit";
     std::fprintf(stderr,
-                 "vigil-scan: warning: %s: %u candidate match(es) abandoned at the engine's "
-                 "step limit; a detection may have been missed\n",
-                 r.path.c_str(), r.incomplete);
+                 "vigil-scan: warning: %s: not fully scanned (%s); a detection may have been "
+                 "missed\n",
+                 r.path.c_str(), why.c_str());
   }
   if (line.empty()) return;
   clear_progress_locked();

@@ -19,6 +19,7 @@ struct Detection {
   std::string name;
   vigil_sig_kind kind = VIGIL_SIG_BODY;
   uint64_t offset = VIGIL_OFFSET_NONE;
+  std::vector<std::string> members;  // where inside archives (vigil_match.path)
 };
 
 // What happened to one file (or to stdin, or to a directory that could not be read).
@@ -30,9 +31,15 @@ struct FileReport {
   std::string message;
   bool allowlisted = false;
   uint64_t bytes_scanned = 0;
-  // Confirmations the engine abandoned at its step limit: the verdict may miss a detection.
+  // Parts the verdict does not cover (vigil_scan_result.incomplete), and why.
   uint32_t incomplete = 0;
+  uint32_t limits_exceeded = 0;  // VIGIL_LIMIT_* bits
+  uint32_t encrypted = 0;        // encrypted archive members
+  uint32_t broken = 0;           // archives that could not be read to their end
 };
+
+// "MaxFileSize, MaxRatio" for VIGIL_LIMIT_* bits.
+std::vector<std::string> limit_names(uint32_t bits);
 
 struct Totals {
   uint64_t scanned_files = 0;  // scanned to the end, clean or infected

@@ -39,7 +39,8 @@ int collect_match(const vigil_match* match, void* user_data) {
   Detection d;
   d.name = match->name != nullptr ? match->name : "";
   d.kind = match->kind;
-  d.offset = match->kind == VIGIL_SIG_HASH ? VIGIL_OFFSET_NONE : match->offset;
+  d.offset = match->kind == VIGIL_SIG_BODY ? match->offset : VIGIL_OFFSET_NONE;
+  for (uint32_t i = 0; i < match->path_depth; ++i) d.members.emplace_back(match->path[i]);
   collector->detections.push_back(std::move(d));
   return 0;
 }
@@ -60,7 +61,7 @@ FileReport failed(FileReport r, std::string reason) {
 
 ScanPool::ScanPool(const vigil_engine* engine, const Options& opts, Reporter* reporter)
     : engine_(engine),
-      scan_flags_(opts.allmatch ? static_cast<uint32_t>(VIGIL_SCAN_ALLMATCH) : 0u),
+      scan_flags_(opts.scan_flags | (opts.allmatch ? uint32_t{VIGIL_SCAN_ALLMATCH} : 0u)),
       max_filesize_(opts.max_filesize),
       reporter_(reporter),
       queue_(static_cast<size_t>(opts.jobs) * 64 + 64) {}
@@ -76,6 +77,11 @@ std::unique_ptr<ScanPool> ScanPool::start(const vigil_engine* engine, const Opti
       return nullptr;
     }
     pool->scratches_.emplace_back(raw);
+    status = vigil_scratch_set_limits(raw, &opts.limits);
+    if (status != VIGIL_OK) {
+      *error = vigil_status_string(status);
+      return nullptr;
+    }
   }
   for (ScratchPtr& scratch : pool->scratches_) {
     pool->threads_.emplace_back(&ScanPool::run_worker, pool.get(), scratch.get());
@@ -139,6 +145,13 @@ FileReport ScanPool::scan_item(vigil_scratch* scratch, const WorkItem& item) con
   r.bytes_scanned = result.bytes_scanned;
   r.allowlisted = result.allowlisted != 0;
   r.incomplete = result.incomplete;
+  vigil_scan_info info{};
+  info.struct_size = sizeof info;
+  if (vigil_scratch_get_scan_info(scratch, &info) == VIGIL_OK) {
+    r.limits_exceeded = info.limits_exceeded;
+    r.encrypted = info.encrypted;
+    r.broken = info.broken;
+  }
   r.detections = std::move(collector.detections);
   if (r.detections.empty() && result.detections > 0) {
     // Defensive: a verdict without a callback would otherwise print as clean.

@@ -316,7 +316,17 @@ VIGIL_API void vigil_scratch_free(vigil_scratch *scratch);
 /**@{*/
 
 /** Kinds of signature a match can come from. */
-typedef enum vigil_sig_kind { VIGIL_SIG_BODY = 0, VIGIL_SIG_HASH = 1 } vigil_sig_kind;
+typedef enum vigil_sig_kind {
+  VIGIL_SIG_BODY = 0,
+  VIGIL_SIG_HASH = 1,
+  /** An alert the scan raised itself, when asked to by a VIGIL_SCAN_ALERT_* flag:
+   *  "Heuristics.Encrypted.Zip", "Heuristics.Broken.Archive",
+   *  "Heuristics.Limits.Exceeded.MaxFileSize"... (signature_id VIGIL_SIGNATURE_ID_NONE). */
+  VIGIL_SIG_HEURISTIC = 2
+} vigil_sig_kind;
+
+/** signature_id of a VIGIL_SIG_HEURISTIC match. */
+#define VIGIL_SIGNATURE_ID_NONE UINT32_MAX
 
 /** Offset reported for whole-file (hash) matches. */
 #define VIGIL_OFFSET_NONE UINT64_MAX
@@ -330,6 +340,11 @@ typedef struct vigil_match {
   vigil_sig_kind kind;
   /** Byte offset of the start of the match, or VIGIL_OFFSET_NONE for hash signatures. */
   uint64_t offset;
+  /** Where the match is inside containers: path[0] names a member of the scanned input,
+   *  path[1] a member of that member, and so on, path_depth names in all (0 and NULL for the
+   *  input itself). A member of a bare compressed stream (file.gz) is named "data". */
+  const char *const *path;
+  uint32_t path_depth;
 } vigil_match;
 
 /**
@@ -342,7 +357,19 @@ typedef int (*vigil_match_callback)(const vigil_match *match, void *user_data);
 enum {
   /** Report every matching signature (each once, at its first match) instead of stopping at the
    *  first detection. */
-  VIGIL_SCAN_ALLMATCH = 1u << 0
+  VIGIL_SCAN_ALLMATCH = 1u << 0,
+  /** Scan the input's own bytes only: do not descend into archives and compressed streams. */
+  VIGIL_SCAN_NO_CONTAINERS = 1u << 1,
+  /** Report an encrypted member (whose bytes cannot be scanned) as a detection,
+   *  "Heuristics.Encrypted.<Format>". */
+  VIGIL_SCAN_ALERT_ENCRYPTED = 1u << 2,
+  /** Report a container that cannot be read to its end (corrupt, truncated) as a detection,
+   *  "Heuristics.Broken.Archive". What could be read was scanned. */
+  VIGIL_SCAN_ALERT_BROKEN = 1u << 3,
+  /** Report a scan limit that stopped the descent as a detection,
+   *  "Heuristics.Limits.Exceeded.<Limit>" (MaxRecursion, MaxFiles, MaxScanSize, MaxFileSize,
+   *  MaxRatio, MaxScanTime). */
+  VIGIL_SCAN_ALERT_EXCEEDS_MAX = 1u << 4
 };
 
 /** What one scan found. */
@@ -353,11 +380,88 @@ typedef struct vigil_scan_result {
   uint32_t allowlisted;
   /** Bytes examined. */
   uint64_t bytes_scanned;
-  /** Candidate matches whose confirmation was abandoned at the per-candidate step limit (a
-   *  pathological pattern on hostile data). 0 means the verdict is complete; otherwise a
+  /** Parts of the input the verdict does not cover: candidate matches whose confirmation was
+   *  abandoned at the per-candidate step limit (a pathological pattern on hostile data), and
+   *  each container member or descent not scanned because of a limit, encryption or damage
+   *  (vigil_scratch_get_scan_info() says which). 0 means the verdict is complete; otherwise a
    *  signature may have been missed. */
   uint32_t incomplete;
 } vigil_scan_result;
+
+/** @name Containers and limits
+ * Scans descend into archives (zip, 7z, rar, tar, cpio, ar, cab, iso9660, lha, xar) and
+ * compressed streams (gzip, bzip2, xz, lzma, zstd, lz4, lzip, compress), nested, and scan each
+ * member with the same signatures, streaming it through the matcher as it is decompressed (no
+ * temporary files). The limits below bound what one scan may unpack; each is per scratch. */
+/**@{*/
+
+/** Limits of one scan, all levels together unless said otherwise. 0 means no limit. */
+typedef struct vigil_scan_limits {
+  uint32_t struct_size;
+  /** Nesting depth below the input (a zip in a zip is 2). Default 17. */
+  uint32_t max_recursion;
+  /** Members of one container. Default 10,000. */
+  uint32_t max_files;
+  /** Bytes of members scanned in all, over every level. Default 400 MiB. */
+  uint64_t max_scan_size;
+  /** Bytes of one member; the rest of a larger member is not scanned. Default 100 MiB. */
+  uint64_t max_file_size;
+  /** Decompressed-to-compressed ratio of one member, checked once it passes 1 MiB (a
+   *  decompression bomb is stopped early). Default 1000. */
+  uint32_t max_ratio;
+  /** Milliseconds one scan may spend in containers. Default 120,000. */
+  uint32_t max_scan_time_ms;
+} vigil_scan_limits;
+
+/** Bits of vigil_scan_info.limits_exceeded. */
+enum {
+  VIGIL_LIMIT_RECURSION = 1u << 0,
+  VIGIL_LIMIT_FILES = 1u << 1,
+  VIGIL_LIMIT_SCAN_SIZE = 1u << 2,
+  VIGIL_LIMIT_FILE_SIZE = 1u << 3,
+  VIGIL_LIMIT_RATIO = 1u << 4,
+  VIGIL_LIMIT_SCAN_TIME = 1u << 5
+};
+
+/**
+ * Fill @p out (its struct_size set by the caller, as for vigil_engine_get_stats()) with the
+ * default limits. @return VIGIL_OK, or VIGIL_ERR_INVALID_ARGUMENT for NULL or a struct_size
+ * below 4.
+ */
+VIGIL_API vigil_status vigil_scan_limits_default(vigil_scan_limits *out);
+/**
+ * Use @p limits for the scans made with @p scratch from now on (fields beyond
+ * limits->struct_size keep their defaults). Not while the scratch is in a scan.
+ * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_SCRATCH_IN_USE.
+ */
+VIGIL_API vigil_status vigil_scratch_set_limits(vigil_scratch *scratch,
+                                                const vigil_scan_limits *limits);
+
+/** What the last scan made with a scratch unpacked, and what stopped it. */
+typedef struct vigil_scan_info {
+  uint32_t struct_size;
+  /** Containers opened. */
+  uint32_t containers;
+  /** Members scanned. */
+  uint32_t members;
+  /** Deepest member level reached (0: the input itself). */
+  uint32_t max_depth;
+  /** VIGIL_LIMIT_* bits of the limits that stopped some descent. */
+  uint32_t limits_exceeded;
+  /** Encrypted members, not scanned. */
+  uint32_t encrypted;
+  /** Containers that could not be read to their end. */
+  uint32_t broken;
+  /** Bytes scanned at every level together. */
+  uint64_t bytes_scanned;
+} vigil_scan_info;
+
+/**
+ * Fill @p out (struct_size set by the caller) about the last scan made with @p scratch.
+ * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_SCRATCH_IN_USE.
+ */
+VIGIL_API vigil_status vigil_scratch_get_scan_info(vigil_scratch *scratch, vigil_scan_info *out);
+/**@}*/
 
 /**
  * Scan a memory buffer.

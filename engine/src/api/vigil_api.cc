@@ -11,6 +11,10 @@ using vigil::api::guarded;
 
 namespace {
 
+constexpr uint32_t kScanFlags = VIGIL_SCAN_ALLMATCH | VIGIL_SCAN_NO_CONTAINERS |
+                                VIGIL_SCAN_ALERT_ENCRYPTED | VIGIL_SCAN_ALERT_BROKEN |
+                                VIGIL_SCAN_ALERT_EXCEEDS_MAX;
+
 class BusyGuard {
  public:
   explicit BusyGuard(std::atomic<bool>& flag) : flag_(flag) {
@@ -31,7 +35,7 @@ vigil_status scan_mapped(const vigil_engine* engine, vigil_scratch* scratch, uin
                          vigil_match_callback cb, void* user, vigil_scan_result* result,
                          MapFn&& map) {
   if (engine == nullptr || scratch == nullptr || scratch->impl->engine != engine->impl.get() ||
-      (flags & ~uint32_t{VIGIL_SCAN_ALLMATCH}) != 0) {
+      (flags & ~kScanFlags) != 0) {
     return VIGIL_ERR_INVALID_ARGUMENT;
   }
   return guarded([&]() -> vigil_status {
@@ -48,6 +52,33 @@ vigil_status scan_mapped(const vigil_engine* engine, vigil_scratch* scratch, uin
     if (result != nullptr) *result = local;
     return VIGIL_OK;
   });
+}
+
+}  // namespace
+
+namespace {
+
+// The first min(struct_size, sizeof(T)) bytes of `value` into `out`; struct_size becomes that.
+template <typename T>
+vigil_status copy_sized(const T& value, T* out) {
+  if (out == nullptr || out->struct_size < sizeof(uint32_t)) return VIGIL_ERR_INVALID_ARGUMENT;
+  size_t n = out->struct_size < sizeof(T) ? out->struct_size : sizeof(T);
+  T copy = value;
+  copy.struct_size = static_cast<uint32_t>(n);
+  std::memcpy(out, &copy, n);
+  return VIGIL_OK;
+}
+
+vigil_scan_limits to_public(const vigil::scan::Limits& l) {
+  vigil_scan_limits out{};
+  out.struct_size = sizeof out;
+  out.max_recursion = l.max_recursion;
+  out.max_files = l.max_files;
+  out.max_scan_size = l.max_scan_size;
+  out.max_file_size = l.max_file_size;
+  out.max_ratio = l.max_ratio;
+  out.max_scan_time_ms = l.max_scan_time_ms;
+  return out;
 }
 
 }  // namespace
@@ -161,7 +192,7 @@ VIGIL_API vigil_status vigil_stream_new(const vigil_engine* engine, uint32_t fla
                                         uint64_t max_size, vigil_stream** out) {
   if (out == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
   *out = nullptr;
-  if (engine == nullptr || (flags & ~uint32_t{VIGIL_SCAN_ALLMATCH}) != 0) {
+  if (engine == nullptr || (flags & ~kScanFlags) != 0) {
     return VIGIL_ERR_INVALID_ARGUMENT;
   }
   return guarded([&]() -> vigil_status {
@@ -206,6 +237,7 @@ VIGIL_API vigil_status vigil_stream_finish(vigil_stream* stream, vigil_scratch* 
     vigil_scan_result local;
     vigil::common::Status st = vigil::scan::stream_finish(
         *stream->impl, *scratch->impl, vigil::scan::Callback{callback, user_data}, local);
+    vigil::scan::stream_reset(*stream->impl);
     if (!st.is_ok()) return st.code();
     if (result != nullptr) *result = local;
     return VIGIL_OK;
@@ -223,5 +255,39 @@ VIGIL_API vigil_status vigil_stream_reset(vigil_stream* stream) {
 }
 
 VIGIL_API void vigil_stream_free(vigil_stream* stream) { delete stream; }
+
+
+VIGIL_API vigil_status vigil_scan_limits_default(vigil_scan_limits* out) {
+  return copy_sized(to_public(vigil::scan::Limits{}), out);
+}
+
+VIGIL_API vigil_status vigil_scratch_set_limits(vigil_scratch* scratch,
+                                                const vigil_scan_limits* limits) {
+  if (scratch == nullptr || limits == nullptr || limits->struct_size < sizeof(uint32_t)) {
+    return VIGIL_ERR_INVALID_ARGUMENT;
+  }
+  BusyGuard busy(scratch->impl->busy);
+  if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+  // Fields the caller's struct does not have keep their defaults.
+  vigil_scan_limits full = to_public(vigil::scan::Limits{});
+  size_t n = limits->struct_size < sizeof full ? limits->struct_size : sizeof full;
+  std::memcpy(&full, limits, n);
+  vigil::scan::Limits& l = scratch->impl->limits;
+  l.max_recursion = full.max_recursion;
+  l.max_files = full.max_files;
+  l.max_scan_size = full.max_scan_size;
+  l.max_file_size = full.max_file_size;
+  l.max_ratio = full.max_ratio;
+  l.max_scan_time_ms = full.max_scan_time_ms;
+  return VIGIL_OK;
+}
+
+VIGIL_API vigil_status vigil_scratch_get_scan_info(vigil_scratch* scratch, vigil_scan_info* out) {
+  if (scratch == nullptr) return VIGIL_ERR_INVALID_ARGUMENT;
+  BusyGuard busy(scratch->impl->busy);
+  if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+  vigil_scan_info info = scratch->impl->last_info;
+  return copy_sized(info, out);
+}
 
 }  // extern "C"

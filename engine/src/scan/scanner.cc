@@ -4,6 +4,8 @@
 // Digests are computed once and shared.
 #include "scan/scanner.h"
 
+#include "scan/job.h"
+
 namespace vigil::scan {
 namespace {
 
@@ -18,7 +20,7 @@ bool report(const Engine& e, Callback cb, uint32_t id, vigil_sig_kind kind, uint
             vigil_scan_result& result) {
   ++result.detections;
   if (cb.fn == nullptr) return true;
-  vigil_match m{e.names.c_str(id), id, kind, offset};
+  vigil_match m{e.names.c_str(id), id, kind, offset, cb.path, cb.depth};
   return cb.fn(&m, cb.user) == 0;
 }
 
@@ -80,13 +82,15 @@ common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine) {
 namespace {
 
 // The allowlist, the body matcher (run by `body`, which reports through the sink it is given
-// and sets result.incomplete), then the hash signatures.
+// and sets result.incomplete), then the hash signatures. `stopped` says the callback asked
+// to stop.
 template <typename BodyFn>
 common::Status scan_whole(const Engine& engine, Scratch& scratch, const uint8_t* data,
                           uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
-                          BodyFn&& body) {
+                          bool& stopped, BodyFn&& body) {
   result = vigil_scan_result{};
   result.bytes_scanned = size;
+  stopped = false;
   const bool all = (flags & VIGIL_SCAN_ALLMATCH) != 0;
 
   hash::Digests digests;
@@ -101,28 +105,71 @@ common::Status scan_whole(const Engine& engine, Scratch& scratch, const uint8_t*
   // named after its body signature, and with ALLMATCH the body matches come first.
   BodySinkCtx ctx{&engine, cb, &result, false};
   st = body(match::HitSink{&on_body_hit, &ctx}, all);
+  stopped = ctx.stop;
   if (!st.is_ok() || ctx.stop || (!all && result.detections != 0)) return st;
 
   st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
   if (!st.is_ok()) return st;
   for (uint32_t id : scratch.hash_hits) {
-    if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result) || !all) break;
+    if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result)) {
+      stopped = true;
+      break;
+    }
+    if (!all) break;
   }
   return common::Status::ok();
 }
 
+common::Status scan_stream_bytes(Job& job, Stream& stream, vigil_scan_result& level,
+                                 bool& stopped, uint64_t window) {
+  const Engine& engine = *stream.engine;
+  const uint8_t* data = stream.data.data();
+  const uint64_t size = stream.data.size();
+  Callback cb = job.cb;
+  cb.path = job.path.empty() ? nullptr : job.path.data();
+  cb.depth = static_cast<uint32_t>(job.path.size());
+  return scan_whole(engine, job.scratch, data, size, stream.flags, cb, level, stopped,
+                    [&](match::HitSink sink, bool all) {
+                      common::Status s = engine.body->stream_finish(
+                          data, size, stream.match, job.scratch.match, all,
+                          sink, window);
+                      level.incomplete = stream.match.abandoned;
+                      return s;
+                    });
+}
+
 }  // namespace
+
+Scratch::Scratch() = default;
+Scratch::~Scratch() = default;
+
+common::Status scan_stream_level(Job& job, Stream& stream, bool& allowlisted) {
+  vigil_scan_result level{};
+  bool stopped = false;
+  common::Status st = scan_stream_bytes(job, stream, level, stopped, match::kDefaultWindow);
+  allowlisted = level.allowlisted != 0;
+  job.add(level, stopped);
+  return st;
+}
 
 common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t* data,
                           uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
                           uint64_t window, common::ReleaseHook release) {
-  return scan_whole(engine, scratch, data, size, flags, cb, result,
-                    [&](match::HitSink sink, bool all) {
-                      common::Status st =
-                          engine.body->scan(data, size, scratch.match, all, sink, window, release);
-                      result.incomplete = scratch.match.abandoned();
-                      return st;
-                    });
+  Job job(engine, scratch, flags, cb);
+  vigil_scan_result level{};
+  bool stopped = false;
+  common::Status st = scan_whole(engine, scratch, data, size, flags, cb, level, stopped,
+                                 [&](match::HitSink sink, bool all) {
+                                   common::Status s = engine.body->scan(
+                                       data, size, scratch.match, all, sink, window, release);
+                                   level.incomplete = scratch.match.abandoned();
+                                   return s;
+                                 });
+  job.add(level, stopped);
+  job.result.allowlisted = level.allowlisted;
+  if (st.is_ok() && !job.stop && level.allowlisted == 0) st = descend(job, data, size, 1);
+  job.finish(result);
+  return st;
 }
 
 common::Status stream_write(Stream& stream, const uint8_t* data, size_t size) {
@@ -137,23 +184,22 @@ common::Status stream_write(Stream& stream, const uint8_t* data, size_t size) {
 common::Status stream_scan(Stream& stream, Scratch& scratch, uint64_t window) {
   if (stream.data.size() - stream.match.scanned < stream.batch) return common::Status::ok();
   return stream.engine->body->stream_scan(stream.data.data(), stream.data.size(), stream.match,
-                                          scratch.match, (stream.flags & VIGIL_SCAN_ALLMATCH) != 0,
-                                          window);
+                                          scratch.match,
+                                          (stream.flags & VIGIL_SCAN_ALLMATCH) != 0, window);
 }
 
 common::Status stream_finish(Stream& stream, Scratch& scratch, Callback cb,
                              vigil_scan_result& result, uint64_t window) {
-  const Engine& engine = *stream.engine;
-  const uint8_t* data = stream.data.data();
-  const uint64_t size = stream.data.size();
-  common::Status st = scan_whole(
-      engine, scratch, data, size, stream.flags, cb, result, [&](match::HitSink sink, bool all) {
-        common::Status s =
-            engine.body->stream_finish(data, size, stream.match, scratch.match, all, sink, window);
-        result.incomplete = stream.match.abandoned;
-        return s;
-      });
-  stream_reset(stream);
+  Job job(*stream.engine, scratch, stream.flags, cb);
+  vigil_scan_result level{};
+  bool stopped = false;
+  common::Status st = scan_stream_bytes(job, stream, level, stopped, window);
+  job.add(level, stopped);
+  job.result.allowlisted = level.allowlisted;
+  if (st.is_ok() && !job.stop && level.allowlisted == 0) {
+    st = descend(job, stream.data.data(), stream.data.size(), 1);
+  }
+  job.finish(result);
   return st;
 }
 

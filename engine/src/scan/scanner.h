@@ -26,11 +26,29 @@ struct Engine {
   vigil_engine_stats stats{};
 };
 
+struct Stream;
+
+// vigil_scan_limits with its defaults (see vigil.h).
+struct Limits {
+  uint32_t max_recursion = 17;
+  uint32_t max_files = 10000;
+  uint64_t max_scan_size = uint64_t{400} << 20;
+  uint64_t max_file_size = uint64_t{100} << 20;
+  uint32_t max_ratio = 1000;
+  uint32_t max_scan_time_ms = 120000;
+};
+
 struct Scratch {
+  Scratch();
+  ~Scratch();
   const Engine* engine = nullptr;
   match::MatchState match;
   std::vector<uint32_t> hash_hits;
   std::vector<uint8_t> read_buffer;  // small files are read here (see common::MappedInput)
+  Limits limits;
+  vigil_scan_info last_info{};                   // of the last scan
+  std::vector<std::unique_ptr<Stream>> members;  // by depth - 1: the member being scanned there
+  std::vector<uint8_t> chunk;                    // decompressed bytes on their way to a stream
   std::atomic<bool> busy{false};
 };
 
@@ -44,6 +62,8 @@ common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine);
 struct Callback {
   vigil_match_callback fn;
   void* user;
+  const char* const* path = nullptr;  // where inside containers (see vigil_match)
+  uint32_t depth = 0;
 };
 
 // Scans one input. `window` is the prefilter window (tests shrink it to exercise edges).
@@ -79,7 +99,8 @@ common::Status stream_write(Stream& stream, const uint8_t* data, size_t size);
 // Runs the matcher over what has arrived, if a batch is waiting.
 common::Status stream_scan(Stream& stream, Scratch& scratch,
                            uint64_t window = match::kDefaultWindow);
-// Ends the input: scans the rest, reports as scan_bytes() would, and resets the stream.
+// Ends the input: scans the rest and reports as scan_bytes() would (the bytes stay, for a
+// caller that descends into them, until stream_reset()).
 common::Status stream_finish(Stream& stream, Scratch& scratch, Callback cb,
                              vigil_scan_result& result, uint64_t window = match::kDefaultWindow);
 // Forgets the input, ready for the next one.

@@ -41,7 +41,10 @@ StreamRun stream_scan(const scan::Engine& engine, std::string_view data, size_t 
   common::Status st = scan::stream_finish(stream, *scratch.value(),
                                           scan::Callback{&collect, &run.hits}, run.result);
   EXPECT_TRUE(st.is_ok()) << st.message();
-  EXPECT_TRUE(stream.data.empty());  // finished streams are ready for the next input
+  EXPECT_EQ(stream.data.size(), run.result.bytes_scanned);  // kept until reset
+  scan::stream_reset(stream);
+  EXPECT_TRUE(stream.data.empty());
+  EXPECT_EQ(stream.match.scanned, 0u);
   return run;
 }
 

@@ -1,0 +1,151 @@
+// The descent into containers. A container's members are read one at a time through the
+// unpack module and each is streamed into the Stream kept for its depth, matched as it is
+// decompressed; the member's bytes then go through the same level scan, and the descent
+// recurses into them. Every limit is checked as bytes arrive, so a bomb is stopped at the
+// limit it hits, and each stop is counted in the result (and reported when asked).
+#include <algorithm>
+
+#include "scan/job.h"
+#include "unpack/unpack.h"
+
+namespace vigil::scan {
+namespace {
+
+constexpr size_t kChunk = size_t{64} << 10;
+constexpr uint64_t kRatioFloor = uint64_t{1} << 20;  // ratios are judged past 1 MiB out
+constexpr uint64_t kReadAhead = uint64_t{64} << 10;  // libarchive may read this much ahead
+
+std::string encrypted_name(const std::string& format) {
+  if (format.rfind("ZIP", 0) == 0) return "Heuristics.Encrypted.Zip";
+  if (format.rfind("RAR", 0) == 0) return "Heuristics.Encrypted.RAR";
+  if (format.rfind("7-Zip", 0) == 0) return "Heuristics.Encrypted.7Zip";
+  return "Heuristics.Encrypted.Archive";
+}
+
+Stream& stream_at(Job& job, uint32_t depth) {
+  auto& members = job.scratch.members;
+  if (members.size() < depth) members.resize(depth);
+  std::unique_ptr<Stream>& s = members[depth - 1];
+  if (!s) s = std::make_unique<Stream>();
+  s->engine = &job.engine;
+  s->flags = job.flags;
+  stream_reset(*s);
+  return *s;
+}
+
+// Streams the current member into `stream`; false when a limit stopped it early.
+common::Status read_member(Job& job, unpack::ArchiveReader& reader, Stream& stream,
+                           bool& broken) {
+  std::vector<uint8_t>& chunk = job.scratch.chunk;
+  chunk.resize(kChunk);
+  const uint64_t consumed_at_start = reader.consumed();
+  const uint64_t cap = std::min(job.scratch.limits.max_file_size == 0
+                                    ? UINT64_MAX
+                                    : job.scratch.limits.max_file_size,
+                                job.budget);
+  for (;;) {
+    if (job.out_of_time()) return common::Status::ok();
+    int64_t n = reader.read(chunk.data(), chunk.size());
+    if (n < 0) {
+      broken = true;
+      return common::Status::ok();
+    }
+    if (n == 0) return common::Status::ok();
+    uint64_t have = stream.data.size();
+    uint64_t take = std::min<uint64_t>(static_cast<uint64_t>(n), cap - have);
+    common::Status st = stream_write(stream, chunk.data(), take);
+    if (st.is_ok()) st = stream_scan(stream, job.scratch);
+    if (!st.is_ok()) return st;
+    if (take < static_cast<uint64_t>(n)) {
+      if (cap == job.budget) {
+        job.exceeded(VIGIL_LIMIT_SCAN_SIZE, "MaxScanSize");
+      } else {
+        job.exceeded(VIGIL_LIMIT_FILE_SIZE, "MaxFileSize");
+      }
+      return common::Status::ok();
+    }
+    uint64_t out = stream.data.size();
+    uint64_t in = reader.consumed() - consumed_at_start + kReadAhead;
+    uint32_t ratio = job.scratch.limits.max_ratio;
+    if (ratio != 0 && out > kRatioFloor && out / in >= ratio) {
+      job.exceeded(VIGIL_LIMIT_RATIO, "MaxRatio");
+      return common::Status::ok();
+    }
+  }
+}
+
+}  // namespace
+
+common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t depth) {
+  if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0 || !unpack::is_container(data, size)) {
+    return common::Status::ok();
+  }
+  const Limits& limits = job.scratch.limits;
+  if (limits.max_recursion != 0 && depth > limits.max_recursion) {
+    job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
+    return common::Status::ok();
+  }
+  auto opened = unpack::ArchiveReader::open(data, size);
+  if (!opened.is_ok()) {
+    if (opened.status().code() == VIGIL_ERR_NOMEM) return opened.status();
+    ++job.info.broken;
+    job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+    return common::Status::ok();
+  }
+  std::unique_ptr<unpack::ArchiveReader> reader = opened.take();
+  ++job.info.containers;
+  uint32_t files = 0;
+  unpack::Member member;
+  while (!job.stop) {
+    unpack::ArchiveReader::Next next = reader->next(member);
+    if (next == unpack::ArchiveReader::Next::kEnd) break;
+    if (next == unpack::ArchiveReader::Next::kBroken) {
+      ++job.info.broken;
+      job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+      break;
+    }
+    if (!member.regular) continue;
+    if (limits.max_files != 0 && files >= limits.max_files) {
+      job.exceeded(VIGIL_LIMIT_FILES, "MaxFiles");
+      break;
+    }
+    ++files;
+    job.push(member.name);
+    if (member.encrypted) {
+      ++job.info.encrypted;
+      job.unscanned(VIGIL_SCAN_ALERT_ENCRYPTED, encrypted_name(reader->format()));
+      job.pop();
+      continue;
+    }
+    if (job.budget == 0) {
+      job.exceeded(VIGIL_LIMIT_SCAN_SIZE, "MaxScanSize");
+      job.pop();
+      break;
+    }
+    Stream& stream = stream_at(job, depth);
+    bool broken = false;
+    common::Status st = read_member(job, *reader, stream, broken);
+    if (st.is_ok()) {
+      ++job.info.members;
+      job.info.max_depth = std::max(job.info.max_depth, depth);
+      job.budget -= std::min<uint64_t>(job.budget, stream.data.size());
+      bool allowlisted = false;
+      st = scan_stream_level(job, stream, allowlisted);
+      if (st.is_ok() && !job.stop && broken) {
+        // What could be read was scanned; the member's own damage ends the container.
+        ++job.info.broken;
+        job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+      }
+      if (st.is_ok() && !job.stop && !allowlisted && !broken) {
+        st = descend(job, stream.data.data(), stream.data.size(), depth + 1);
+      }
+    }
+    stream_reset(stream);
+    job.pop();
+    if (!st.is_ok()) return st;
+    if (broken) break;
+  }
+  return common::Status::ok();
+}
+
+}  // namespace vigil::scan

@@ -1,0 +1,73 @@
+// Job: the state one scan shares across container levels (see job.h), and the alerts it
+// raises for what it could not scan.
+#include "scan/job.h"
+
+namespace vigil::scan {
+
+Job::Job(const Engine& e, Scratch& s, uint32_t f, Callback c)
+    : engine(e), scratch(s), flags(f), cb(c) {
+  info.struct_size = sizeof info;
+  const Limits& limits = s.limits;
+  deadline = limits.max_scan_time_ms == 0
+                 ? std::chrono::steady_clock::time_point::max()
+                 : std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(limits.max_scan_time_ms);
+  budget = limits.max_scan_size == 0 ? UINT64_MAX : limits.max_scan_size;
+}
+
+void Job::push(const std::string& name) {
+  names.push_back(name);
+  path.clear();
+  for (const std::string& n : names) path.push_back(n.c_str());
+}
+
+void Job::pop() {
+  names.pop_back();
+  path.clear();
+  for (const std::string& n : names) path.push_back(n.c_str());
+}
+
+void Job::add(const vigil_scan_result& level, bool callback_stopped) {
+  result.detections += level.detections;
+  result.bytes_scanned += level.bytes_scanned;
+  result.incomplete += level.incomplete;
+  if (callback_stopped || (!all() && result.detections != 0)) stop = true;
+}
+
+void Job::unscanned(uint32_t alert_flag, const std::string& name) {
+  ++result.incomplete;
+  if ((flags & alert_flag) == 0 || stop) return;
+  ++result.detections;
+  if (cb.fn != nullptr) {
+    vigil_match m{name.c_str(),      VIGIL_SIGNATURE_ID_NONE, VIGIL_SIG_HEURISTIC,
+                  VIGIL_OFFSET_NONE, path.empty() ? nullptr : path.data(),
+                  static_cast<uint32_t>(path.size())};
+    if (cb.fn(&m, cb.user) != 0) stop = true;
+  }
+  if (!all()) stop = true;
+}
+
+void Job::exceeded(uint32_t limit_bit, const char* limit_name) {
+  bool first = (info.limits_exceeded & limit_bit) == 0;
+  info.limits_exceeded |= limit_bit;
+  if (first) {
+    unscanned(VIGIL_SCAN_ALERT_EXCEEDS_MAX, std::string("Heuristics.Limits.Exceeded.") + limit_name);
+  } else {
+    ++result.incomplete;
+  }
+}
+
+bool Job::out_of_time() {
+  if (std::chrono::steady_clock::now() < deadline) return false;
+  exceeded(VIGIL_LIMIT_SCAN_TIME, "MaxScanTime");
+  stop = true;
+  return true;
+}
+
+void Job::finish(vigil_scan_result& out) {
+  out = result;
+  info.bytes_scanned = result.bytes_scanned;
+  scratch.last_info = info;
+}
+
+}  // namespace vigil::scan

@@ -1,0 +1,162 @@
+// ArchiveReader over libarchive, and the magic-byte sniff in front of it. Formats and filters
+// are enabled one by one rather than with the *_all calls: those also enable mtree (a text
+// format that names files on disk) and filters that run external programs (lrzip, lzop,
+// grzip), neither of which belongs in a scanner fed hostile input. "raw" reads a bare
+// compressed stream (file.gz) as one member named "data".
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cstring>
+
+#include "unpack/unpack.h"
+
+namespace vigil::unpack {
+namespace {
+
+bool starts_with(const uint8_t* data, uint64_t size, uint64_t at, const char* magic, size_t len) {
+  return size >= at + len && std::memcmp(data + at, magic, len) == 0;
+}
+
+// A tar header has no magic before POSIX ustar; its checksum identifies it.
+bool tar_checksum_ok(const uint8_t* h, uint64_t size) {
+  if (size < 512) return false;
+  uint64_t stored = 0;
+  int digits = 0;
+  for (int i = 148; i < 156; ++i) {
+    uint8_t c = h[i];
+    if (c >= '0' && c <= '7') {
+      stored = stored * 8 + (c - '0');
+      ++digits;
+    } else if (c != ' ' && c != 0) {
+      return false;
+    } else if (digits != 0) {
+      break;
+    }
+  }
+  if (digits == 0) return false;
+  uint64_t sum = 0;
+  for (int i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : h[i];
+  return sum == stored && h[0] != 0;
+}
+
+}  // namespace
+
+bool is_container(const uint8_t* d, uint64_t n) {
+  struct Magic {
+    uint64_t at;
+    const char* bytes;
+    size_t len;
+  };
+  static const Magic kMagics[] = {
+      {0, "PK\x03\x04", 4},                  // zip
+      {0, "PK\x05\x06", 4},                  // zip, empty
+      {0, "PK\x07\x08", 4},                  // zip, spanned
+      {0, "\x1f\x8b", 2},                    // gzip
+      {0, "BZh", 3},                         // bzip2
+      {0, "\xfd" "7zXZ\x00", 6},             // xz
+      {0, "\x5d\x00\x00", 3},                // lzma (alone)
+      {0, "\x28\xb5\x2f\xfd", 4},            // zstd
+      {0, "\x04\x22\x4d\x18", 4},            // lz4
+      {0, "\x02\x21\x4c\x18", 4},            // lz4, legacy
+      {0, "LZIP", 4},                        // lzip
+      {0, "\x1f\x9d", 2},                    // compress (.Z)
+      {0, "7z\xbc\xaf\x27\x1c", 6},          // 7z
+      {0, "Rar!\x1a\x07", 6},                // rar 4 and 5
+      {0, "!<arch>\n", 8},                   // ar
+      {0, "MSCF\0\0\0\0", 8},                // cab
+      {0, "070701", 6},                      // cpio newc
+      {0, "070702", 6},                      // cpio crc
+      {0, "070707", 6},                      // cpio odc
+      {0, "\xc7\x71", 2},                    // cpio binary, little-endian
+      {0, "\x71\xc7", 2},                    // cpio binary, big-endian
+      {0, "xar!", 4},                        // xar
+      {257, "ustar", 5},                     // tar (POSIX, GNU)
+      {0x8001, "CD001", 5},                  // iso9660
+  };
+  for (const Magic& m : kMagics) {
+    if (starts_with(d, n, m.at, m.bytes, m.len)) return true;
+  }
+  // lha/lzh: "-lh?-" or "-lz?-" at offset 2.
+  if (n >= 7 && d[2] == '-' && d[3] == 'l' && (d[4] == 'h' || d[4] == 'z') && d[6] == '-') {
+    return true;
+  }
+  return tar_checksum_ok(d, n);
+}
+
+ArchiveReader::~ArchiveReader() {
+  if (a_ != nullptr) archive_read_free(a_);
+}
+
+common::Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const uint8_t* data,
+                                                                   uint64_t size) {
+  std::unique_ptr<ArchiveReader> r(new ArchiveReader());
+  r->a_ = archive_read_new();
+  if (r->a_ == nullptr) return common::Status(VIGIL_ERR_NOMEM, "libarchive: no memory");
+  archive* a = r->a_;
+  using Enable = int (*)(archive*);
+  static const Enable kEnable[] = {
+      archive_read_support_filter_gzip,    archive_read_support_filter_bzip2,
+      archive_read_support_filter_xz,      archive_read_support_filter_lzma,
+      archive_read_support_filter_lzip,    archive_read_support_filter_zstd,
+      archive_read_support_filter_lz4,     archive_read_support_filter_compress,
+      archive_read_support_format_7zip,    archive_read_support_format_ar,
+      archive_read_support_format_cab,     archive_read_support_format_cpio,
+      archive_read_support_format_iso9660, archive_read_support_format_lha,
+      archive_read_support_format_rar,     archive_read_support_format_rar5,
+      archive_read_support_format_tar,     archive_read_support_format_xar,
+      archive_read_support_format_zip,     archive_read_support_format_raw,
+  };
+  for (Enable enable : kEnable) {
+    // ARCHIVE_WARN means the filter would run an external program: not enabled.
+    if (enable(a) == ARCHIVE_FATAL) {
+      return common::Status(VIGIL_ERR_INTERNAL,
+                            std::string("libarchive setup: ") + archive_error_string(a));
+    }
+  }
+  if (archive_read_open_memory(a, data, size) != ARCHIVE_OK) {
+    const char* why = archive_error_string(a);
+    return common::Status(VIGIL_ERR_CORRUPT,
+                          std::string("unreadable container: ") + (why ? why : "unknown format"));
+  }
+  return r;
+}
+
+ArchiveReader::Next ArchiveReader::next(Member& member) {
+  archive_entry* entry = nullptr;
+  int rc = archive_read_next_header(a_, &entry);
+  if (rc == ARCHIVE_EOF) return Next::kEnd;
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return Next::kBroken;
+  const char* name = archive_entry_pathname(entry);
+  member.name = name != nullptr ? name : "";
+  member.regular = archive_entry_filetype(entry) == AE_IFREG;
+  member.encrypted = archive_entry_is_encrypted(entry) != 0;
+  return Next::kMember;
+}
+
+int64_t ArchiveReader::read(uint8_t* out, size_t size) {
+  la_ssize_t n = archive_read_data(a_, out, size);
+  return n < 0 ? -1 : static_cast<int64_t>(n);
+}
+
+uint64_t ArchiveReader::consumed() const {
+  la_int64_t n = archive_filter_bytes(a_, -1);
+  return n < 0 ? 0 : static_cast<uint64_t>(n);
+}
+
+std::string ArchiveReader::format() const {
+  const char* f = archive_format_name(a_);
+  std::string out = f != nullptr ? f : "unknown";
+  for (int i = 0; i < archive_filter_count(a_); ++i) {
+    if (archive_filter_code(a_, i) == ARCHIVE_FILTER_NONE) continue;
+    const char* name = archive_filter_name(a_, i);
+    if (name != nullptr) out += std::string(", ") + name;
+  }
+  return out;
+}
+
+std::string ArchiveReader::error() const {
+  const char* e = archive_error_string(a_);
+  return e != nullptr ? e : "unknown error";
+}
+
+}  // namespace vigil::unpack

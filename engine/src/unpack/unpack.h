@@ -1,0 +1,59 @@
+// Facade of the unpack module: which inputs are containers (sniff, from magic bytes, so that
+// the common case of a plain file never reaches libarchive), and ArchiveReader, the one place
+// libarchive is used: a read handle over an in-memory container, with every archive format
+// and compression filter the engine descends into, handing out members and their bytes.
+#ifndef VIGIL_UNPACK_UNPACK_H_
+#define VIGIL_UNPACK_UNPACK_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+struct archive;
+
+namespace vigil::unpack {
+
+// True when the bytes start like an archive or a compressed stream libarchive reads.
+bool is_container(const uint8_t* data, uint64_t size);
+
+struct Member {
+  std::string name;       // path inside the container ("data" for a bare compressed stream)
+  bool regular = true;    // a file (directories, links and devices have no bytes to scan)
+  bool encrypted = false; // its data (or the whole container) is encrypted
+};
+
+class ArchiveReader {
+ public:
+  ~ArchiveReader();
+  ArchiveReader(const ArchiveReader&) = delete;
+  ArchiveReader& operator=(const ArchiveReader&) = delete;
+
+  // Opens data[0, size) (borrowed; must outlive the reader). VIGIL_ERR_UNSUPPORTED when no
+  // format recognises it, VIGIL_ERR_CORRUPT when its header cannot be read.
+  static common::Result<std::unique_ptr<ArchiveReader>> open(const uint8_t* data, uint64_t size);
+
+  enum class Next { kMember, kEnd, kBroken };
+  // Moves to the next member. kBroken: the container cannot be read further (error()).
+  Next next(Member& member);
+
+  // Reads up to `size` bytes of the current member: the count, 0 at its end, or -1 when its
+  // data cannot be read (corrupt, truncated, encrypted: error()).
+  int64_t read(uint8_t* out, size_t size);
+
+  // Bytes of the container consumed so far (for compression ratios).
+  uint64_t consumed() const;
+  // "ZIP 2.0 (deflation)", "GNU tar format", "RAW"... and the outermost filter ("gzip").
+  std::string format() const;
+  std::string error() const;
+
+ private:
+  ArchiveReader() = default;
+  archive* a_ = nullptr;
+};
+
+}  // namespace vigil::unpack
+
+#endif  // VIGIL_UNPACK_UNPACK_H_
