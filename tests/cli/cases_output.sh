@@ -58,9 +58,11 @@ objs = [json.loads(l) for l in lines]
 by_path = {o["path"]: o for o in objs[:5]}
 assert by_path["clean.txt"] == {"path": "clean.txt", "status": "clean", "detections": []}, by_path
 assert by_path["alpha.txt"] == {"path": "alpha.txt", "status": "infected",
-    "detections": [{"name": "Test.Alpha", "offset": 4, "kind": "body"}]}, by_path
+    "detections": [{"name": "Test.Alpha", "offset": 4, "kind": "body",
+                    "path": ["alpha.txt"]}]}, by_path
 assert by_path["sample/eicar.com"] == {"path": "sample/eicar.com", "status": "infected",
-    "detections": [{"name": "Test.Eicar.Hash", "offset": None, "kind": "hash"}]}, by_path
+    "detections": [{"name": "Test.Eicar.Hash", "offset": None, "kind": "hash",
+                    "path": ["sample/eicar.com"]}]}, by_path
 assert by_path["does-not-exist"] == {"path": "does-not-exist", "status": "error",
     "detections": [], "error": "No such file or directory"}, by_path
 assert by_path["fifo"] == {"path": "fifo", "status": "skipped", "detections": [],
@@ -83,7 +85,7 @@ assert json.loads(lines[-1])["summary"]["data_scanned_bytes"] == 12, lines
   # -i keeps only infected objects (and the summary); --no-summary drops the summary.
   scan -j 1 --json -i --no-summary -d sigs/alpha.ndb clean.txt alpha.txt
   expect_rc 1
-  expect_stdout '{"path":"alpha.txt","status":"infected","detections":[{"name":"Test.Alpha","offset":4,"kind":"body"}]}'
+  expect_stdout '{"path":"alpha.txt","status":"infected","detections":[{"name":"Test.Alpha","offset":4,"kind":"body","path":["alpha.txt"]}]}'
 }
 
 case_json_escaping() {
