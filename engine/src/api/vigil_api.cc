@@ -256,7 +256,6 @@ VIGIL_API vigil_status vigil_stream_reset(vigil_stream* stream) {
 
 VIGIL_API void vigil_stream_free(vigil_stream* stream) { delete stream; }
 
-
 VIGIL_API vigil_status vigil_scan_limits_default(vigil_scan_limits* out) {
   return copy_sized(to_public(vigil::scan::Limits{}), out);
 }

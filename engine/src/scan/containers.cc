@@ -13,7 +13,6 @@ namespace {
 
 constexpr size_t kChunk = size_t{64} << 10;
 constexpr uint64_t kRatioFloor = uint64_t{1} << 20;  // ratios are judged past 1 MiB out
-constexpr uint64_t kReadAhead = uint64_t{64} << 10;  // libarchive may read this much ahead
 
 std::string encrypted_name(const std::string& format) {
   if (format.rfind("ZIP", 0) == 0) return "Heuristics.Encrypted.Zip";
@@ -34,15 +33,13 @@ Stream& stream_at(Job& job, uint32_t depth) {
 }
 
 // Streams the current member into `stream`; false when a limit stopped it early.
-common::Status read_member(Job& job, unpack::ArchiveReader& reader, Stream& stream,
-                           bool& broken) {
+common::Status read_member(Job& job, unpack::ArchiveReader& reader, Stream& stream, bool& broken) {
   std::vector<uint8_t>& chunk = job.scratch.chunk;
   chunk.resize(kChunk);
   const uint64_t consumed_at_start = reader.consumed();
-  const uint64_t cap = std::min(job.scratch.limits.max_file_size == 0
-                                    ? UINT64_MAX
-                                    : job.scratch.limits.max_file_size,
-                                job.budget);
+  const uint64_t cap = std::min(
+      job.scratch.limits.max_file_size == 0 ? UINT64_MAX : job.scratch.limits.max_file_size,
+      job.budget);
   for (;;) {
     if (job.out_of_time()) return common::Status::ok();
     int64_t n = reader.read(chunk.data(), chunk.size());
@@ -65,7 +62,7 @@ common::Status read_member(Job& job, unpack::ArchiveReader& reader, Stream& stre
       return common::Status::ok();
     }
     uint64_t out = stream.data.size();
-    uint64_t in = reader.consumed() - consumed_at_start + kReadAhead;
+    uint64_t in = reader.consumed() - consumed_at_start + unpack::ArchiveReader::kBlock;
     uint32_t ratio = job.scratch.limits.max_ratio;
     if (ratio != 0 && out > kRatioFloor && out / in >= ratio) {
       job.exceeded(VIGIL_LIMIT_RATIO, "MaxRatio");
@@ -77,9 +74,9 @@ common::Status read_member(Job& job, unpack::ArchiveReader& reader, Stream& stre
 }  // namespace
 
 common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t depth) {
-  if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0 || !unpack::is_container(data, size)) {
-    return common::Status::ok();
-  }
+  if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0) return common::Status::ok();
+  const unpack::Sniff sniffed = unpack::sniff(data, size);
+  if (sniffed == unpack::Sniff::kNone) return common::Status::ok();
   const Limits& limits = job.scratch.limits;
   if (limits.max_recursion != 0 && depth > limits.max_recursion) {
     job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
@@ -87,17 +84,24 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
   }
   auto opened = unpack::ArchiveReader::open(data, size);
   if (!opened.is_ok()) {
-    if (opened.status().code() == VIGIL_ERR_NOMEM) return opened.status();
-    ++job.info.broken;
-    job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+    if (opened.status().code() != VIGIL_ERR_UNSUPPORTED) return opened.status();  // ours
+    // Unreadable from the start: broken if its magic is unmistakable, else not a container.
+    if (sniffed == unpack::Sniff::kStrong) {
+      ++job.info.broken;
+      job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+    }
     return common::Status::ok();
   }
   std::unique_ptr<unpack::ArchiveReader> reader = opened.take();
-  ++job.info.containers;
   uint32_t files = 0;
   unpack::Member member;
-  while (!job.stop) {
+  for (bool first = true; !job.stop; first = false) {
     unpack::ArchiveReader::Next next = reader->next(member);
+    // Weak magic whose first header does not read: data that looks like a container by chance.
+    if (first && next == unpack::ArchiveReader::Next::kBroken && sniffed == unpack::Sniff::kWeak) {
+      return common::Status::ok();
+    }
+    if (first) ++job.info.containers;
     if (next == unpack::ArchiveReader::Next::kEnd) break;
     if (next == unpack::ArchiveReader::Next::kBroken) {
       ++job.info.broken;
@@ -130,14 +134,11 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
       job.info.max_depth = std::max(job.info.max_depth, depth);
       job.budget -= std::min<uint64_t>(job.budget, stream.data.size());
       bool allowlisted = false;
-      st = scan_stream_level(job, stream, allowlisted);
+      st = scan_member(job, stream, depth, allowlisted);
       if (st.is_ok() && !job.stop && broken) {
         // What could be read was scanned; the member's own damage ends the container.
         ++job.info.broken;
         job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
-      }
-      if (st.is_ok() && !job.stop && !allowlisted && !broken) {
-        st = descend(job, stream.data.data(), stream.data.size(), depth + 1);
       }
     }
     stream_reset(stream);

@@ -8,23 +8,29 @@ Job::Job(const Engine& e, Scratch& s, uint32_t f, Callback c)
     : engine(e), scratch(s), flags(f), cb(c) {
   info.struct_size = sizeof info;
   const Limits& limits = s.limits;
-  deadline = limits.max_scan_time_ms == 0
-                 ? std::chrono::steady_clock::time_point::max()
-                 : std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(limits.max_scan_time_ms);
+  deadline = limits.max_scan_time_ms == 0 ? std::chrono::steady_clock::time_point::max()
+                                          : std::chrono::steady_clock::now() +
+                                                std::chrono::milliseconds(limits.max_scan_time_ms);
   budget = limits.max_scan_size == 0 ? UINT64_MAX : limits.max_scan_size;
 }
 
+// A compressed stream's bytes have no name of their own (they stand for the file), so they
+// add a level but no path component.
 void Job::push(const std::string& name) {
   names.push_back(name);
-  path.clear();
-  for (const std::string& n : names) path.push_back(n.c_str());
+  rebuild_path();
 }
 
 void Job::pop() {
   names.pop_back();
+  rebuild_path();
+}
+
+void Job::rebuild_path() {
   path.clear();
-  for (const std::string& n : names) path.push_back(n.c_str());
+  for (const std::string& n : names) {
+    if (!n.empty()) path.push_back(n.c_str());
+  }
 }
 
 void Job::add(const vigil_scan_result& level, bool callback_stopped) {
@@ -39,8 +45,11 @@ void Job::unscanned(uint32_t alert_flag, const std::string& name) {
   if ((flags & alert_flag) == 0 || stop) return;
   ++result.detections;
   if (cb.fn != nullptr) {
-    vigil_match m{name.c_str(),      VIGIL_SIGNATURE_ID_NONE, VIGIL_SIG_HEURISTIC,
-                  VIGIL_OFFSET_NONE, path.empty() ? nullptr : path.data(),
+    vigil_match m{name.c_str(),
+                  VIGIL_SIGNATURE_ID_NONE,
+                  VIGIL_SIG_HEURISTIC,
+                  VIGIL_OFFSET_NONE,
+                  path.empty() ? nullptr : path.data(),
                   static_cast<uint32_t>(path.size())};
     if (cb.fn(&m, cb.user) != 0) stop = true;
   }
@@ -51,7 +60,8 @@ void Job::exceeded(uint32_t limit_bit, const char* limit_name) {
   bool first = (info.limits_exceeded & limit_bit) == 0;
   info.limits_exceeded |= limit_bit;
   if (first) {
-    unscanned(VIGIL_SCAN_ALERT_EXCEEDS_MAX, std::string("Heuristics.Limits.Exceeded.") + limit_name);
+    unscanned(VIGIL_SCAN_ALERT_EXCEEDS_MAX,
+              std::string("Heuristics.Limits.Exceeded.") + limit_name);
   } else {
     ++result.incomplete;
   }
@@ -64,7 +74,12 @@ bool Job::out_of_time() {
   return true;
 }
 
-void Job::finish(vigil_scan_result& out) {
+void Job::finish(vigil_scan_result& out, bool allowlisted, uint64_t input_size) {
+  if (allowlisted) {
+    result = vigil_scan_result{};
+    result.allowlisted = 1;
+    result.bytes_scanned = input_size;
+  }
   out = result;
   info.bytes_scanned = result.bytes_scanned;
   scratch.last_info = info;

@@ -19,18 +19,19 @@ struct Job {
   const Engine& engine;
   Scratch& scratch;
   uint32_t flags;
-  Callback cb;                  // the caller's; path and depth follow the level scanned
-  vigil_scan_result result{};   // totals over every level
+  Callback cb;                 // the caller's; path and depth follow the level scanned
+  vigil_scan_result result{};  // totals over every level
   vigil_scan_info info{};
   std::chrono::steady_clock::time_point deadline;
-  uint64_t budget;              // member bytes still allowed (max_scan_size)
-  bool stop = false;            // the callback asked to stop, or first-match mode found one
+  uint64_t budget;                 // member bytes still allowed (max_scan_size)
+  bool stop = false;               // the callback asked to stop, or first-match mode found one
   std::vector<std::string> names;  // the member path of the level being scanned
   std::vector<const char*> path;
 
   bool all() const { return (flags & VIGIL_SCAN_ALLMATCH) != 0; }
   void push(const std::string& name);
   void pop();
+  void rebuild_path();
   // Adds one level's result to the totals and decides whether to stop.
   void add(const vigil_scan_result& level, bool callback_stopped);
   // An event that leaves part of the input unscanned: counted in `incomplete`, and reported
@@ -38,12 +39,14 @@ struct Job {
   void unscanned(uint32_t alert_flag, const std::string& name);
   void exceeded(uint32_t limit_bit, const char* limit_name);
   bool out_of_time();
-  // The totals, and the scratch's record of this scan.
-  void finish(vigil_scan_result& out);
+  // The totals, and the scratch's record of this scan. An allowlisted input is clean and
+  // counts as scanned in full.
+  void finish(vigil_scan_result& out, bool allowlisted, uint64_t input_size);
 };
 
-// Scans a finished member stream's bytes as one level (scanner.cc); sets `allowlisted`.
-common::Status scan_stream_level(Job& job, Stream& stream, bool& allowlisted);
+// Scans a member whose bytes are all in `stream` (prefiltered as they came) as level
+// `depth`: allowlist, its own members, its bytes (scanner.cc). Sets `allowlisted`.
+common::Status scan_member(Job& job, Stream& stream, uint32_t depth, bool& allowlisted);
 // Descends into data[0, size) if it is a container: its members are level `depth`
 // (containers.cc). Never fails for a bad container (that is counted and scanning goes on);
 // fails only for the engine's own errors (memory, backend).

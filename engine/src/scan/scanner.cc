@@ -81,58 +81,59 @@ common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine) {
 
 namespace {
 
-// The allowlist, the body matcher (run by `body`, which reports through the sink it is given
-// and sets result.incomplete), then the hash signatures. `stopped` says the callback asked
-// to stop.
+// One level: the allowlist (an allowlisted input is clean, members and all), the members
+// inside it (deepest first, so a detection carries the most precise path), then the level's
+// own bytes: the body matcher (run by `body`, which reports through the sink it is given and
+// sets level.incomplete), then the hash signatures.
 template <typename BodyFn>
-common::Status scan_whole(const Engine& engine, Scratch& scratch, const uint8_t* data,
-                          uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
-                          bool& stopped, BodyFn&& body) {
-  result = vigil_scan_result{};
-  result.bytes_scanned = size;
-  stopped = false;
-  const bool all = (flags & VIGIL_SCAN_ALLMATCH) != 0;
-
+common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t depth,
+                          bool& allowlisted, BodyFn&& body) {
+  const Engine& engine = job.engine;
+  Scratch& scratch = job.scratch;
+  allowlisted = false;
   hash::Digests digests;
   common::Status st = lookup(engine.allow, data, size, digests, scratch.hash_hits);
   if (!st.is_ok()) return st;
   if (!scratch.hash_hits.empty()) {
-    result.allowlisted = 1;
+    allowlisted = true;
     return common::Status::ok();
   }
+  st = descend(job, data, size, depth + 1);
+  if (!st.is_ok() || job.stop) return st;
 
-  // Body signatures before hash signatures, as ClamAV reports them: a file both match is
-  // named after its body signature, and with ALLMATCH the body matches come first.
-  BodySinkCtx ctx{&engine, cb, &result, false};
-  st = body(match::HitSink{&on_body_hit, &ctx}, all);
-  stopped = ctx.stop;
-  if (!st.is_ok() || ctx.stop || (!all && result.detections != 0)) return st;
-
-  st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
-  if (!st.is_ok()) return st;
-  for (uint32_t id : scratch.hash_hits) {
-    if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, result)) {
-      stopped = true;
-      break;
-    }
-    if (!all) break;
-  }
-  return common::Status::ok();
-}
-
-common::Status scan_stream_bytes(Job& job, Stream& stream, vigil_scan_result& level,
-                                 bool& stopped, uint64_t window) {
-  const Engine& engine = *stream.engine;
-  const uint8_t* data = stream.data.data();
-  const uint64_t size = stream.data.size();
+  vigil_scan_result level{};
+  level.bytes_scanned = size;
   Callback cb = job.cb;
   cb.path = job.path.empty() ? nullptr : job.path.data();
   cb.depth = static_cast<uint32_t>(job.path.size());
-  return scan_whole(engine, job.scratch, data, size, stream.flags, cb, level, stopped,
-                    [&](match::HitSink sink, bool all) {
-                      common::Status s = engine.body->stream_finish(
-                          data, size, stream.match, job.scratch.match, all,
-                          sink, window);
+  // Body signatures before hash signatures, as ClamAV reports them: a file both match is
+  // named after its body signature, and with ALLMATCH the body matches come first.
+  BodySinkCtx ctx{&engine, cb, &level, false};
+  st = body(match::HitSink{&on_body_hit, &ctx}, job.all(), level);
+  bool stopped = ctx.stop;
+  if (st.is_ok() && !stopped && (job.all() || level.detections == 0)) {
+    st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
+    for (uint32_t id : scratch.hash_hits) {
+      if (!st.is_ok()) break;
+      if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, level)) {
+        stopped = true;
+        break;
+      }
+      if (!job.all()) break;
+    }
+  }
+  job.add(level, stopped);
+  return st;
+}
+
+common::Status scan_stream(Job& job, Stream& stream, uint32_t depth, bool& allowlisted,
+                           uint64_t window) {
+  const uint8_t* data = stream.data.data();
+  const uint64_t size = stream.data.size();
+  return scan_level(job, data, size, depth, allowlisted,
+                    [&](match::HitSink sink, bool all, vigil_scan_result& level) {
+                      common::Status s = job.engine.body->stream_finish(
+                          data, size, stream.match, job.scratch.match, all, sink, window);
                       level.incomplete = stream.match.abandoned;
                       return s;
                     });
@@ -143,32 +144,23 @@ common::Status scan_stream_bytes(Job& job, Stream& stream, vigil_scan_result& le
 Scratch::Scratch() = default;
 Scratch::~Scratch() = default;
 
-common::Status scan_stream_level(Job& job, Stream& stream, bool& allowlisted) {
-  vigil_scan_result level{};
-  bool stopped = false;
-  common::Status st = scan_stream_bytes(job, stream, level, stopped, match::kDefaultWindow);
-  allowlisted = level.allowlisted != 0;
-  job.add(level, stopped);
-  return st;
+common::Status scan_member(Job& job, Stream& stream, uint32_t depth, bool& allowlisted) {
+  return scan_stream(job, stream, depth, allowlisted, match::kDefaultWindow);
 }
 
 common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t* data,
                           uint64_t size, uint32_t flags, Callback cb, vigil_scan_result& result,
                           uint64_t window, common::ReleaseHook release) {
   Job job(engine, scratch, flags, cb);
-  vigil_scan_result level{};
-  bool stopped = false;
-  common::Status st = scan_whole(engine, scratch, data, size, flags, cb, level, stopped,
-                                 [&](match::HitSink sink, bool all) {
-                                   common::Status s = engine.body->scan(
-                                       data, size, scratch.match, all, sink, window, release);
+  bool allowlisted = false;
+  common::Status st = scan_level(job, data, size, 0, allowlisted,
+                                 [&](match::HitSink sink, bool all, vigil_scan_result& level) {
+                                   common::Status s = engine.body->scan(data, size, scratch.match,
+                                                                        all, sink, window, release);
                                    level.incomplete = scratch.match.abandoned();
                                    return s;
                                  });
-  job.add(level, stopped);
-  job.result.allowlisted = level.allowlisted;
-  if (st.is_ok() && !job.stop && level.allowlisted == 0) st = descend(job, data, size, 1);
-  job.finish(result);
+  job.finish(result, allowlisted, size);
   return st;
 }
 
@@ -184,22 +176,16 @@ common::Status stream_write(Stream& stream, const uint8_t* data, size_t size) {
 common::Status stream_scan(Stream& stream, Scratch& scratch, uint64_t window) {
   if (stream.data.size() - stream.match.scanned < stream.batch) return common::Status::ok();
   return stream.engine->body->stream_scan(stream.data.data(), stream.data.size(), stream.match,
-                                          scratch.match,
-                                          (stream.flags & VIGIL_SCAN_ALLMATCH) != 0, window);
+                                          scratch.match, (stream.flags & VIGIL_SCAN_ALLMATCH) != 0,
+                                          window);
 }
 
 common::Status stream_finish(Stream& stream, Scratch& scratch, Callback cb,
                              vigil_scan_result& result, uint64_t window) {
   Job job(*stream.engine, scratch, stream.flags, cb);
-  vigil_scan_result level{};
-  bool stopped = false;
-  common::Status st = scan_stream_bytes(job, stream, level, stopped, window);
-  job.add(level, stopped);
-  job.result.allowlisted = level.allowlisted;
-  if (st.is_ok() && !job.stop && level.allowlisted == 0) {
-    st = descend(job, stream.data.data(), stream.data.size(), 1);
-  }
-  job.finish(result);
+  bool allowlisted = false;
+  common::Status st = scan_stream(job, stream, 0, allowlisted, window);
+  job.finish(result, allowlisted, stream.data.size());
   return st;
 }
 

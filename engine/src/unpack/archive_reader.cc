@@ -1,8 +1,8 @@
 // ArchiveReader over libarchive, and the magic-byte sniff in front of it. Formats and filters
 // are enabled one by one rather than with the *_all calls: those also enable mtree (a text
 // format that names files on disk) and filters that run external programs (lrzip, lzop,
-// grzip), neither of which belongs in a scanner fed hostile input. "raw" reads a bare
-// compressed stream (file.gz) as one member named "data".
+// grzip), neither of which belongs in a scanner fed hostile input. A compressed stream is
+// opened with the filters and "raw" only, so it is one member (see open()).
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -41,87 +41,130 @@ bool tar_checksum_ok(const uint8_t* h, uint64_t size) {
 
 }  // namespace
 
-bool is_container(const uint8_t* d, uint64_t n) {
+Sniff sniff(const uint8_t* d, uint64_t n) {
   struct Magic {
     uint64_t at;
     const char* bytes;
     size_t len;
+    bool strong;
   };
   static const Magic kMagics[] = {
-      {0, "PK\x03\x04", 4},                  // zip
-      {0, "PK\x05\x06", 4},                  // zip, empty
-      {0, "PK\x07\x08", 4},                  // zip, spanned
-      {0, "\x1f\x8b", 2},                    // gzip
-      {0, "BZh", 3},                         // bzip2
-      {0, "\xfd" "7zXZ\x00", 6},             // xz
-      {0, "\x5d\x00\x00", 3},                // lzma (alone)
-      {0, "\x28\xb5\x2f\xfd", 4},            // zstd
-      {0, "\x04\x22\x4d\x18", 4},            // lz4
-      {0, "\x02\x21\x4c\x18", 4},            // lz4, legacy
-      {0, "LZIP", 4},                        // lzip
-      {0, "\x1f\x9d", 2},                    // compress (.Z)
-      {0, "7z\xbc\xaf\x27\x1c", 6},          // 7z
-      {0, "Rar!\x1a\x07", 6},                // rar 4 and 5
-      {0, "!<arch>\n", 8},                   // ar
-      {0, "MSCF\0\0\0\0", 8},                // cab
-      {0, "070701", 6},                      // cpio newc
-      {0, "070702", 6},                      // cpio crc
-      {0, "070707", 6},                      // cpio odc
-      {0, "\xc7\x71", 2},                    // cpio binary, little-endian
-      {0, "\x71\xc7", 2},                    // cpio binary, big-endian
-      {0, "xar!", 4},                        // xar
-      {257, "ustar", 5},                     // tar (POSIX, GNU)
-      {0x8001, "CD001", 5},                  // iso9660
+      {0, "PK\x03\x04", 4, true},    // zip
+      {0, "PK\x05\x06", 4, true},    // zip, empty
+      {0, "PK\x07\x08", 4, true},    // zip, spanned
+      {0, "\x1f\x8b\x08", 3, true},  // gzip (deflate)
+      {0, "BZh", 3, false},          // bzip2
+      {0,
+       "\xfd"
+       "7zXZ\x00",
+       6, true},                           // xz
+      {0, "\x5d\x00\x00", 3, false},       // lzma (alone)
+      {0, "\x28\xb5\x2f\xfd", 4, true},    // zstd
+      {0, "\x04\x22\x4d\x18", 4, true},    // lz4
+      {0, "\x02\x21\x4c\x18", 4, true},    // lz4, legacy
+      {0, "LZIP", 4, true},                // lzip
+      {0, "\x1f\x9d", 2, false},           // compress (.Z)
+      {0, "7z\xbc\xaf\x27\x1c", 6, true},  // 7z
+      {0, "Rar!\x1a\x07", 6, true},        // rar 4 and 5
+      {0, "!<arch>\n", 8, true},           // ar
+      {0, "MSCF\0\0\0\0", 8, true},        // cab
+      {0, "070701", 6, false},             // cpio newc
+      {0, "070702", 6, false},             // cpio crc
+      {0, "070707", 6, false},             // cpio odc
+      {0, "\xc7\x71", 2, false},           // cpio binary, little-endian
+      {0, "\x71\xc7", 2, false},           // cpio binary, big-endian
+      {0, "xar!", 4, true},                // xar
+      {257, "ustar", 5, true},             // tar (POSIX, GNU)
+      {0x8001, "CD001", 5, false},         // iso9660
   };
   for (const Magic& m : kMagics) {
-    if (starts_with(d, n, m.at, m.bytes, m.len)) return true;
+    if (starts_with(d, n, m.at, m.bytes, m.len)) return m.strong ? Sniff::kStrong : Sniff::kWeak;
   }
   // lha/lzh: "-lh?-" or "-lz?-" at offset 2.
   if (n >= 7 && d[2] == '-' && d[3] == 'l' && (d[4] == 'h' || d[4] == 'z') && d[6] == '-') {
-    return true;
+    return Sniff::kWeak;
   }
-  return tar_checksum_ok(d, n);
+  return tar_checksum_ok(d, n) ? Sniff::kWeak : Sniff::kNone;
 }
 
 ArchiveReader::~ArchiveReader() {
   if (a_ != nullptr) archive_read_free(a_);
 }
 
-common::Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const uint8_t* data,
-                                                                   uint64_t size) {
-  std::unique_ptr<ArchiveReader> r(new ArchiveReader());
-  r->a_ = archive_read_new();
-  if (r->a_ == nullptr) return common::Status(VIGIL_ERR_NOMEM, "libarchive: no memory");
-  archive* a = r->a_;
-  using Enable = int (*)(archive*);
-  static const Enable kEnable[] = {
-      archive_read_support_filter_gzip,    archive_read_support_filter_bzip2,
-      archive_read_support_filter_xz,      archive_read_support_filter_lzma,
-      archive_read_support_filter_lzip,    archive_read_support_filter_zstd,
-      archive_read_support_filter_lz4,     archive_read_support_filter_compress,
-      archive_read_support_format_7zip,    archive_read_support_format_ar,
-      archive_read_support_format_cab,     archive_read_support_format_cpio,
-      archive_read_support_format_iso9660, archive_read_support_format_lha,
-      archive_read_support_format_rar,     archive_read_support_format_rar5,
-      archive_read_support_format_tar,     archive_read_support_format_xar,
-      archive_read_support_format_zip,     archive_read_support_format_raw,
-  };
-  for (Enable enable : kEnable) {
-    // ARCHIVE_WARN means the filter would run an external program: not enabled.
-    if (enable(a) == ARCHIVE_FATAL) {
+namespace {
+
+using Enable = int (*)(archive*);
+const Enable kFilters[] = {
+    archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+    archive_read_support_filter_xz,   archive_read_support_filter_lzma,
+    archive_read_support_filter_lzip, archive_read_support_filter_zstd,
+    archive_read_support_filter_lz4,  archive_read_support_filter_compress,
+    archive_read_support_format_raw,
+};
+const Enable kFormats[] = {
+    archive_read_support_format_7zip,    archive_read_support_format_ar,
+    archive_read_support_format_cab,     archive_read_support_format_cpio,
+    archive_read_support_format_iso9660, archive_read_support_format_lha,
+    archive_read_support_format_rar,     archive_read_support_format_rar5,
+    archive_read_support_format_tar,     archive_read_support_format_xar,
+    archive_read_support_format_zip,
+};
+
+template <size_t N>
+common::Status open_with(archive*& a, const Enable (&enable)[N], const uint8_t* data, uint64_t size,
+                         size_t block) {
+  a = archive_read_new();
+  if (a == nullptr) return common::Status(VIGIL_ERR_NOMEM, "libarchive: no memory");
+  for (Enable e : enable) {
+    // ARCHIVE_WARN means a filter would run an external program: it stays unused.
+    if (e(a) == ARCHIVE_FATAL) {
       return common::Status(VIGIL_ERR_INTERNAL,
                             std::string("libarchive setup: ") + archive_error_string(a));
     }
   }
-  if (archive_read_open_memory(a, data, size) != ARCHIVE_OK) {
+  if (archive_read_open_memory2(a, data, size, block) != ARCHIVE_OK) {
     const char* why = archive_error_string(a);
-    return common::Status(VIGIL_ERR_CORRUPT,
-                          std::string("unreadable container: ") + (why ? why : "unknown format"));
+    return common::Status(VIGIL_ERR_UNSUPPORTED,
+                          std::string("not a container: ") + (why ? why : "unknown format"));
   }
+  return common::Status::ok();
+}
+
+}  // namespace
+
+common::Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const uint8_t* data,
+                                                                   uint64_t size) {
+  std::unique_ptr<ArchiveReader> r(new ArchiveReader());
+  // A compressed stream first, as one member: its decompressed bytes are scanned whole, and
+  // an archive in them (file.tar.gz) is the next level. Reading the two at once would stop at
+  // the archive's end marker and leave whatever follows it in the stream unscanned.
+  common::Status st = open_with(r->a_, kFilters, data, size, kBlock);
+  if (st.is_ok()) {
+    archive_entry* entry = nullptr;
+    int rc = archive_read_next_header(r->a_, &entry);
+    if ((rc == ARCHIVE_OK || rc == ARCHIVE_WARN) && archive_filter_count(r->a_) > 1) {
+      r->compressed_ = true;
+      r->pending_ = true;
+      return r;
+    }
+  } else if (st.code() != VIGIL_ERR_UNSUPPORTED) {
+    return st;
+  }
+  archive_read_free(r->a_);
+  r->a_ = nullptr;
+  st = open_with(r->a_, kFormats, data, size, kBlock);
+  if (!st.is_ok()) return st;
   return r;
 }
 
 ArchiveReader::Next ArchiveReader::next(Member& member) {
+  if (compressed_) {
+    // One member: the decompressed stream, unnamed (it stands for the file itself).
+    if (!pending_) return Next::kEnd;
+    pending_ = false;
+    member = Member{"", true, false};
+    return Next::kMember;
+  }
   archive_entry* entry = nullptr;
   int rc = archive_read_next_header(a_, &entry);
   if (rc == ARCHIVE_EOF) return Next::kEnd;

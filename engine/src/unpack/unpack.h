@@ -16,13 +16,16 @@ struct archive;
 
 namespace vigil::unpack {
 
-// True when the bytes start like an archive or a compressed stream libarchive reads.
-bool is_container(const uint8_t* data, uint64_t size);
+// Whether the bytes start like an archive or a compressed stream libarchive reads: kStrong
+// for magic that ordinary data does not begin with by chance (so a container that then fails
+// to open is a broken one), kWeak for short or checksum-only magic (then it is just data).
+enum class Sniff { kNone, kWeak, kStrong };
+Sniff sniff(const uint8_t* data, uint64_t size);
 
 struct Member {
-  std::string name;       // path inside the container ("data" for a bare compressed stream)
-  bool regular = true;    // a file (directories, links and devices have no bytes to scan)
-  bool encrypted = false; // its data (or the whole container) is encrypted
+  std::string name;        // path inside the container ("" for a compressed stream's bytes)
+  bool regular = true;     // a file (directories, links and devices have no bytes to scan)
+  bool encrypted = false;  // its data (or the whole container) is encrypted
 };
 
 class ArchiveReader {
@@ -32,7 +35,7 @@ class ArchiveReader {
   ArchiveReader& operator=(const ArchiveReader&) = delete;
 
   // Opens data[0, size) (borrowed; must outlive the reader). VIGIL_ERR_UNSUPPORTED when no
-  // format recognises it, VIGIL_ERR_CORRUPT when its header cannot be read.
+  // format or filter recognises it (magic bytes by chance, or too little of a header).
   static common::Result<std::unique_ptr<ArchiveReader>> open(const uint8_t* data, uint64_t size);
 
   enum class Next { kMember, kEnd, kBroken };
@@ -43,7 +46,9 @@ class ArchiveReader {
   // data cannot be read (corrupt, truncated, encrypted: error()).
   int64_t read(uint8_t* out, size_t size);
 
-  // Bytes of the container consumed so far (for compression ratios).
+  // Bytes of the container consumed so far (for compression ratios), read kBlock at a time:
+  // a member's share is within kBlock of the growth of consumed() while it is read.
+  static constexpr size_t kBlock = size_t{16} << 10;
   uint64_t consumed() const;
   // "ZIP 2.0 (deflation)", "GNU tar format", "RAW"... and the outermost filter ("gzip").
   std::string format() const;
@@ -52,6 +57,8 @@ class ArchiveReader {
  private:
   ArchiveReader() = default;
   archive* a_ = nullptr;
+  bool compressed_ = false;  // a bare compressed stream: one member, its decompressed bytes
+  bool pending_ = false;     // that member is not handed out yet
 };
 
 }  // namespace vigil::unpack

@@ -1,0 +1,340 @@
+// Containers through the public API: every archive format and compression libarchive writes,
+// generated here, nested, with the test signature at the deepest level and across
+// decompression chunk edges; the member path a detection carries; each limit, encryption and
+// damage counted in the result, and reported when asked.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "api_support.h"
+#include "archive_support.h"
+
+namespace {
+
+using vigil_test::ArchiveSpec;
+using vigil_test::Entry;
+using vigil_test::make_archive;
+using vigil_test::random_bytes;
+
+const std::string kMarker = "VIGIL-CONTAINER-TEST-MARKER";
+std::string hex(const std::string& s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += d[c >> 4];
+    out += d[c & 15];
+  }
+  return out;
+}
+
+struct Found {
+  std::string name;
+  std::vector<std::string> path;
+  vigil_sig_kind kind;
+};
+
+int collect_found(const vigil_match* m, void* user) {
+  Found f{m->name, {}, m->kind};
+  for (uint32_t i = 0; i < m->path_depth; ++i) f.path.emplace_back(m->path[i]);
+  static_cast<std::vector<Found>*>(user)->push_back(std::move(f));
+  return 0;
+}
+
+class Containers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    loaded_ = vigil_test::load({{"t.ndb", "Test.Marker:0:*:" + hex(kMarker) + "\n"}});
+    ASSERT_EQ(loaded_.status, VIGIL_OK);
+    vigil_scratch* raw = nullptr;
+    ASSERT_EQ(vigil_scratch_new(loaded_.engine.get(), &raw), VIGIL_OK);
+    scratch_.reset(raw);
+  }
+
+  std::vector<Found> scan(const std::string& data, uint32_t flags = 0,
+                          vigil_scan_result* result = nullptr) {
+    std::vector<Found> found;
+    vigil_scan_result r{};
+    EXPECT_EQ(vigil_scan_buffer(loaded_.engine.get(), scratch_.get(), data.data(), data.size(),
+                                flags, collect_found, &found, &r),
+              VIGIL_OK);
+    if (result != nullptr) *result = r;
+    return found;
+  }
+
+  vigil_scan_info info() {
+    vigil_scan_info i{};
+    i.struct_size = sizeof i;
+    EXPECT_EQ(vigil_scratch_get_scan_info(scratch_.get(), &i), VIGIL_OK);
+    return i;
+  }
+
+  void set_limits(void (*edit)(vigil_scan_limits&)) {
+    vigil_scan_limits l{};
+    l.struct_size = sizeof l;
+    ASSERT_EQ(vigil_scan_limits_default(&l), VIGIL_OK);
+    edit(l);
+    ASSERT_EQ(vigil_scratch_set_limits(scratch_.get(), &l), VIGIL_OK);
+  }
+
+  vigil_test::Load loaded_;
+  vigil_test::Scratch scratch_;
+};
+
+// The marker straddles 64 KiB (the decompression chunk and the stream batch) in a member of
+// incompressible bytes.
+std::string payload(uint32_t seed) {
+  return random_bytes(65536 - 10, seed) + kMarker + random_bytes(100000, seed + 1);
+}
+
+TEST_F(Containers, EveryFormatAndFilterIsOpenedAndTheMemberNamed) {
+  const std::vector<ArchiveSpec> specs = {
+      {"zip", {}, "zip:compression=deflate", ""},
+      {"zip", {}, "zip:compression=store", ""},
+      {"7zip", {}, "7zip:compression=lzma2", ""},
+      {"7zip", {}, "7zip:compression=lzma1", ""},
+      {"7zip", {}, "7zip:compression=bzip2", ""},
+      {"7zip", {}, "7zip:compression=deflate", ""},
+      {"7zip", {}, "7zip:compression=ppmd", ""},
+      {"7zip", {}, "7zip:compression=store", ""},
+      {"ustar", {}, "", ""},
+      {"pax", {}, "", ""},
+      {"gnutar", {}, "", ""},
+      {"v7tar", {}, "", ""},
+      {"newc", {}, "", ""},
+      {"odc", {}, "", ""},
+      {"arbsd", {}, "", ""},
+      {"arsvr4", {}, "", ""},
+      {"iso9660", {}, "", ""},
+      {"xar", {}, "", ""},
+      {"pax", {"gzip"}, "", ""},
+      {"pax", {"bzip2"}, "", ""},
+      {"pax", {"xz"}, "", ""},
+      {"pax", {"lzma"}, "", ""},
+      {"pax", {"lzip"}, "", ""},
+      {"pax", {"zstd"}, "", ""},
+      {"pax", {"lz4"}, "", ""},
+      {"pax", {"compress"}, "", ""},
+      {"zip", {"xz"}, "", ""},
+  };
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const ArchiveSpec& spec = specs[i];
+    std::string label =
+        spec.format + (spec.filters.empty() ? "" : "+" + spec.filters[0]) + " " + spec.options;
+    std::string archive = make_archive(
+        spec,
+        {{"readme.txt", "nothing here\n"}, {"dir/payload.bin", payload(static_cast<uint32_t>(i))}});
+    ASSERT_FALSE(archive.empty()) << label;
+    vigil_scan_result r{};
+    // All matches: a stored member's bytes also match in the archive itself.
+    std::vector<Found> found = scan(archive, VIGIL_SCAN_ALLMATCH, &r);
+    ASSERT_FALSE(found.empty()) << label;
+    const Found& inner = found.front();  // members are scanned before their container's bytes
+    EXPECT_EQ(inner.name, "Test.Marker") << label;
+    ASSERT_EQ(inner.path.size(), 1u) << label;
+    EXPECT_NE(inner.path[0].find("payload"), std::string::npos) << label << ": " << inner.path[0];
+    EXPECT_EQ(r.incomplete, 0u) << label;
+    vigil_scan_info i = info();
+    // A compression filter is a level of its own (the tar inside it is the next).
+    const uint32_t levels = spec.filters.empty() ? 1u : 2u;
+    EXPECT_EQ(i.containers, levels) << label;
+    EXPECT_EQ(i.max_depth, levels) << label;
+    EXPECT_EQ(i.limits_exceeded, 0u) << label;
+  }
+}
+
+TEST_F(Containers, CompressedStreamsAreScannedWholeAndUnnamed) {
+  for (const char* filter : {"gzip", "bzip2", "xz", "lzma", "lzip", "zstd", "lz4", "compress"}) {
+    std::string compressed =
+        make_archive(ArchiveSpec{"raw", {filter}, "", ""}, {{"x", payload(7)}});
+    ASSERT_FALSE(compressed.empty()) << filter;
+    vigil_scan_result r{};
+    // All matches: lz4 keeps incompressible bytes as they are, so the marker also matches in
+    // the compressed file itself.
+    std::vector<Found> found = scan(compressed, VIGIL_SCAN_ALLMATCH, &r);
+    ASSERT_FALSE(found.empty()) << filter;
+    EXPECT_TRUE(found[0].path.empty()) << filter;
+    EXPECT_EQ(info().max_depth, 1u) << filter;
+    EXPECT_EQ(r.bytes_scanned, compressed.size() + payload(7).size()) << filter;
+  }
+  // What follows an archive's end inside a compressed stream is scanned too: the stream's bytes
+  // are scanned whole before the tar in them is opened.
+  std::string tar = make_archive({"ustar", {}, "", ""}, {{"clean.txt", "clean"}});
+  std::string after =
+      make_archive({"raw", {"gzip"}, "", ""}, {{"x", tar + std::string(4096, '\0') + kMarker}});
+  EXPECT_EQ(scan(after).size(), 1u);
+}
+
+TEST_F(Containers, NestedContainersGiveTheWholePath) {
+  std::string inner = make_archive({"pax", {"gzip"}, "", ""}, {{"payload.exe", payload(3)}});
+  std::string middle = make_archive({"7zip", {}, "", ""}, {{"doc.tar.gz", inner}});
+  std::string outer =
+      make_archive({"zip", {}, "", ""}, {{"a.txt", "clean"}, {"invoice.7z", middle}});
+  vigil_scan_result r{};
+  std::vector<Found> found = scan(outer, 0, &r);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, (std::vector<std::string>{"invoice.7z", "doc.tar.gz", "payload.exe"}));
+  EXPECT_EQ(info().max_depth, 4u);  // zip, 7z, gzip, tar
+  EXPECT_EQ(info().containers, 4u);
+  EXPECT_GE(r.bytes_scanned, payload(3).size());
+  // All matches: the tar's own bytes (the marker is stored as it is) come after its member.
+  std::vector<Found> all = scan(outer, VIGIL_SCAN_ALLMATCH, &r);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].path, found[0].path);
+  EXPECT_EQ(all[1].path, (std::vector<std::string>{"invoice.7z", "doc.tar.gz"}));
+  EXPECT_GT(r.bytes_scanned, inner.size() + middle.size() + outer.size());
+  // Without containers only the outer bytes are scanned.
+  EXPECT_TRUE(scan(outer, VIGIL_SCAN_NO_CONTAINERS).empty());
+  // The stream API descends too.
+  vigil_stream* raw = nullptr;
+  ASSERT_EQ(vigil_stream_new(loaded_.engine.get(), 0, 0, &raw), VIGIL_OK);
+  vigil_test::Stream stream(raw);
+  for (size_t at = 0; at < outer.size(); at += 1000) {
+    ASSERT_EQ(vigil_stream_write(stream.get(), scratch_.get(), outer.data() + at,
+                                 std::min<size_t>(1000, outer.size() - at)),
+              VIGIL_OK);
+  }
+  std::vector<Found> streamed;
+  ASSERT_EQ(vigil_stream_finish(stream.get(), scratch_.get(), collect_found, &streamed, nullptr),
+            VIGIL_OK);
+  ASSERT_EQ(streamed.size(), 1u);
+  EXPECT_EQ(streamed[0].path, found[0].path);
+}
+
+TEST_F(Containers, AllMatchReportsEveryMemberAndFirstMatchStops) {
+  std::string archive = make_archive(
+      {"zip", {}, "", ""}, {{"one", payload(1)}, {"two", "clean"}, {"three", payload(2)}});
+  std::vector<Found> all = scan(archive, VIGIL_SCAN_ALLMATCH);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].path, std::vector<std::string>{"one"});
+  EXPECT_EQ(all[1].path, std::vector<std::string>{"three"});
+  std::vector<Found> first = scan(archive);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(info().members, 1u);  // stopped after the first member
+}
+
+TEST_F(Containers, RecursionLimit) {
+  std::string data = payload(5);
+  for (int level = 0; level < 20; ++level) {
+    data = make_archive({"zip", {}, "", ""}, {{"level" + std::to_string(level) + ".zip", data}});
+  }
+  vigil_scan_result r{};
+  EXPECT_TRUE(scan(data, 0, &r).empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_RECURSION});
+  EXPECT_EQ(info().max_depth, 17u);
+  EXPECT_GT(r.incomplete, 0u);
+  std::vector<Found> alert = scan(data, VIGIL_SCAN_ALERT_EXCEEDS_MAX);
+  ASSERT_EQ(alert.size(), 1u);
+  EXPECT_EQ(alert[0].name, "Heuristics.Limits.Exceeded.MaxRecursion");
+  EXPECT_EQ(alert[0].kind, VIGIL_SIG_HEURISTIC);
+  EXPECT_EQ(alert[0].path.size(), 17u);
+  set_limits([](vigil_scan_limits& l) { l.max_recursion = 0; });  // no limit
+  EXPECT_EQ(scan(data).size(), 1u);
+}
+
+TEST_F(Containers, FilesSizeScanSizeAndRatioLimits) {
+  std::vector<Entry> many;
+  for (int i = 0; i < 50; ++i) many.push_back({"m" + std::to_string(i), "clean"});
+  // Compressed on its own, so the marker shows only once member 40 itself is unpacked.
+  many[40].data = make_archive({"raw", {"gzip"}, "", ""}, {{"x", payload(9)}});
+  std::string tar = make_archive({"pax", {"gzip"}, "", ""}, many);
+  set_limits([](vigil_scan_limits& l) { l.max_files = 10; });
+  EXPECT_TRUE(scan(tar).empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_FILES});
+  EXPECT_EQ(info().members, 11u);  // the decompressed tar, then 10 of its members
+  std::vector<Found> alert = scan(tar, VIGIL_SCAN_ALERT_EXCEEDS_MAX);
+  ASSERT_EQ(alert.size(), 1u);
+  EXPECT_EQ(alert[0].name, "Heuristics.Limits.Exceeded.MaxFiles");
+
+  // A member larger than max_file_size is scanned up to it.
+  std::string late = random_bytes(3 << 20, 4) + kMarker;
+  std::string early = kMarker + random_bytes(3 << 20, 4);
+  set_limits([](vigil_scan_limits& l) { l.max_file_size = 1 << 20; });
+  EXPECT_TRUE(scan(make_archive({"zip", {}, "", ""}, {{"late", late}})).empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_FILE_SIZE});
+  EXPECT_EQ(scan(make_archive({"zip", {}, "", ""}, {{"early", early}})).size(), 1u);
+
+  // The scan-size budget covers every member together.
+  set_limits([](vigil_scan_limits& l) { l.max_scan_size = 2 << 20; });
+  std::string three = make_archive(
+      {"pax", {"gzip"}, "", ""},
+      {{"a", random_bytes(1 << 20, 1)}, {"b", random_bytes(1 << 20, 2)}, {"c", many[40].data}});
+  EXPECT_TRUE(scan(three).empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_SCAN_SIZE});
+
+  // 64 MiB of zeros in bzip2 (some 50 bytes): the ratio stops it long before its end.
+  // (Deflate cannot pass about 1030:1; a gzip bomb is stopped by the size limits.)
+  set_limits([](vigil_scan_limits& l) { (void)l; });
+  std::string zeros(64 << 20, '\0');
+  std::string bomb = make_archive({"raw", {"bzip2"}, "", ""}, {{"x", zeros + kMarker}});
+  vigil_scan_result r{};
+  EXPECT_TRUE(scan(bomb, 0, &r).empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_RATIO}) << bomb.size();
+  EXPECT_LT(r.bytes_scanned, uint64_t{16} << 20);
+  // A member that compresses well but not like a bomb is scanned whole.
+  std::string text;
+  for (int i = 0; text.size() < (4 << 20); ++i) text += "line " + std::to_string(i) + " of a log\n";
+  EXPECT_EQ(scan(make_archive({"raw", {"gzip"}, "", ""}, {{"x", text + kMarker}})).size(), 1u);
+  EXPECT_EQ(info().limits_exceeded, 0u);
+}
+
+TEST_F(Containers, EncryptedMembersAreCountedAndAlertedOn) {
+  std::string zip =
+      make_archive({"zip", {}, "zip:encryption=zipcrypt", "secret"}, {{"locked.bin", payload(11)}});
+  ASSERT_FALSE(zip.empty());
+  vigil_scan_result r{};
+  EXPECT_TRUE(scan(zip, 0, &r).empty());
+  EXPECT_EQ(info().encrypted, 1u);
+  EXPECT_EQ(r.incomplete, 1u);
+  std::vector<Found> alert = scan(zip, VIGIL_SCAN_ALERT_ENCRYPTED);
+  ASSERT_EQ(alert.size(), 1u);
+  EXPECT_EQ(alert[0].name, "Heuristics.Encrypted.Zip");
+  EXPECT_EQ(alert[0].path, std::vector<std::string>{"locked.bin"});
+}
+
+TEST_F(Containers, TruncatedContainersAreScannedAsFarAsTheyGo) {
+  std::string tgz = make_archive({"pax", {"gzip"}, "", ""},
+                                 {{"first", payload(12)}, {"second", random_bytes(300000, 5)}});
+  for (size_t cut : {tgz.size() / 2, tgz.size() - 100, size_t{30}}) {
+    std::string broken = tgz.substr(0, cut);
+    vigil_scan_result r{};
+    std::vector<Found> found = scan(broken, VIGIL_SCAN_ALLMATCH, &r);
+    if (cut > tgz.size() / 3) {
+      ASSERT_FALSE(found.empty()) << cut;  // the first member was whole
+      EXPECT_EQ(found[0].path, std::vector<std::string>{"first"});
+    }
+    EXPECT_GE(info().broken, 1u) << cut;
+    EXPECT_GE(r.incomplete, 1u) << cut;
+    std::vector<Found> alert = scan(broken, VIGIL_SCAN_ALERT_BROKEN | VIGIL_SCAN_ALLMATCH);
+    bool alerted = false;
+    for (const Found& f : alert) alerted |= f.name == "Heuristics.Broken.Archive";
+    EXPECT_TRUE(alerted) << cut;
+  }
+  // Five bytes of a gzip header: unmistakably gzip, and broken.
+  std::vector<Found> head = scan(tgz.substr(0, 5), VIGIL_SCAN_ALERT_BROKEN);
+  ASSERT_EQ(head.size(), 1u);
+  EXPECT_EQ(head[0].name, "Heuristics.Broken.Archive");
+  // Data that starts like a cpio by chance (two bytes) is just data.
+  EXPECT_TRUE(
+      scan(std::string("\xc7\x71", 2) + random_bytes(1000, 1), VIGIL_SCAN_ALERT_BROKEN).empty());
+  EXPECT_EQ(info().containers, 0u);
+  EXPECT_EQ(info().broken, 0u);
+}
+
+TEST_F(Containers, LimitsAndInfoArgumentChecks) {
+  EXPECT_EQ(vigil_scan_limits_default(nullptr), VIGIL_ERR_INVALID_ARGUMENT);
+  vigil_scan_limits l{};
+  EXPECT_EQ(vigil_scan_limits_default(&l), VIGIL_ERR_INVALID_ARGUMENT);  // struct_size 0
+  l.struct_size = 8;  // an older, shorter struct gets what fits
+  ASSERT_EQ(vigil_scan_limits_default(&l), VIGIL_OK);
+  EXPECT_EQ(l.struct_size, 8u);
+  EXPECT_EQ(l.max_recursion, 17u);
+  EXPECT_EQ(vigil_scratch_set_limits(nullptr, &l), VIGIL_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(vigil_scratch_set_limits(scratch_.get(), nullptr), VIGIL_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(vigil_scratch_get_scan_info(scratch_.get(), nullptr), VIGIL_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(vigil_scan_buffer(loaded_.engine.get(), scratch_.get(), "x", 1, 1u << 20, nullptr,
+                              nullptr, nullptr),
+            VIGIL_ERR_INVALID_ARGUMENT);
+}
+
+}  // namespace
