@@ -216,7 +216,10 @@ TEST_F(Containers, AllMatchReportsEveryMemberAndFirstMatchStops) {
 TEST_F(Containers, RecursionLimit) {
   std::string data = payload(5);
   for (int level = 0; level < 20; ++level) {
-    data = make_archive({"zip", {}, "", ""}, {{"level" + std::to_string(level) + ".zip", data}});
+    std::string name = "level";
+    name += std::to_string(level);
+    name += ".zip";
+    data = make_archive({"zip", {}, "", ""}, {{name, data}});
   }
   vigil_scan_result r{};
   EXPECT_TRUE(scan(data, 0, &r).empty());
@@ -234,7 +237,11 @@ TEST_F(Containers, RecursionLimit) {
 
 TEST_F(Containers, FilesSizeScanSizeAndRatioLimits) {
   std::vector<Entry> many;
-  for (int i = 0; i < 50; ++i) many.push_back({"m" + std::to_string(i), "clean"});
+  for (int i = 0; i < 50; ++i) {
+    std::string name = "m";
+    name += std::to_string(i);
+    many.push_back({name, "clean"});
+  }
   // Compressed on its own, so the marker shows only once member 40 itself is unpacked.
   many[40].data = make_archive({"raw", {"gzip"}, "", ""}, {{"x", payload(9)}});
   std::string tar = make_archive({"pax", {"gzip"}, "", ""}, many);
@@ -273,7 +280,11 @@ TEST_F(Containers, FilesSizeScanSizeAndRatioLimits) {
   EXPECT_LT(r.bytes_scanned, uint64_t{16} << 20);
   // A member that compresses well but not like a bomb is scanned whole.
   std::string text;
-  for (int i = 0; text.size() < (4 << 20); ++i) text += "line " + std::to_string(i) + " of a log\n";
+  for (int i = 0; text.size() < (4 << 20); ++i) {
+    text += "line ";
+    text += std::to_string(i);
+    text += " of a log\n";
+  }
   EXPECT_EQ(scan(make_archive({"raw", {"gzip"}, "", ""}, {{"x", text + kMarker}})).size(), 1u);
   EXPECT_EQ(info().limits_exceeded, 0u);
 }

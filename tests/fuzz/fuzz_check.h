@@ -92,6 +92,9 @@ inline ScanOutcome scan_checked(const vigil_engine* engine, vigil_scratch* scrat
                                 uint64_t signature_count) {
   ScanOutcome out;
   out.result.detections = 12345;  // must be overwritten
+  // The matcher's invariants are about the input's own bytes: containers (unpack_fuzzer's
+  // subject) stay closed here.
+  flags |= VIGIL_SCAN_NO_CONTAINERS;
   vigil_status st =
       vigil_scan_buffer(engine, scratch, data, size, flags, &record_hit, &out.hits, &out.result);
   FUZZ_CHECK(st == VIGIL_OK);

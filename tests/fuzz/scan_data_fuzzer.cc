@@ -174,7 +174,8 @@ const Fixture& fixture() {
 std::vector<Hit> scan_fd_all(const Fixture& fx, int fd, size_t size) {
   std::vector<Hit> hits;
   vigil_scan_result result{};
-  FUZZ_CHECK(vigil_scan_fd(fx.engine, fx.scratch, fd, VIGIL_SCAN_ALLMATCH, &vigil::fuzz::record_hit,
+  FUZZ_CHECK(vigil_scan_fd(fx.engine, fx.scratch, fd,
+                           VIGIL_SCAN_ALLMATCH | VIGIL_SCAN_NO_CONTAINERS, &vigil::fuzz::record_hit,
                            &hits, &result) == VIGIL_OK);
   FUZZ_CHECK(result.bytes_scanned == size && result.detections == hits.size());
   return hits;
@@ -204,7 +205,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Hit> windowed;
   vigil_scan_result result{};
   vigil::common::Status st = vigil::scan::scan_bytes(
-      *fx.internal, *fx.internal_scratch, data, size, VIGIL_SCAN_ALLMATCH,
+      *fx.internal, *fx.internal_scratch, data, size,
+      VIGIL_SCAN_ALLMATCH | VIGIL_SCAN_NO_CONTAINERS,
       vigil::scan::Callback{&vigil::fuzz::record_hit, &windowed}, result, window);
   FUZZ_CHECK(st.is_ok());
   if (sorted(windowed) != sorted(hits)) {
@@ -231,8 +233,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Allowlist and hash signatures: exact contents.
   const bool allowed = text == kAllowed;
   vigil_scan_result r{};
-  FUZZ_CHECK(vigil_scan_buffer(fx.engine, fx.scratch, data, size, 0, nullptr, nullptr, &r) ==
-             VIGIL_OK);
+  FUZZ_CHECK(vigil_scan_buffer(fx.engine, fx.scratch, data, size, VIGIL_SCAN_NO_CONTAINERS, nullptr,
+                               nullptr, &r) == VIGIL_OK);
   FUZZ_CHECK(r.allowlisted == (allowed ? 1u : 0u));
   if (allowed) {
     FUZZ_CHECK(hits.empty());

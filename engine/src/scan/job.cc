@@ -35,7 +35,6 @@ void Job::rebuild_path() {
 
 void Job::add(const vigil_scan_result& level, bool callback_stopped) {
   result.detections += level.detections;
-  result.bytes_scanned += level.bytes_scanned;
   result.incomplete += level.incomplete;
   if (callback_stopped || (!all() && result.detections != 0)) stop = true;
 }

@@ -98,11 +98,12 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
     allowlisted = true;
     return common::Status::ok();
   }
+  // The level's bytes count as examined even when a member's detection ends the scan first.
+  job.result.bytes_scanned += size;
   st = descend(job, data, size, depth + 1);
   if (!st.is_ok() || job.stop) return st;
 
   vigil_scan_result level{};
-  level.bytes_scanned = size;
   Callback cb = job.cb;
   cb.path = job.path.empty() ? nullptr : job.path.data();
   cb.depth = static_cast<uint32_t>(job.path.size());
