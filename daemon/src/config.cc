@@ -102,6 +102,16 @@ const Option kApplied[] = {
      [](Config& c, const Value& v) { c.max_recursion = static_cast<uint32_t>(v.number); }},
     {"MaxFiles", Type::kNumber, kZeroNoLimit, 0, kU32,
      [](Config& c, const Value& v) { c.max_files = v.number; }},
+    {"MaxScanTime", Type::kNumber, 0, 0, kU32,  // 0: no limit (as the engine takes it)
+     [](Config& c, const Value& v) { c.max_scan_time = std::chrono::milliseconds(v.number); }},
+    {"ScanArchive", Type::kBool, 0, 0, 0,
+     [](Config& c, const Value& v) { c.scan_archive = v.flag; }},
+    {"AlertEncrypted", Type::kBool, 0, 0, 0,
+     [](Config& c, const Value& v) { c.alert_encrypted = c.alert_encrypted || v.flag; }},
+    {"AlertEncryptedArchive", Type::kBool, 0, 0, 0,
+     [](Config& c, const Value& v) { c.alert_encrypted = c.alert_encrypted || v.flag; }},
+    {"AlertExceedsMax", Type::kBool, 0, 0, 0,
+     [](Config& c, const Value& v) { c.alert_exceeds_max = v.flag; }},
     {"LogFile", Type::kString, kAbsolute, 0, 0,
      [](Config& c, const Value& v) { c.log_file = v.text; }},
     {"LogTime", Type::kBool, 0, 0, 0, [](Config& c, const Value& v) { c.log_time = v.flag; }},
@@ -129,9 +139,8 @@ const Option kApplied[] = {
     {"OnAccessMountPath", Type::kString, kAbsolute | kRepeatable, 0, 0,
      [](Config& c, const Value& v) { c.on_access_mount_path.push_back(v.text); }},
     {"OnAccessExcludeUID", Type::kNumber, kRepeatable, 0, kU32 - 1,
-     [](Config& c, const Value& v) {
-       c.on_access_exclude_uid.push_back(static_cast<uid_t>(v.number));
-     }},
+     [](Config& c,
+        const Value& v) { c.on_access_exclude_uid.push_back(static_cast<uid_t>(v.number)); }},
     {"OnAccessExcludeRootUID", Type::kBool, 0, 0, 0,
      [](Config& c, const Value& v) { c.on_access_exclude_root_uid = v.flag; }},
     {"OnAccessMaxFileSize", Type::kSize, kZeroNoLimit, 0, 0,
@@ -143,22 +152,22 @@ const Option kApplied[] = {
 // The other options clamd 1.4.6 accepts, by the value type it checks; names separated by
 // spaces.
 constexpr std::string_view kIgnoredBool =
-    "AlertBrokenExecutables AlertBrokenMedia AlertEncrypted AlertEncryptedArchive "
-    "AlertEncryptedDoc AlertExceedsMax AlertOLE2Macros AlertPartitionIntersection "
+    "AlertBrokenExecutables AlertBrokenMedia "
+    "AlertEncryptedDoc AlertOLE2Macros AlertPartitionIntersection "
     "AlertPhishingCloak AlertPhishingSSLMismatch Bytecode BytecodeUnsigned "
     "ConcurrentDatabaseReload CrossFilesystems Debug DetectPUA DevACOnly DevLiblog "
     "DevPerformance DisableCache DisableCertCheck ExitOnOOM ExtendedDetectionInfo "
     "FollowDirectorySymlinks FollowFileSymlinks ForceToDisk GenerateMetadataJson "
     "HeuristicAlerts HeuristicScanPrecedence LeaveTemporaryFiles LogFileUnlock LogRotate "
     "OfficialDatabaseOnly OnAccessDenyOnError OnAccessDisableDDD OnAccessExtraScanning "
-    "PhishingScanURLs PhishingSignatures PreludeEnable ScanArchive ScanELF ScanHTML ScanHWP3 "
+    "PhishingScanURLs PhishingSignatures PreludeEnable ScanELF ScanHTML ScanHWP3 "
     "ScanImage ScanImageFuzzyHash ScanMail ScanOLE2 ScanOneNote ScanPDF ScanPE "
     "ScanPartialMessages ScanSWF ScanXMLDOCS StructuredCCOnly StructuredDataDetection "
     "StructuredSSNFormatNormal StructuredSSNFormatStripped";
 // StreamMinPort/StreamMaxPort served the STREAM command, which clamd 1.x no longer has either.
 constexpr std::string_view kIgnoredNumber =
     "BytecodeTimeout CacheSize DevACDepth FailIfCvdOlderThan MaxDirectoryRecursion "
-    "MaxIconsPE MaxPartitions MaxRecHWP3 MaxScanTime OnAccessCurlTimeout OnAccessMaxThreads "
+    "MaxIconsPE MaxPartitions MaxRecHWP3 OnAccessCurlTimeout OnAccessMaxThreads "
     "OnAccessRetryAttempts PCREMatchLimit PCRERecMatchLimit StreamMaxPort StreamMinPort "
     "StructuredMinCreditCardCount StructuredMinSSNCount";
 constexpr std::string_view kIgnoredSize =

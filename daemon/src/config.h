@@ -56,10 +56,14 @@ struct Config {
   bool allow_all_match_scan = true;                 // AllowAllMatchScan
 
   // Scan limits.
-  uint64_t max_file_size = 100ull << 20;  // MaxFileSize
-  uint64_t max_scan_size = 400ull << 20;  // MaxScanSize
-  uint32_t max_recursion = 17;            // MaxRecursion (>= 1)
-  uint64_t max_files = 10000;             // MaxFiles
+  uint64_t max_file_size = 100ull << 20;            // MaxFileSize
+  uint64_t max_scan_size = 400ull << 20;            // MaxScanSize
+  uint32_t max_recursion = 17;                      // MaxRecursion (>= 1)
+  uint64_t max_files = 10000;                       // MaxFiles
+  std::chrono::milliseconds max_scan_time{120000};  // MaxScanTime (in containers); 0 = none
+  bool scan_archive = true;        // ScanArchive: descend into archives and compressed files
+  bool alert_encrypted = false;    // AlertEncrypted / AlertEncryptedArchive
+  bool alert_exceeds_max = false;  // AlertExceedsMax
 
   // Logging and process.
   std::string log_file;                               // LogFile; "" = none

@@ -228,7 +228,8 @@ class Conn {
       drop_stream();
     }
     if (stream_ == nullptr && current &&
-        vigil_stream_new(current->engine, 0, ctx_.limits.stream_max_bytes, &stream_) == VIGIL_OK) {
+        vigil_stream_new(current->engine, ctx_.limits.scan.flags, ctx_.limits.stream_max_bytes,
+                         &stream_) == VIGIL_OK) {
       stream_engine_ = current;
     }
   }
@@ -282,8 +283,9 @@ class Conn {
     SlotGuard slot(ctx_.slots, ctx_.engines);
     EngineRef engine = ctx_.engines->current();
     vigil_scratch* s = slot.scratch(engine);
-    std::string body = s == nullptr ? error_body(fd_subject(fd), "engine unavailable")
-                                    : scan_descriptor(engine->engine, s, fd);
+    std::string body = s == nullptr
+                           ? error_body(fd_subject(fd), "engine unavailable")
+                           : scan_descriptor(engine->engine, s, fd, ctx_.limits.scan.flags);
     ::close(fd);
     send_reply(body, f, id);
   }

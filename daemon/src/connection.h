@@ -38,8 +38,11 @@ struct ConnectionLimits {
 // scratch allocation.
 class ScanSlots {
  public:
-  explicit ScanSlots(unsigned slots) : scratches_(slots) {
-    for (ScratchFor& s : scratches_) free_.push_back(&s);
+  ScanSlots(unsigned slots, const vigil_scan_limits& limits) : scratches_(slots) {
+    for (ScratchFor& s : scratches_) {
+      s.set_limits(limits);
+      free_.push_back(&s);
+    }
   }
   // A free slot now, or null; the scratch is the caller's until release().
   ScratchFor* try_acquire() {

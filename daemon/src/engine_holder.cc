@@ -101,6 +101,10 @@ vigil_scratch* ScratchFor::get(const EngineRef& e) {
   if (scratch_ != nullptr && generation_ == e->generation) return scratch_;
   reset();
   if (vigil_scratch_new(e->engine, &scratch_) != VIGIL_OK) return nullptr;
+  if (limits_.struct_size != 0 && vigil_scratch_set_limits(scratch_, &limits_) != VIGIL_OK) {
+    reset();
+    return nullptr;
+  }
   generation_ = e->generation;
   keep_ = e;
   return scratch_;

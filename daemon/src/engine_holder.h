@@ -67,8 +67,9 @@ class ScratchFor {
   ScratchFor(const ScratchFor&) = delete;
   ScratchFor& operator=(const ScratchFor&) = delete;
 
-  // A scratch for `e`, or null (out of memory).
+  // A scratch for `e`, or null (out of memory). It scans under the limits set_limits() gave.
   vigil_scratch* get(const EngineRef& e);
+  void set_limits(const vigil_scan_limits& limits) { limits_ = limits; }
   // Frees the scratch and lets go of its engine (so a replaced engine can be freed).
   void reset();
   uint64_t generation() const { return generation_; }
@@ -76,7 +77,8 @@ class ScratchFor {
  private:
   vigil_scratch* scratch_ = nullptr;
   uint64_t generation_ = 0;
-  EngineRef keep_;  // the engine the scratch belongs to outlives it
+  EngineRef keep_;              // the engine the scratch belongs to outlives it
+  vigil_scan_limits limits_{};  // struct_size 0: the engine's defaults
 };
 
 }  // namespace vigil::daemon

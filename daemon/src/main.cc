@@ -144,6 +144,24 @@ std::string absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
+// The scan limits of the configuration (clamd's Max* options apply inside containers too).
+ScanLimits scan_limits(const Config& c) {
+  ScanLimits s;
+  s.max_file_size = c.max_file_size;
+  auto clamp32 = [](uint64_t v) {
+    return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
+  };
+  s.unpack.max_recursion = c.max_recursion;
+  s.unpack.max_files = clamp32(c.max_files);
+  s.unpack.max_scan_size = c.max_scan_size;
+  s.unpack.max_file_size = c.max_file_size;
+  s.unpack.max_scan_time_ms = clamp32(static_cast<uint64_t>(c.max_scan_time.count()));
+  if (!c.scan_archive) s.flags |= VIGIL_SCAN_NO_CONTAINERS;
+  if (c.alert_encrypted) s.flags |= VIGIL_SCAN_ALERT_ENCRYPTED;
+  if (c.alert_exceeds_max) s.flags |= VIGIL_SCAN_ALERT_EXCEEDS_MAX;
+  return s;
+}
+
 // On-access settings: the configuration's, plus the command line's paths, which also turn
 // prevention on (a path given on the command line asks for infected opens to be denied).
 OnAccessOptions on_access_options(const Config& c, const std::vector<std::string>& cli_paths) {
@@ -157,6 +175,9 @@ OnAccessOptions on_access_options(const Config& c, const std::vector<std::string
   o.max_file_size = c.on_access_max_file_size;
   o.prevention = c.on_access_prevention || !cli_paths.empty();
   o.log_clean = c.log_clean;
+  ScanLimits limits = scan_limits(c);
+  o.limits = limits.unpack;
+  o.flags = limits.flags;
   return o;
 }
 
@@ -245,7 +266,7 @@ int main(int argc, char** argv) {
   opts.limits.idle_timeout_s = static_cast<int>(c.idle_timeout.count());
   opts.limits.send_timeout_s =
       std::max(1, static_cast<int>((c.send_buf_timeout.count() + 999) / 1000));
-  opts.limits.scan.max_file_size = c.max_file_size;
+  opts.limits.scan = scan_limits(c);
   opts.watch_paths = spec.paths;
   Server server(opts, engines, [&log](const std::string& m) { log(m); });
   if (!server.listen(error) || !drop_privileges(c.user, error) ||

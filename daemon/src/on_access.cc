@@ -92,10 +92,12 @@ int first_name(const vigil_match* m, void* user) {
 // mapping and take the daemon down. Larger files (only when OnAccessMaxFileSize allows them)
 // go to vigil_scan_fd, which maps them. The name of the first detection goes to `name`.
 vigil_status scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd,
-                             uint64_t size, std::string& name) {
+                             uint64_t size, uint32_t flags, std::string& name) {
   constexpr uint64_t kReadWhole = 64u << 20;
   vigil_scan_result result{};
-  if (size > kReadWhole) return vigil_scan_fd(engine, scratch, fd, 0, first_name, &name, &result);
+  if (size > kReadWhole) {
+    return vigil_scan_fd(engine, scratch, fd, flags, first_name, &name, &result);
+  }
   std::unique_ptr<uint8_t[]> data(new (std::nothrow) uint8_t[size + 1]);
   if (!data) return VIGIL_ERR_NOMEM;
   uint64_t got = 0;
@@ -106,7 +108,7 @@ vigil_status scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch,
     if (n == 0) break;  // truncated meanwhile: scan what there is
     got += static_cast<uint64_t>(n);
   }
-  return vigil_scan_buffer(engine, scratch, data.get(), got, 0, first_name, &name, &result);
+  return vigil_scan_buffer(engine, scratch, data.get(), got, flags, first_name, &name, &result);
 }
 
 }  // namespace
@@ -388,6 +390,7 @@ int OnAccess::expire() {
 
 void OnAccess::scanner() {
   ScratchFor scratch;
+  if (opts_.limits.struct_size != 0) scratch.set_limits(opts_.limits);
   for (;;) {
     std::shared_ptr<Event> ev;
     {
@@ -406,9 +409,10 @@ void OnAccess::scan(Event& ev, ScratchFor& scratch) {
   EngineRef engine = engines_.current();
   vigil_scratch* s = engine ? scratch.get(engine) : nullptr;
   std::string name;
-  vigil_status st = s == nullptr ? VIGIL_ERR_NOMEM
-                                 : scan_descriptor(engine->engine, s, ev.fd.get(),
-                                                   static_cast<uint64_t>(ev.key.size), name);
+  vigil_status st = s == nullptr
+                        ? VIGIL_ERR_NOMEM
+                        : scan_descriptor(engine->engine, s, ev.fd.get(),
+                                          static_cast<uint64_t>(ev.key.size), opts_.flags, name);
   uint32_t response = FAN_ALLOW;
   std::string line;
   if (st != VIGIL_OK) {

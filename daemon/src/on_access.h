@@ -47,6 +47,8 @@ struct OnAccessOptions {
   unsigned threads = 0;          // scanning threads; 0: 2 to 4 by the number of cores
   size_t cache_entries = 65536;  // clean verdicts kept
   size_t max_pending = 1024;     // events waiting or being scanned; more are allowed unscanned
+  vigil_scan_limits limits{};    // inside containers (struct_size 0: the engine's defaults)
+  uint32_t flags = 0;            // VIGIL_SCAN_* flags added to every scan
 };
 
 // One version of one file: a write changes mtime/ctime (ctime cannot be set back by a user).

@@ -27,10 +27,10 @@ int collect_names(const vigil_match* m, void* user) {
 
 // Scans one regular file; appends its reply lines. Returns true if something was found.
 bool scan_one(const vigil_engine* engine, vigil_scratch* scratch, const std::string& path,
-              ScanMode mode, std::vector<std::string>& out) {
+              ScanMode mode, uint32_t extra_flags, std::vector<std::string>& out) {
   std::vector<std::string> names;
   vigil_scan_result result{};
-  uint32_t flags = mode == ScanMode::kAllMatch ? VIGIL_SCAN_ALLMATCH : 0;
+  uint32_t flags = extra_flags | (mode == ScanMode::kAllMatch ? VIGIL_SCAN_ALLMATCH : 0);
   vigil_status st =
       vigil_scan_file(engine, scratch, path.c_str(), flags, collect_names, &names, &result);
   if (st != VIGIL_OK) {
@@ -77,7 +77,7 @@ struct Walk {
       }
       if (collect != nullptr) {
         collect->push_back(path);
-      } else if (scan_one(engine, scratch, path, mode, out)) {
+      } else if (scan_one(engine, scratch, path, mode, limits.flags, out)) {
         found = true;
         // SCAN and ALLMATCHSCAN stop at the first infected file (ALLMATCHSCAN lists all of
         // that file's signatures), as clamd does.
@@ -144,8 +144,11 @@ std::vector<std::string> scan_path_parallel(const vigil_engine* engine, const st
     vigil_scratch* scratch = nullptr;
     if (vigil_scratch_new(engine, &scratch) != VIGIL_OK) return;
     try {
+      vigil_scratch_set_limits(scratch, &limits.unpack);
       for (size_t i; (i = next.fetch_add(1)) < files.size();) {
-        if (scan_one(engine, scratch, files[i], ScanMode::kContinue, results[i])) found = true;
+        if (scan_one(engine, scratch, files[i], ScanMode::kContinue, limits.flags, results[i])) {
+          found = true;
+        }
       }
     } catch (...) {
     }
@@ -177,7 +180,8 @@ std::string finish_stream(vigil_stream* stream, vigil_scratch* scratch, vigil_st
   return found_body(kStreamSubject, names.front());
 }
 
-std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd) {
+std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd,
+                            uint32_t flags) {
   const std::string subject = fd_subject(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -185,7 +189,7 @@ std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, 
   }
   std::vector<std::string> names;
   vigil_scan_result result{};
-  vigil_status st2 = vigil_scan_fd(engine, scratch, fd, 0, collect_names, &names, &result);
+  vigil_status st2 = vigil_scan_fd(engine, scratch, fd, flags, collect_names, &names, &result);
   if (st2 != VIGIL_OK) return error_body(subject, vigil_status_string(st2));
   if (names.empty()) return ok_body(subject);
   return found_body(subject, names.front());

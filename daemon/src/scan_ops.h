@@ -22,6 +22,17 @@ enum class ScanMode : uint8_t {
 
 struct ScanLimits {
   uint64_t max_file_size = 0;  // 0: none. Larger files are skipped (not scanned), as clamd does.
+  // Inside containers (MaxRecursion, MaxFiles, MaxScanSize, MaxFileSize, MaxScanTime), and the
+  // VIGIL_SCAN_* flags every scan adds (ScanArchive no, AlertEncrypted, AlertExceedsMax).
+  vigil_scan_limits unpack = default_unpack_limits();
+  uint32_t flags = 0;
+
+  static vigil_scan_limits default_unpack_limits() {
+    vigil_scan_limits l{};
+    l.struct_size = sizeof l;
+    vigil_scan_limits_default(&l);
+    return l;
+  }
 };
 
 // Reply bodies (without terminators) for a path command; at least one.
@@ -39,7 +50,8 @@ std::vector<std::string> scan_path_parallel(const vigil_engine* engine, const st
 std::string finish_stream(vigil_stream* stream, vigil_scratch* scratch, vigil_status write_status);
 
 // The body for a FILDES descriptor (subject "fd[N]").
-std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd);
+std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, int fd,
+                            uint32_t flags);
 
 }  // namespace vigil::daemon
 

@@ -32,7 +32,7 @@ Server::Server(ServerOptions options, EngineHolder& engines,
     : opts_(std::move(options)),
       engines_(engines),
       log_(std::move(log)),
-      slots_(std::max(1u, opts_.max_threads)) {
+      slots_(std::max(1u, opts_.max_threads), opts_.limits.scan.unpack) {
   // A MULTISCAN uses as many threads as there are cores, within MaxThreads.
   opts_.limits.multiscan_threads =
       std::max(1u, std::min(opts_.max_threads, std::thread::hardware_concurrency()));

@@ -22,7 +22,7 @@ constexpr char kSocket[] = "LocalSocket /run/vigild.sock\n";  // line 1 of most 
 
 // The options of Debian's clamd.conf that vigild reports as ignored, in file order.
 constexpr char kDebianIgnored[] =
-    "ScanMail ScanArchive ArchiveBlockEncrypted MaxDirectoryRecursion "
+    "ScanMail ArchiveBlockEncrypted MaxDirectoryRecursion "
     "FollowDirectorySymlinks FollowFileSymlinks LogRotate PreludeEnable PreludeAnalyzerName "
     "OfficialDatabaseOnly Debug ScanPE MaxEmbeddedPE ScanOLE2 ScanPDF ScanHTML "
     "MaxHTMLNormalize MaxHTMLNoTags MaxScriptNormalize MaxZipTypeRcg ScanSWF ExitOnOOM "
@@ -30,7 +30,7 @@ constexpr char kDebianIgnored[] =
     "PhishingScanURLs PhishingAlwaysBlockSSLMismatch PhishingAlwaysBlockCloak "
     "PartitionIntersection DetectPUA ScanPartialMessages HeuristicScanPrecedence "
     "StructuredDataDetection ExtendedDetectionInfo OLE2BlockMacros ForceToDisk "
-    "DisableCertCheck DisableCache MaxScanTime MaxPartitions MaxIconsPE PCREMatchLimit "
+    "DisableCertCheck DisableCache MaxPartitions MaxIconsPE PCREMatchLimit "
     "PCRERecMatchLimit PCREMaxFileSize ScanXMLDOCS ScanHWP3 MaxRecHWP3 LogFileUnlock "
     "LogFileMaxSize Bytecode BytecodeSecurity BytecodeTimeout ";
 
@@ -114,6 +114,12 @@ TEST(ConfigTest, GoodValuesOfEveryType) {
       {"SelfCheck 0", [](const Config& c) { return c.self_check == seconds(0); }},
       {"MaxRecursion 30", [](const Config& c) { return c.max_recursion == 30; }},
       {"MaxFiles 0", [](const Config& c) { return c.max_files == kNoLimit; }},
+      {"MaxScanTime 2500", [](const Config& c) { return c.max_scan_time.count() == 2500; }},
+      {"MaxScanTime 0", [](const Config& c) { return c.max_scan_time.count() == 0; }},
+      {"ScanArchive no", [](const Config& c) { return !c.scan_archive; }},
+      {"AlertEncrypted yes", [](const Config& c) { return c.alert_encrypted; }},
+      {"AlertEncryptedArchive yes", [](const Config& c) { return c.alert_encrypted; }},
+      {"AlertExceedsMax yes", [](const Config& c) { return c.alert_exceeds_max; }},
       {"MaxFiles 4294967295", [](const Config& c) { return c.max_files == 4294967295u; }},
       {"LogFile /var/log/vigild.log",
        [](const Config& c) { return c.log_file == "/var/log/vigild.log"; }},

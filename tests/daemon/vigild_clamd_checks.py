@@ -107,6 +107,7 @@ def register(checks, args, work, corpus):
         "missing-file": ([corpus.missing], 0),
         "mixed-args": ([f["readme"], corpus.more_dir, corpus.missing, f["eicar_text"]], 5),
         "clean-dir": ([corpus.clean_dir], 0),
+        "archives": ([corpus.archive_dir], 3),  # zip, tar.gz, zip in zip: markers inside
     }
 
     def same(mode, target, transport="unix"):
@@ -154,6 +155,12 @@ def register(checks, args, work, corpus):
         "dual-match-allmatchscan": b"zALLMATCHSCAN %s\x00" % enc(f["eicar"]),
         # a binary file matched by a hash signature: ClamAV reports it twice with allmatch
         "allmatchscan-hash-binary": b"zALLMATCHSCAN %s\x00" % enc(f["hash_binary"]),
+        # markers inside archives: the reply names the archive, as clamd's does
+        "scan-zip": b"zSCAN %s\x00" % enc(f["zip"]),
+        "scan-tgz": b"zSCAN %s\x00" % enc(f["tgz"]),
+        "scan-zip-in-zip": b"zSCAN %s\x00" % enc(f["nested"]),
+        "instream-zip-in-zip": instream(open(f["nested"], "rb").read(), 100),
+        "instream-tgz": instream(open(f["tgz"], "rb").read()),
     }
     for label, req in engine.items():
         def same_engine(q=req):

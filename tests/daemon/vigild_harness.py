@@ -8,15 +8,18 @@ bytes; helpers never decode or strip them, because the tests compare them byte f
 import array
 import ctypes
 import hashlib
+import io
 import os
 import re
 import signal
 import socket
 import struct
 import subprocess
+import tarfile
 import threading
 import time
 import traceback
+import zipfile
 
 # ---- checks -----------------------------------------------------------------------------
 
@@ -198,6 +201,26 @@ def run(argv, timeout=120, **kw):
     return r.returncode, r.stdout, r.stderr
 
 
+def zip_bytes(entries):
+    """A deflated zip of (name, bytes), in memory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def tgz_bytes(entries):
+    """A tar.gz of (name, bytes), in memory."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def write_conf(path, options):
     """options: list of (name, value) pairs, in clamd.conf syntax."""
     with open(path, "w") as f:
@@ -350,6 +373,16 @@ class Corpus:
         self.write("clean_a", b"just text\n")
         self.write("clean_b", b"more text\n")
         self.clean_dir = f"{t}/clean-dir"
+        # Archives, outside the tree: markers inside a zip, a tar.gz, and a zip in a zip.
+        self.archive_dir = f"{work}/archives"
+        os.makedirs(self.archive_dir)
+        inner = zip_bytes([("one.txt", b"x" + m["Vigil.Test.One"] + b"\n")])
+        self.files["zip"] = f"{self.archive_dir}/one.zip"
+        self.files["tgz"] = f"{self.archive_dir}/two.tar.gz"
+        self.files["nested"] = f"{self.archive_dir}/nested.zip"
+        self.write("zip", inner)
+        self.write("tgz", tgz_bytes([("docs/two.txt", b"y" * 3000 + m["Vigil.Test.Two"])]))
+        self.write("nested", zip_bytes([("readme.txt", b"clean"), ("inner.zip", inner)]))
         self.more_dir = f"{t}/more"
         self.missing = f"{t}/no-such-file.txt"
 
