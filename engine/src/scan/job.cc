@@ -74,6 +74,11 @@ bool Job::out_of_time() {
 }
 
 void Job::finish(vigil_scan_result& out, bool allowlisted, uint64_t input_size) {
+  // Member buffers are kept for the next scan only while small: a scratch must not hold on
+  // to the largest members it ever unpacked, one per depth.
+  for (std::unique_ptr<Stream>& s : scratch.members) {
+    if (s && s->data.capacity() > kMemberKeepCapacity) std::vector<uint8_t>().swap(s->data);
+  }
   if (allowlisted) {
     result = vigil_scan_result{};
     result.allowlisted = 1;

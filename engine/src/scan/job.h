@@ -13,6 +13,9 @@
 
 namespace vigil::scan {
 
+// Member buffers larger than this are released at the end of a scan.
+inline constexpr uint64_t kMemberKeepCapacity = uint64_t{1} << 20;
+
 struct Job {
   Job(const Engine& engine, Scratch& scratch, uint32_t flags, Callback cb);
 

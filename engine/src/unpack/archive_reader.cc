@@ -162,7 +162,7 @@ ArchiveReader::Next ArchiveReader::next(Member& member) {
     // One member: the decompressed stream, unnamed (it stands for the file itself).
     if (!pending_) return Next::kEnd;
     pending_ = false;
-    member = Member{"", true, false};
+    member = Member{"", true, false, -1};
     return Next::kMember;
   }
   archive_entry* entry = nullptr;
@@ -173,6 +173,7 @@ ArchiveReader::Next ArchiveReader::next(Member& member) {
   member.name = name != nullptr ? name : "";
   member.regular = archive_entry_filetype(entry) == AE_IFREG;
   member.encrypted = archive_entry_is_encrypted(entry) != 0;
+  member.size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1;
   return Next::kMember;
 }
 

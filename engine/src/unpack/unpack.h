@@ -26,6 +26,7 @@ struct Member {
   std::string name;        // path inside the container ("" for a compressed stream's bytes)
   bool regular = true;     // a file (directories, links and devices have no bytes to scan)
   bool encrypted = false;  // its data (or the whole container) is encrypted
+  int64_t size = -1;       // the size its header declares; -1 when it has none
 };
 
 class ArchiveReader {
