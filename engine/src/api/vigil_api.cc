@@ -69,18 +69,6 @@ vigil_status copy_sized(const T& value, T* out) {
   return VIGIL_OK;
 }
 
-vigil_scan_limits to_public(const vigil::scan::Limits& l) {
-  vigil_scan_limits out{};
-  out.struct_size = sizeof out;
-  out.max_recursion = l.max_recursion;
-  out.max_files = l.max_files;
-  out.max_scan_size = l.max_scan_size;
-  out.max_file_size = l.max_file_size;
-  out.max_ratio = l.max_ratio;
-  out.max_scan_time_ms = l.max_scan_time_ms;
-  return out;
-}
-
 }  // namespace
 
 extern "C" {
@@ -257,7 +245,7 @@ VIGIL_API vigil_status vigil_stream_reset(vigil_stream* stream) {
 VIGIL_API void vigil_stream_free(vigil_stream* stream) { delete stream; }
 
 VIGIL_API vigil_status vigil_scan_limits_default(vigil_scan_limits* out) {
-  return copy_sized(to_public(vigil::scan::Limits{}), out);
+  return copy_sized(vigil::scan::kDefaultLimits, out);
 }
 
 VIGIL_API vigil_status vigil_scratch_set_limits(vigil_scratch* scratch,
@@ -268,16 +256,11 @@ VIGIL_API vigil_status vigil_scratch_set_limits(vigil_scratch* scratch,
   BusyGuard busy(scratch->impl->busy);
   if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
   // Fields the caller's struct does not have keep their defaults.
-  vigil_scan_limits full = to_public(vigil::scan::Limits{});
+  vigil_scan_limits full = vigil::scan::kDefaultLimits;
   size_t n = limits->struct_size < sizeof full ? limits->struct_size : sizeof full;
   std::memcpy(&full, limits, n);
-  vigil::scan::Limits& l = scratch->impl->limits;
-  l.max_recursion = full.max_recursion;
-  l.max_files = full.max_files;
-  l.max_scan_size = full.max_scan_size;
-  l.max_file_size = full.max_file_size;
-  l.max_ratio = full.max_ratio;
-  l.max_scan_time_ms = full.max_scan_time_ms;
+  full.struct_size = sizeof full;
+  scratch->impl->limits = full;
   return VIGIL_OK;
 }
 

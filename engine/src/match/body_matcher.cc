@@ -16,17 +16,15 @@ struct ScanContext {
   MatchState* state;
   const uint8_t* data;
   uint64_t size;
-  uint64_t base;
-  uint64_t seen_end;  // hits ending at or before this were seen in the previous window
+  BodyMatcher::Windows w;
   bool all_matches;
-  bool stopped;
   HitSink sink;
 
   static int on_hit(unsigned int id, unsigned long long /*from*/, unsigned long long to,
                     unsigned int /*flags*/, void* raw) {
     ScanContext& c = *static_cast<ScanContext*>(raw);
-    uint64_t end = c.base + to;
-    if (end <= c.seen_end) return 0;
+    uint64_t end = c.w.base + to;
+    if (end <= c.w.seen_end) return 0;
     const BodyMatcher& m = *c.m;
     // A database from a file (or the cache) is only known to be a valid Hyperscan database,
     // not to search for these fragments: the id, the end and the fragment's bytes are checked
@@ -43,7 +41,7 @@ struct ScanContext {
       }
       c.state->reported_gen[s] = c.state->gen;
       if (!c.sink.fn(c.sink.ctx, s, start) || !c.all_matches) {
-        c.stopped = true;
+        c.w.stopped = true;
         return 1;
       }
     }
@@ -265,25 +263,33 @@ common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState&
   for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;  // counts are per scan
   if (!db_ || size == 0) return common::Status::ok();
   next_generation(state);
+  ScanContext ctx{this, &state, data, size, {}, all_matches, sink};
+  return run_windows(data, size, 0, window, state, ctx.w, &ScanContext::on_hit, &ctx, release);
+}
+
+common::Status BodyMatcher::run_windows(const uint8_t* data, uint64_t size, uint64_t from,
+                                        uint64_t window, MatchState& state, Windows& w,
+                                        match_event_handler on_hit, void* ctx,
+                                        common::ReleaseHook release) const {
   if (window <= max_frag_len_) window = max_frag_len_ + 1;
-  ScanContext ctx{this, &state, data, size, 0, 0, all_matches, false, sink};
-  uint64_t overlap = max_frag_len_ - 1;
+  const uint64_t overlap = max_frag_len_ - 1;
+  w.seen_end = from;
+  w.base = from > overlap ? from - overlap : 0;
   for (;;) {
-    uint64_t len = std::min(window, size - ctx.base);
-    hs_error_t rc =
-        hs_scan(db_.get(), reinterpret_cast<const char*>(data + ctx.base),
-                static_cast<unsigned int>(len), 0, state.hs.get(), &ScanContext::on_hit, &ctx);
-    if (rc == HS_SCAN_TERMINATED && ctx.stopped) break;
+    uint64_t len = std::min(window, size - w.base);
+    hs_error_t rc = hs_scan(db_.get(), reinterpret_cast<const char*>(data + w.base),
+                            static_cast<unsigned int>(len), 0, state.hs.get(), on_hit, ctx);
+    if (rc == HS_SCAN_TERMINATED && w.stopped) break;
     if (rc != HS_SUCCESS) {
       return common::Status(VIGIL_ERR_BACKEND,
                             "Hyperscan scan failed (" + std::to_string(rc) + ")");
     }
-    uint64_t end = ctx.base + len;
+    uint64_t end = w.base + len;
     if (end >= size) break;
-    ctx.seen_end = end;
-    ctx.base = end - overlap;
+    w.seen_end = end;
+    w.base = end - overlap;
     // Keep one window behind the scan resident for confirms that look back; drop the rest.
-    if (ctx.base > window) release(ctx.base - window);
+    if (w.base > window) release(w.base - window);
   }
   return common::Status::ok();
 }

@@ -132,6 +132,17 @@ class BodyMatcher {
  private:
   friend struct ScanContext;
   friend struct StreamContext;
+  // Where a windowed prefilter stands; the hit handlers read it through their context.
+  struct Windows {
+    uint64_t base = 0;      // the window's first byte
+    uint64_t seen_end = 0;  // hits ending at or before this were handled already
+    bool stopped = false;   // a handler ended the scan on purpose
+  };
+  // Runs the database over data[from, size) (hits before `from` were handled) in windows that
+  // overlap by the longest fragment less one, so no fragment is missed at an edge.
+  common::Status run_windows(const uint8_t* data, uint64_t size, uint64_t from, uint64_t window,
+                             MatchState& state, Windows& w, match_event_handler on_hit, void* ctx,
+                             common::ReleaseHook release) const;
   bool check_hit(const uint8_t* data, uint64_t size, uint32_t id, uint64_t end) const;
   void next_generation(MatchState& state) const;
   common::Status stream_advance(const uint8_t* data, uint64_t size, StreamMatch& stream,

@@ -39,9 +39,7 @@ struct StreamContext {
   uint64_t size;
   bool final;
   bool all;
-  uint64_t base = 0;
-  uint64_t seen_end = 0;  // hits ending at or before this were handled by an earlier pass
-  bool stopped = false;
+  BodyMatcher::Windows w{};
 
   // In first-match mode, a candidate after the best one found cannot be the one reported.
   bool beaten(uint64_t end, uint32_t sig) const {
@@ -110,8 +108,8 @@ struct StreamContext {
   static int on_hit(unsigned int id, unsigned long long /*from*/, unsigned long long to,
                     unsigned int /*flags*/, void* raw) {
     StreamContext& c = *static_cast<StreamContext*>(raw);
-    uint64_t end = c.base + to;
-    if (end <= c.seen_end) return 0;
+    uint64_t end = c.w.base + to;
+    if (end <= c.w.seen_end) return 0;
     const BodyMatcher& m = *c.m;
     if (!m.check_hit(c.data, c.size, id, end)) return 0;
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
@@ -121,7 +119,7 @@ struct StreamContext {
       Outcome o = c.settle(end, s, ready);
       if (o == Outcome::kWait) c.wait(ready, end, s);
       if (o == Outcome::kYes && !c.all) {
-        c.stopped = true;
+        c.w.stopped = true;
         return 1;
       }
     }
@@ -149,25 +147,9 @@ common::Status BodyMatcher::stream_advance(const uint8_t* data, uint64_t size, S
   ctx.retry_waiting();
   // In first-match mode a hit found ends the prefilter: every later hit comes after it.
   if (size > stream.scanned && (all_matches || stream.found.empty())) {
-    if (window <= max_frag_len_) window = max_frag_len_ + 1;
-    const uint64_t overlap = max_frag_len_ - 1;
-    ctx.seen_end = stream.scanned;
-    ctx.base = stream.scanned > overlap ? stream.scanned - overlap : 0;
-    for (;;) {
-      uint64_t len = std::min(window, size - ctx.base);
-      hs_error_t rc =
-          hs_scan(db_.get(), reinterpret_cast<const char*>(data + ctx.base),
-                  static_cast<unsigned int>(len), 0, state.hs.get(), &StreamContext::on_hit, &ctx);
-      if (rc == HS_SCAN_TERMINATED && ctx.stopped) break;
-      if (rc != HS_SUCCESS) {
-        return common::Status(VIGIL_ERR_BACKEND,
-                              "Hyperscan scan failed (" + std::to_string(rc) + ")");
-      }
-      uint64_t end = ctx.base + len;
-      if (end >= size) break;
-      ctx.seen_end = end;
-      ctx.base = end - overlap;
-    }
+    common::Status st = run_windows(data, size, stream.scanned, window, state, ctx.w,
+                                    &StreamContext::on_hit, &ctx, {});
+    if (!st.is_ok()) return st;
   }
   stream.scanned = std::max(stream.scanned, size);
   stream.abandoned += state.abandoned();

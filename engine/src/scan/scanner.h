@@ -28,14 +28,16 @@ struct Engine {
 
 struct Stream;
 
-// vigil_scan_limits with its defaults (see vigil.h).
-struct Limits {
-  uint32_t max_recursion = 17;
-  uint32_t max_files = 10000;
-  uint64_t max_scan_size = uint64_t{400} << 20;
-  uint64_t max_file_size = uint64_t{100} << 20;
-  uint32_t max_ratio = 1000;
-  uint32_t max_scan_time_ms = 120000;
+// The limits of a scan are the public struct itself; these are its defaults (see vigil.h).
+using Limits = vigil_scan_limits;
+inline constexpr Limits kDefaultLimits = {
+    .struct_size = sizeof(Limits),
+    .max_recursion = 17,
+    .max_files = 10000,
+    .max_scan_size = uint64_t{400} << 20,
+    .max_file_size = uint64_t{100} << 20,
+    .max_ratio = 1000,
+    .max_scan_time_ms = 120000,
 };
 
 struct Scratch {
@@ -45,7 +47,7 @@ struct Scratch {
   match::MatchState match;
   std::vector<uint32_t> hash_hits;
   std::vector<uint8_t> read_buffer;  // small files are read here (see common::MappedInput)
-  Limits limits;
+  Limits limits = kDefaultLimits;
   vigil_scan_info last_info{};                   // of the last scan
   std::vector<std::unique_ptr<Stream>> members;  // by depth - 1: the member being scanned there
   std::vector<uint8_t> chunk;                    // decompressed bytes on their way to a stream
