@@ -134,12 +134,12 @@ TEST_F(Containers, EveryFormatAndFilterIsOpenedAndTheMemberNamed) {
     ASSERT_EQ(inner.path.size(), 1u) << label;
     EXPECT_NE(inner.path[0].find("payload"), std::string::npos) << label << ": " << inner.path[0];
     EXPECT_EQ(r.incomplete, 0u) << label;
-    vigil_scan_info i = info();
+    vigil_scan_info scanned = info();
     // A compression filter is a level of its own (the tar inside it is the next).
     const uint32_t levels = spec.filters.empty() ? 1u : 2u;
-    EXPECT_EQ(i.containers, levels) << label;
-    EXPECT_EQ(i.max_depth, levels) << label;
-    EXPECT_EQ(i.limits_exceeded, 0u) << label;
+    EXPECT_EQ(scanned.containers, levels) << label;
+    EXPECT_EQ(scanned.max_depth, levels) << label;
+    EXPECT_EQ(scanned.limits_exceeded, 0u) << label;
   }
 }
 
