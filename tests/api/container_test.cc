@@ -349,3 +349,99 @@ TEST_F(Containers, LimitsAndInfoArgumentChecks) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string base64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += t[(v >> k) & 63];
+    if (out.size() % 77 == 76) out += "\n";
+  }
+  if (i < in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
+    out += t[(v >> 18) & 63];
+    out += t[(v >> 12) & 63];
+    out += i + 1 < in.size() ? t[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out + "\n";
+}
+
+std::string message(const std::string& body_parts, const std::string& boundary = "BOUND") {
+  return "From: a@example.com\r\nTo: b@example.com\r\nSubject: test\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=\"" +
+         boundary + "\"\r\n\r\n" + body_parts + "--" + boundary + "--\r\n";
+}
+
+std::string part(const std::string& headers, const std::string& body,
+                 const std::string& boundary = "BOUND") {
+  return "--" + boundary + "\r\n" + headers + "\r\n\r\n" + body + "\r\n";
+}
+
+}  // namespace
+
+TEST_F(Containers, MailAttachmentsAreDecodedAndNamed) {
+  std::string zip = make_archive({"zip", {}, "", ""}, {{"payload.bin", payload(21)}});
+  std::string mail = message(part("Content-Type: text/plain", "hello") +
+                             part("Content-Type: application/zip; name=\"invoice.zip\"\r\n"
+                                  "Content-Transfer-Encoding: base64\r\n"
+                                  "Content-Disposition: attachment; filename=\"invoice.zip\"",
+                                  base64(zip)));
+  std::vector<Found> found = scan(mail);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, (std::vector<std::string>{"invoice.zip", "payload.bin"}));
+
+  // Quoted-printable text: the marker is split by a soft line break and escaped.
+  std::string qp = "see =56IGIL-CONTAINER-TEST=\r\n-MARKER here";
+  std::vector<Found> text = scan(
+      message(part("Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable", qp)));
+  ASSERT_EQ(text.size(), 1u);
+  EXPECT_EQ(text[0].path, std::vector<std::string>{"part1"});
+
+  // An attached message is a member, and a container in turn.
+  std::string inner = message(part("Content-Type: application/octet-stream\r\n"
+                                   "Content-Transfer-Encoding: base64\r\n"
+                                   "Content-Disposition: attachment; filename=\"x.bin\"",
+                                   base64(payload(22)), "INNER"),
+                              "INNER");
+  std::vector<Found> nested =
+      scan(message(part("Content-Type: message/rfc822", inner)), VIGIL_SCAN_ALLMATCH);
+  ASSERT_FALSE(nested.empty());
+  EXPECT_EQ(nested[0].path, (std::vector<std::string>{"part1.eml", "x.bin"}));
+}
+
+TEST_F(Containers, MboxMessagesAreEachOpened) {
+  std::string one = message(part("Content-Type: text/plain", "first, clean"));
+  std::string two =
+      message(part("Content-Type: application/octet-stream\r\n"
+                   "Content-Transfer-Encoding: base64\r\n"
+                   "Content-Disposition: attachment; filename=\"second.bin\"",
+                   base64(payload(23))));
+  std::string mbox = "From a@example.com Thu Jan  1 00:00:00 2026\n" + one +
+                     "\nFrom b@example.com Thu Jan  1 00:00:01 2026\n" + two;
+  std::vector<Found> found = scan(mbox);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, std::vector<std::string>{"second.bin"});
+  EXPECT_EQ(info().members, 2u);
+}
+
+TEST_F(Containers, MailWithMorePartsThanTheLimitIsCut) {
+  std::string parts;
+  for (int i = 0; i < 300; ++i) parts += part("Content-Type: text/plain", "clean");
+  parts += part("Content-Type: text/plain", kMarker);
+  set_limits([](vigil_scan_limits& l) { l.max_files = 100; });
+  vigil_scan_result r{};
+  // The marker is also in the message's own bytes: only members are of interest here.
+  std::vector<Found> found = scan(message(parts), VIGIL_SCAN_ALLMATCH, &r);
+  for (const Found& f : found) EXPECT_TRUE(f.path.empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_FILES});
+  EXPECT_LE(info().members, 101u);
+  // Text that has header lines but is no MIME message is just text.
+  EXPECT_TRUE(scan("From: someone\nSubject: hi\n\nplain text\n").empty());
+  EXPECT_EQ(info().containers, 0u);
+}

@@ -25,8 +25,6 @@ declare -A NOT_YET=(
   [clam.impl.zip]="zip member imploded (libarchive 3.6 does not decode it)"
   [clam.ea05.exe]="AutoIt script in a PE" [clam.ea06.exe]="AutoIt script in a PE"
   [clam.exe.binhex]="BinHex" [clam.exe.html]="HTML normalisation"
-  [clam.exe.mbox.base64]="mail: mbox, base64 (MIME not yet)"
-  [clam.exe.mbox.uu]="mail: mbox, uuencoded (MIME not yet)" [clam.mail]="mail (MIME not yet)"
   [clam.exe.rtf]="RTF embedded objects" [clam.exe.szdd]="SZDD (MS compress)"
   [clam.ole.doc]="OLE2" [clam.ppt]="OLE2" [clam.pdf]="PDF streams" [clam.sis]="Symbian SIS"
   [clam.tnef]="TNEF" [clam_IScab_ext.exe]="InstallShield cabinet in a PE"

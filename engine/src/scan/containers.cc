@@ -34,7 +34,7 @@ Stream& stream_at(Job& job, uint32_t depth) {
 
 // Streams the current member into `stream`, stopping at a limit (recorded in the job); sets
 // `broken` when its bytes cannot be read to their end.
-common::Status read_member(Job& job, unpack::ArchiveReader& reader, const unpack::Member& member,
+common::Status read_member(Job& job, unpack::ContainerReader& reader, const unpack::Member& member,
                            Stream& stream, bool& broken) {
   std::vector<uint8_t>& chunk = job.scratch.chunk;
   chunk.resize(kChunk);
@@ -67,7 +67,7 @@ common::Status read_member(Job& job, unpack::ArchiveReader& reader, const unpack
       return common::Status::ok();
     }
     uint64_t out = stream.data.size();
-    uint64_t in = reader.consumed() - consumed_at_start + unpack::ArchiveReader::kBlock;
+    uint64_t in = reader.consumed() - consumed_at_start + unpack::ContainerReader::kBlock;
     uint32_t ratio = job.scratch.limits.max_ratio;
     if (ratio != 0 && out > kRatioFloor && out / in >= ratio) {
       job.exceeded(VIGIL_LIMIT_RATIO, "MaxRatio");
@@ -80,35 +80,39 @@ common::Status read_member(Job& job, unpack::ArchiveReader& reader, const unpack
 
 common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t depth) {
   if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0) return common::Status::ok();
-  const unpack::Sniff sniffed = unpack::sniff(data, size);
-  if (sniffed == unpack::Sniff::kNone) return common::Status::ok();
+  const unpack::Sniffed sniffed = unpack::sniff(data, size);
+  if (sniffed.kind == unpack::Kind::kNone) return common::Status::ok();
   const Limits& limits = job.scratch.limits;
   if (limits.max_recursion != 0 && depth > limits.max_recursion) {
     job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
     return common::Status::ok();
   }
-  auto opened = unpack::ArchiveReader::open(data, size);
+  auto opened = unpack::open_container(data, size, sniffed.kind, limits.max_files);
   if (!opened.is_ok()) {
     if (opened.status().code() != VIGIL_ERR_UNSUPPORTED) return opened.status();  // ours
     // Unreadable from the start: broken if its magic is unmistakable, else not a container.
-    if (sniffed == unpack::Sniff::kStrong) {
+    if (sniffed.strong) {
       ++job.info.broken;
       job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
     }
     return common::Status::ok();
   }
-  std::unique_ptr<unpack::ArchiveReader> reader = opened.take();
+  std::unique_ptr<unpack::ContainerReader> reader = opened.take();
   uint32_t files = 0;
   unpack::Member member;
   for (bool first = true; !job.stop; first = false) {
-    unpack::ArchiveReader::Next next = reader->next(member);
+    unpack::ContainerReader::Next next = reader->next(member);
     // Weak magic whose first header does not read: data that looks like a container by chance.
-    if (first && next == unpack::ArchiveReader::Next::kBroken && sniffed == unpack::Sniff::kWeak) {
+    if (first && next == unpack::ContainerReader::Next::kBroken && !sniffed.strong) {
       return common::Status::ok();
     }
     if (first) ++job.info.containers;
-    if (next == unpack::ArchiveReader::Next::kEnd) break;
-    if (next == unpack::ArchiveReader::Next::kBroken) {
+    if (next == unpack::ContainerReader::Next::kEnd) {
+      // A reader that stopped early to bound its memory: the members after are not scanned.
+      if (reader->truncated()) job.exceeded(VIGIL_LIMIT_FILES, "MaxFiles");
+      break;
+    }
+    if (next == unpack::ContainerReader::Next::kBroken) {
       ++job.info.broken;
       job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
       break;

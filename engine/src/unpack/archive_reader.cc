@@ -8,9 +8,27 @@
 
 #include <cstring>
 
-#include "unpack/unpack.h"
+#include "unpack/readers.h"
 
 namespace vigil::unpack {
+
+class ArchiveReader final : public ContainerReader {
+ public:
+  ~ArchiveReader() override;
+  static common::Result<std::unique_ptr<ContainerReader>> open(const uint8_t* data, uint64_t size);
+  Next next(Member& member) override;
+  int64_t read(uint8_t* out, size_t size) override;
+  uint64_t consumed() const override;
+  std::string format() const override;
+  std::string error() const override;
+
+ private:
+  ArchiveReader() = default;
+  archive* a_ = nullptr;
+  bool compressed_ = false;  // a bare compressed stream: one member, its decompressed bytes
+  bool pending_ = false;     // that member is not handed out yet
+};
+
 namespace {
 
 bool starts_with(const uint8_t* data, uint64_t size, uint64_t at, const char* magic, size_t len) {
@@ -41,7 +59,7 @@ bool tar_checksum_ok(const uint8_t* h, uint64_t size) {
 
 }  // namespace
 
-Sniff sniff(const uint8_t* d, uint64_t n) {
+Sniffed sniff_archive(const uint8_t* d, uint64_t n) {
   struct Magic {
     uint64_t at;
     const char* bytes;
@@ -78,13 +96,13 @@ Sniff sniff(const uint8_t* d, uint64_t n) {
       {0x8001, "CD001", 5, false},         // iso9660
   };
   for (const Magic& m : kMagics) {
-    if (starts_with(d, n, m.at, m.bytes, m.len)) return m.strong ? Sniff::kStrong : Sniff::kWeak;
+    if (starts_with(d, n, m.at, m.bytes, m.len)) return {Kind::kArchive, m.strong};
   }
   // lha/lzh: "-lh?-" or "-lz?-" at offset 2.
   if (n >= 7 && d[2] == '-' && d[3] == 'l' && (d[4] == 'h' || d[4] == 'z') && d[6] == '-') {
-    return Sniff::kWeak;
+    return {Kind::kArchive, false};
   }
-  return tar_checksum_ok(d, n) ? Sniff::kWeak : Sniff::kNone;
+  return tar_checksum_ok(d, n) ? Sniffed{Kind::kArchive, false} : Sniffed{};
 }
 
 ArchiveReader::~ArchiveReader() {
@@ -132,8 +150,8 @@ common::Status open_with(archive*& a, const Enable (&enable)[N], const uint8_t* 
 
 }  // namespace
 
-common::Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const uint8_t* data,
-                                                                   uint64_t size) {
+common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8_t* data,
+                                                                     uint64_t size) {
   std::unique_ptr<ArchiveReader> r(new ArchiveReader());
   // A compressed stream first, as one member: its decompressed bytes are scanned whole, and
   // an archive in them (file.tar.gz) is the next level. Reading the two at once would stop at
@@ -145,7 +163,7 @@ common::Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const uint8_t
     if ((rc == ARCHIVE_OK || rc == ARCHIVE_WARN) && archive_filter_count(r->a_) > 1) {
       r->compressed_ = true;
       r->pending_ = true;
-      return r;
+      return std::unique_ptr<ContainerReader>(std::move(r));
     }
   } else if (st.code() != VIGIL_ERR_UNSUPPORTED) {
     return st;
@@ -154,10 +172,10 @@ common::Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const uint8_t
   r->a_ = nullptr;
   st = open_with(r->a_, kFormats, data, size, kBlock);
   if (!st.is_ok()) return st;
-  return r;
+  return std::unique_ptr<ContainerReader>(std::move(r));
 }
 
-ArchiveReader::Next ArchiveReader::next(Member& member) {
+ContainerReader::Next ArchiveReader::next(Member& member) {
   if (compressed_) {
     // One member: the decompressed stream, unnamed (it stands for the file itself).
     if (!pending_) return Next::kEnd;
@@ -201,6 +219,10 @@ std::string ArchiveReader::format() const {
 std::string ArchiveReader::error() const {
   const char* e = archive_error_string(a_);
   return e != nullptr ? e : "unknown error";
+}
+
+common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* data, uint64_t size) {
+  return ArchiveReader::open(data, size);
 }
 
 }  // namespace vigil::unpack

@@ -1,7 +1,8 @@
-// Facade of the unpack module: which inputs are containers (sniff, from magic bytes, so that
-// the common case of a plain file never reaches libarchive), and ArchiveReader, the one place
-// libarchive is used: a read handle over an in-memory container, with every archive format
-// and compression filter the engine descends into, handing out members and their bytes.
+// Facade of the unpack module: which inputs are containers (sniff(), from magic bytes, so the
+// common case of a plain file never reaches a parser), and the readers that hand out a
+// container's members and their bytes: ArchiveReader, the one place libarchive is used
+// (archives and compressed streams), and MailReader, the one place GMime is used (MIME
+// messages and mbox files). The scan module sees only ContainerReader.
 #ifndef VIGIL_UNPACK_UNPACK_H_
 #define VIGIL_UNPACK_UNPACK_H_
 
@@ -12,15 +13,17 @@
 
 #include "common/status.h"
 
-struct archive;
-
 namespace vigil::unpack {
 
-// Whether the bytes start like an archive or a compressed stream libarchive reads: kStrong
-// for magic that ordinary data does not begin with by chance (so a container that then fails
-// to open is a broken one), kWeak for short or checksum-only magic (then it is just data).
-enum class Sniff { kNone, kWeak, kStrong };
-Sniff sniff(const uint8_t* data, uint64_t size);
+// What the bytes start like. `strong`: magic that ordinary data does not begin with by
+// chance, so a container that then fails to open is a broken one; otherwise (short or
+// checksum-only magic, mail headers) a failure just means it was data.
+enum class Kind { kNone, kArchive, kMail };
+struct Sniffed {
+  Kind kind = Kind::kNone;
+  bool strong = false;
+};
+Sniffed sniff(const uint8_t* data, uint64_t size);
 
 struct Member {
   std::string name;        // path inside the container ("" for a compressed stream's bytes)
@@ -29,38 +32,33 @@ struct Member {
   int64_t size = -1;       // the size its header declares; -1 when it has none
 };
 
-class ArchiveReader {
+class ContainerReader {
  public:
-  ~ArchiveReader();
-  ArchiveReader(const ArchiveReader&) = delete;
-  ArchiveReader& operator=(const ArchiveReader&) = delete;
-
-  // Opens data[0, size) (borrowed; must outlive the reader). VIGIL_ERR_UNSUPPORTED when no
-  // format or filter recognises it (magic bytes by chance, or too little of a header).
-  static common::Result<std::unique_ptr<ArchiveReader>> open(const uint8_t* data, uint64_t size);
-
+  virtual ~ContainerReader() = default;
   enum class Next { kMember, kEnd, kBroken };
   // Moves to the next member. kBroken: the container cannot be read further (error()).
-  Next next(Member& member);
-
+  virtual Next next(Member& member) = 0;
   // Reads up to `size` bytes of the current member: the count, 0 at its end, or -1 when its
   // data cannot be read (corrupt, truncated, encrypted: error()).
-  int64_t read(uint8_t* out, size_t size);
-
-  // Bytes of the container consumed so far (for compression ratios), read kBlock at a time:
-  // a member's share is within kBlock of the growth of consumed() while it is read.
+  virtual int64_t read(uint8_t* out, size_t size) = 0;
+  // Bytes of the container consumed so far, for compression ratios: a member's share is
+  // within kBlock of the growth of consumed() while it is read.
   static constexpr size_t kBlock = size_t{16} << 10;
-  uint64_t consumed() const;
-  // "ZIP 2.0 (deflation)", "GNU tar format", "RAW"... and the outermost filter ("gzip").
-  std::string format() const;
-  std::string error() const;
-
- private:
-  ArchiveReader() = default;
-  archive* a_ = nullptr;
-  bool compressed_ = false;  // a bare compressed stream: one member, its decompressed bytes
-  bool pending_ = false;     // that member is not handed out yet
+  virtual uint64_t consumed() const = 0;
+  // "ZIP 2.0 (deflation)", "GNU tar format, gzip", "MIME message"...
+  virtual std::string format() const = 0;
+  virtual std::string error() const = 0;
+  // True when the reader stopped early to bound its own memory (a message with more parts
+  // than max_members): members past that point are not handed out.
+  virtual bool truncated() const { return false; }
 };
+
+// Opens data[0, size) (borrowed; must outlive the reader) as the kind sniff() said.
+// VIGIL_ERR_UNSUPPORTED when nothing recognises it (magic by chance, too little of a header);
+// other errors are the reader's own (memory). `max_members` bounds what a reader that must
+// parse a whole container up front (mail) builds.
+common::Result<std::unique_ptr<ContainerReader>> open_container(const uint8_t* data, uint64_t size,
+                                                                Kind kind, uint32_t max_members);
 
 }  // namespace vigil::unpack
 

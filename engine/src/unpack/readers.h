@@ -1,0 +1,20 @@
+// Inside the unpack module: the two readers' sniffs and openers, which unpack.cc dispatches to.
+#ifndef VIGIL_UNPACK_READERS_H_
+#define VIGIL_UNPACK_READERS_H_
+
+#include "unpack/unpack.h"
+
+namespace vigil::unpack {
+
+// libarchive (archive_reader.cc): archives and compressed streams.
+Sniffed sniff_archive(const uint8_t* data, uint64_t size);
+common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* data, uint64_t size);
+
+// GMime (mail_reader.cc): a MIME message, or an mbox file of them.
+Sniffed sniff_mail(const uint8_t* data, uint64_t size);
+common::Result<std::unique_ptr<ContainerReader>> open_mail(const uint8_t* data, uint64_t size,
+                                                           uint32_t max_members);
+
+}  // namespace vigil::unpack
+
+#endif  // VIGIL_UNPACK_READERS_H_
