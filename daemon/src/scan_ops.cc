@@ -5,12 +5,16 @@
 #include "scan_ops.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <system_error>
 #include <thread>
 
@@ -25,14 +29,50 @@ int collect_names(const vigil_match* m, void* user) {
   return 0;
 }
 
+// Regular files up to this size are read, through an engine stream, rather than mapped: a file
+// that another process truncates during the scan would raise SIGBUS in a mapping and take the
+// daemon down; read, it is scanned as far as it went. Larger ones (MaxFileSize 0, or above
+// this) are left to the engine, which maps them.
+constexpr uint64_t kReadWhole = 128ull << 20;
+constexpr size_t kReadChunk = 1 << 20;
+
+// Scans what `fd` holds; the names found go to `names`.
+vigil_status scan_fd_read(const vigil_engine* engine, vigil_scratch* scratch, int fd,
+                          uint32_t flags, std::vector<std::string>& names) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return VIGIL_ERR_IO;
+  vigil_scan_result result{};
+  if (!S_ISREG(st.st_mode)) return VIGIL_ERR_UNSUPPORTED;  // swapped in since the walk looked
+  if (static_cast<uint64_t>(st.st_size) > kReadWhole) {
+    return vigil_scan_fd(engine, scratch, fd, flags, collect_names, &names, &result);
+  }
+  vigil_stream* raw = nullptr;
+  vigil_status status = vigil_stream_new(engine, flags, 0, &raw);
+  if (status != VIGIL_OK) return status;
+  std::unique_ptr<vigil_stream, void (*)(vigil_stream*)> stream(raw, vigil_stream_free);
+  std::unique_ptr<uint8_t[]> chunk(new (std::nothrow) uint8_t[kReadChunk]);
+  if (!chunk) return VIGIL_ERR_NOMEM;
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd, chunk.get(), kReadChunk, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return VIGIL_ERR_IO;
+    if (n == 0) break;
+    status = vigil_stream_write(stream.get(), scratch, chunk.get(), static_cast<size_t>(n));
+    if (status != VIGIL_OK) return status;
+    at += n;
+  }
+  return vigil_stream_finish(stream.get(), scratch, collect_names, &names, &result);
+}
+
 // Scans one regular file; appends its reply lines. Returns true if something was found.
 bool scan_one(const vigil_engine* engine, vigil_scratch* scratch, const std::string& path,
               ScanMode mode, uint32_t extra_flags, std::vector<std::string>& out) {
   std::vector<std::string> names;
-  vigil_scan_result result{};
   uint32_t flags = extra_flags | (mode == ScanMode::kAllMatch ? VIGIL_SCAN_ALLMATCH : 0);
-  vigil_status st =
-      vigil_scan_file(engine, scratch, path.c_str(), flags, collect_names, &names, &result);
+  vigil_status st = VIGIL_ERR_IO;
+  if (Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)); fd.valid()) {
+    st = scan_fd_read(engine, scratch, fd.get(), flags, names);
+  }
   if (st != VIGIL_OK) {
     out.push_back(error_body(
         path, st == VIGIL_ERR_IO ? "Can't open file or directory" : vigil_status_string(st)));
@@ -188,8 +228,7 @@ std::string scan_descriptor(const vigil_engine* engine, vigil_scratch* scratch, 
     return error_body(subject, kReasonNotRegularFd);
   }
   std::vector<std::string> names;
-  vigil_scan_result result{};
-  vigil_status st2 = vigil_scan_fd(engine, scratch, fd, flags, collect_names, &names, &result);
+  vigil_status st2 = scan_fd_read(engine, scratch, fd, flags, names);
   if (st2 != VIGIL_OK) return error_body(subject, vigil_status_string(st2));
   if (names.empty()) return ok_body(subject);
   return found_body(subject, names.front());

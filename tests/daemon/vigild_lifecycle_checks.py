@@ -16,7 +16,7 @@ import threading
 import time
 
 from vigild_harness import (MARKERS, SUFFIX, CheckFailed, Daemon, chunk, connect, eq, instream,
-                            ok, recv_until_close, run, talk, write_conf)
+                            ok, recv_until_close, run, send_fds, talk, write_conf)
 
 MIB = 1 << 20
 TIMED_OUT = b"COMMAND READ TIMED OUT\n"
@@ -59,6 +59,46 @@ def stream_request(addr, data, chunk_size, framing):
         return recv_until_close(s, 30)
 
 
+def truncated_while_scanned(d, work):
+    """Files cut short and rewritten while SCAN and FILDES read them: every request is
+    answered and the daemon lives (a mapped file that shrinks under a scan raises SIGBUS)."""
+    path = os.path.join(work, "shrinking.bin")
+    data = os.urandom(1 << 20) * 24
+    with open(path, "wb") as f:
+        f.write(data)
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set():
+            with open(path, "r+b") as f:
+                f.truncate(4096)
+                time.sleep(0.01)  # short for a while: a scan mapping it would fault
+                f.seek(0, 2)
+                f.write(data[4096:])
+
+    t = threading.Thread(target=churn)
+    t.start()
+    try:
+        for i in range(30):
+            reply = talk(d.sock, b"zSCAN %s\x00" % path.encode(), timeout=30)
+            ok(reply.startswith(path.encode() + b": "), f"SCAN {i}: {reply!r}")
+            with open(path, "rb") as f:
+                reply = send_fd_request(d.sock, f.fileno())
+            ok(reply.startswith(b"fd["), f"FILDES {i}: {reply!r}")
+    finally:
+        stop.set()
+        t.join()
+    ok(d.alive(), "vigild died while files shrank under its scans")
+
+
+def send_fd_request(sock_path, fd):
+    with connect(sock_path) as s:
+        s.sendall(b"zFILDES\x00")
+        time.sleep(0.02)  # the descriptor comes in a read of its own, as clamdscan sends it
+        send_fds(s, b"\x00", [fd])
+        return recv_until_close(s, 30)
+
+
 def register_load(checks, args, work, corpus):
     db = os.path.join(work, "load-db")
     os.makedirs(db)
@@ -78,6 +118,7 @@ def register_load(checks, args, work, corpus):
            b"stream: Vigil.Test.Two%s FOUND\x00" % SUFFIX.encode(), "INSTREAM")
 
     checks.run("load.still-serving-after-load", still_serving)
+    checks.run("load.files-truncated-while-scanned", truncated_while_scanned, d, work)
 
     def sigterm():
         d.proc.terminate()
