@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <system_error>
 #include <thread>
 
@@ -50,14 +49,13 @@ vigil_status scan_fd_read(const vigil_engine* engine, vigil_scratch* scratch, in
   vigil_status status = vigil_stream_new(engine, flags, 0, &raw);
   if (status != VIGIL_OK) return status;
   std::unique_ptr<vigil_stream, void (*)(vigil_stream*)> stream(raw, vigil_stream_free);
-  std::unique_ptr<uint8_t[]> chunk(new (std::nothrow) uint8_t[kReadChunk]);
-  if (!chunk) return VIGIL_ERR_NOMEM;
+  thread_local std::vector<uint8_t> chunk(kReadChunk);  // one per scanning thread, reused
   for (off_t at = 0;;) {
-    ssize_t n = ::pread(fd, chunk.get(), kReadChunk, at);
+    ssize_t n = ::pread(fd, chunk.data(), chunk.size(), at);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return VIGIL_ERR_IO;
     if (n == 0) break;
-    status = vigil_stream_write(stream.get(), scratch, chunk.get(), static_cast<size_t>(n));
+    status = vigil_stream_write(stream.get(), scratch, chunk.data(), static_cast<size_t>(n));
     if (status != VIGIL_OK) return status;
     at += n;
   }
