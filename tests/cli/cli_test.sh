@@ -177,6 +177,8 @@ source "$HERE/cases_scan.sh"
 source "$HERE/cases_walk.sh"
 # shellcheck source=cases_output.sh
 source "$HERE/cases_output.sh"
+# shellcheck source=cases_archive.sh
+source "$HERE/cases_archive.sh"
 
 if ! declare -F "case_$CASE" >/dev/null; then
   echo "unknown case '$CASE'" >&2
