@@ -6,7 +6,7 @@
 
 # make_archives: alpha.zip (bzip2 member), alpha-lzma.zip, nested.tar.gz (zip in a tar.gz),
 # deep.zip (alpha 3 zips down), big.zip (alpha past 3 MiB of zeros), long.tar.gz (alpha after
-# 200 KB of noise).
+# 200 KB of noise), alpha4.rar and alpha5.rar (stored).
 make_archives() {
   command -v python3 >/dev/null || skip "python3 not available to make archives"
   python3 - "$ALPHA" <<'PY'
@@ -40,15 +40,45 @@ with tarfile.open(fileobj=buf, mode="w:gz") as t:
         info.size = len(data)
         t.addfile(info, io.BytesIO(data))
 open("long.tar.gz", "wb").write(buf.getvalue())
+
+# RAR 4 and RAR 5 with one stored member, written from the published formats (no RAR writer
+# is packaged): header CRCs, a file header, the end-of-archive header.
+import struct, zlib
+def vint(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+def rar5_block(htype, body, data=b""):
+    fields = vint(htype) + vint(0x0002 if data else 0) + (vint(len(data)) if data else b"") + body
+    hdr = vint(len(fields)) + fields
+    return struct.pack("<I", zlib.crc32(hdr)) + hdr + data
+def rar4_block(htype, flags, body, data=b""):
+    hdr = struct.pack("<BHH", htype, flags, 7 + len(body)) + body
+    return struct.pack("<H", zlib.crc32(hdr) & 0xFFFF) + hdr + data
+data = b"hello " + alpha + b" world"
+name = b"doc/a.txt"
+file5 = (vint(0x0004) + vint(len(data)) + vint(0x20) + struct.pack("<I", zlib.crc32(data)) +
+         vint(0) + vint(0) + vint(len(name)) + name)  # stored, Windows attributes
+open("alpha5.rar", "wb").write(b"Rar!\x1a\x07\x01\x00" + rar5_block(1, vint(0)) +
+                               rar5_block(2, file5, data) + rar5_block(5, vint(0)))
+file4 = struct.pack("<IIBIIBBHI", len(data), len(data), 2, zlib.crc32(data), 0x5A000000, 20,
+                    0x30, len(name), 0x20) + name  # Win32, stored
+open("alpha4.rar", "wb").write(b"Rar!\x1a\x07\x00" + rar4_block(0x73, 0, bytes(6)) +
+                               rar4_block(0x74, 0x8000, file4, data) + rar4_block(0x7B, 0x4000, b""))
 PY
 }
 
 case_archive_members() {
   make_archives
-  scan -j 1 --no-summary -d sigs/alpha.ndb alpha.zip alpha-lzma.zip nested.tar.gz deep.zip
+  scan -j 1 --no-summary -d sigs/alpha.ndb alpha.zip alpha-lzma.zip nested.tar.gz deep.zip \
+    alpha4.rar alpha5.rar
   expect_rc 1
   expect_stdout "alpha.zip/a.txt: Test.Alpha FOUND" "alpha-lzma.zip/a.txt: Test.Alpha FOUND" \
-    "nested.tar.gz/inner.zip/dir/alpha.txt: Test.Alpha FOUND" "deep.zip/l2/l1/l0: Test.Alpha FOUND"
+    "nested.tar.gz/inner.zip/dir/alpha.txt: Test.Alpha FOUND" "deep.zip/l2/l1/l0: Test.Alpha FOUND" \
+    "alpha4.rar/doc/a.txt: Test.Alpha FOUND" "alpha5.rar/doc/a.txt: Test.Alpha FOUND"
   need_python
   scan -j 1 --json --no-summary -d sigs/alpha.ndb nested.tar.gz
   check_json '

@@ -189,7 +189,9 @@ ContainerReader::Next ArchiveReader::next(Member& member) {
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return Next::kBroken;
   const char* name = archive_entry_pathname(entry);
   member.name = name != nullptr ? name : "";
-  member.regular = archive_entry_filetype(entry) == AE_IFREG;
+  // Anything but a directory is read: a hostile archive may mark a member carrying bytes as a
+  // link, a device or an unknown type.
+  member.regular = archive_entry_filetype(entry) != AE_IFDIR;
   member.encrypted = archive_entry_is_encrypted(entry) != 0;
   member.size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1;
   return Next::kMember;
