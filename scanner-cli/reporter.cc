@@ -40,6 +40,30 @@ double throughput_mb_s(uint64_t bytes, double seconds) {
 
 }  // namespace
 
+namespace {
+
+// A member's name comes from the archive, so it may hold any byte: control characters are
+// written as \xNN (and a backslash as \\), so a name cannot forge or break a line of output.
+void append_member_name(std::string& out, const std::string& name) {
+  static const char kHex[] = "0123456789abcdef";
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      out += '\\';
+      if (c == '\\') {
+        out += '\\';
+      } else {
+        out += 'x';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> limit_names(uint32_t bits) {
   static const std::pair<uint32_t, const char*> kNames[] = {
       {VIGIL_LIMIT_RECURSION, "MaxRecursion"}, {VIGIL_LIMIT_FILES, "MaxFiles"},
@@ -65,7 +89,10 @@ std::string Reporter::format_text(const FileReport& r) const {
     case FileStatus::kInfected:
       for (const Detection& d : r.detections) {
         out += r.path;
-        for (const std::string& m : d.members) out += "/" + m;
+        for (const std::string& m : d.members) {
+          out += '/';
+          append_member_name(out, m);
+        }
         out += ": " + d.name + " FOUND\n";
       }
       break;

@@ -31,6 +31,7 @@ deep = alpha
 for i in range(3):
     deep = zbytes([(f"l{i}", deep)])
 open("deep.zip", "wb").write(deep)
+open("evil-name.zip", "wb").write(zbytes([("x\nforged.txt: OK\x1b[2J", alpha)]))
 open("big.zip", "wb").write(zbytes([("big.bin", b"\0" * (3 << 20) + alpha)]))
 import os
 buf = io.BytesIO()
@@ -86,6 +87,10 @@ import json, sys
 d = json.loads(sys.stdin.read())
 assert d["detections"][0]["path"] == ["nested.tar.gz", "inner.zip", "dir/alpha.txt"], d
 '
+  # A member name cannot forge or break an output line: control bytes are written as \xNN.
+  scan -j 1 --no-summary -d sigs/alpha.ndb evil-name.zip
+  expect_rc 1
+  expect_stdout 'evil-name.zip/x\x0aforged.txt: OK\x1b[2J: Test.Alpha FOUND'
   # --no-archive: the member is deflated, so the archive's own bytes are clean.
   scan -j 1 --no-summary --no-archive -d sigs/alpha.ndb alpha.zip
   expect_rc 0

@@ -189,11 +189,12 @@ ContainerReader::Next ArchiveReader::next(Member& member) {
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return Next::kBroken;
   const char* name = archive_entry_pathname(entry);
   member.name = name != nullptr ? name : "";
-  // Anything but a directory is read: a hostile archive may mark a member carrying bytes as a
-  // link, a device or an unknown type.
+  member.size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1;
+  // Anything but a directory is read, as a hostile archive may type a member that carries
+  // bytes as a link or a device. libarchive hands out no bytes for a directory (a zip entry
+  // named with a trailing slash or backslash is one), as extracting tools make none of it.
   member.regular = archive_entry_filetype(entry) != AE_IFDIR;
   member.encrypted = archive_entry_is_encrypted(entry) != 0;
-  member.size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1;
   return Next::kMember;
 }
 

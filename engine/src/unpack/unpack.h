@@ -27,7 +27,7 @@ Sniffed sniff(const uint8_t* data, uint64_t size);
 
 struct Member {
   std::string name;        // path inside the container ("" for a compressed stream's bytes)
-  bool regular = true;     // not a directory: whatever may carry bytes is read
+  bool regular = true;     // not a directory (which carries no bytes)
   bool encrypted = false;  // its data (or the whole container) is encrypted
   int64_t size = -1;       // the size its header declares; -1 when it has none
 };
