@@ -45,19 +45,23 @@ vigil_status scan_fd_read(const vigil_engine* engine, vigil_scratch* scratch, in
   if (static_cast<uint64_t>(st.st_size) > kReadWhole) {
     return vigil_scan_fd(engine, scratch, fd, flags, collect_names, &names, &result);
   }
+  // What the file holds when it is opened, no more: one that keeps growing (or a descriptor a
+  // client keeps appending to) cannot grow the daemon's memory.
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
   vigil_stream* raw = nullptr;
-  vigil_status status = vigil_stream_new(engine, flags, 0, &raw);
+  vigil_status status = vigil_stream_new(engine, flags, size, &raw);
   if (status != VIGIL_OK) return status;
   std::unique_ptr<vigil_stream, void (*)(vigil_stream*)> stream(raw, vigil_stream_free);
   thread_local std::vector<uint8_t> chunk(kReadChunk);  // one per scanning thread, reused
-  for (off_t at = 0;;) {
-    ssize_t n = ::pread(fd, chunk.data(), chunk.size(), at);
+  for (uint64_t at = 0; at < size;) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), size - at));
+    ssize_t n = ::pread(fd, chunk.data(), want, static_cast<off_t>(at));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return VIGIL_ERR_IO;
     if (n == 0) break;
     status = vigil_stream_write(stream.get(), scratch, chunk.data(), static_cast<size_t>(n));
     if (status != VIGIL_OK) return status;
-    at += n;
+    at += static_cast<uint64_t>(n);
   }
   return vigil_stream_finish(stream.get(), scratch, collect_names, &names, &result);
 }

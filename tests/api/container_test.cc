@@ -445,3 +445,123 @@ TEST_F(Containers, MailWithMorePartsThanTheLimitIsCut) {
   EXPECT_TRUE(scan("From: someone\nSubject: hi\n\nplain text\n").empty());
   EXPECT_EQ(info().containers, 0u);
 }
+
+namespace {
+
+uint32_t crc32_of(const std::string& s) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : s) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+void put16(std::string& o, uint16_t v) { o.append({char(v), char(v >> 8)}); }
+void put32(std::string& o, uint32_t v) {
+  put16(o, static_cast<uint16_t>(v));
+  put16(o, static_cast<uint16_t>(v >> 16));
+}
+
+// A zip of stored members with their sizes in the local headers; `methods` overrides the
+// method field of each (99: a method no reader has).
+std::string stored_zip(const std::vector<Entry>& entries, const std::vector<uint16_t>& methods) {
+  std::string out, central;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    const uint32_t offset = static_cast<uint32_t>(out.size());
+    const uint32_t crc = crc32_of(e.data), size = static_cast<uint32_t>(e.data.size());
+    put32(out, 0x04034B50);
+    for (uint16_t v : {uint16_t{20}, uint16_t{0}, methods[i], uint16_t{0}, uint16_t{0x21}}) {
+      put16(out, v);
+    }
+    for (uint32_t v : {crc, size, size}) put32(out, v);
+    put16(out, static_cast<uint16_t>(e.name.size()));
+    put16(out, 0);
+    out += e.name + e.data;
+    put32(central, 0x02014B50);
+    for (uint16_t v :
+         {uint16_t{20}, uint16_t{20}, uint16_t{0}, methods[i], uint16_t{0}, uint16_t{0x21}}) {
+      put16(central, v);
+    }
+    for (uint32_t v : {crc, size, size}) put32(central, v);
+    for (uint16_t v : {static_cast<uint16_t>(e.name.size()), uint16_t{0}, uint16_t{0}, uint16_t{0},
+                       uint16_t{0}}) {
+      put16(central, v);
+    }
+    put32(central, 0);
+    put32(central, offset);
+    central += e.name;
+  }
+  const uint32_t cd_offset = static_cast<uint32_t>(out.size());
+  out += central;
+  put32(out, 0x06054B50);
+  for (uint16_t v : {uint16_t{0}, uint16_t{0}, static_cast<uint16_t>(entries.size()),
+                     static_cast<uint16_t>(entries.size())}) {
+    put16(out, v);
+  }
+  put32(out, static_cast<uint32_t>(central.size()));
+  put32(out, cd_offset);
+  put16(out, 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_F(Containers, AMemberThatCannotBeReadDoesNotHideTheNext) {
+  std::string zip =
+      stored_zip({{"odd.bin", "method 99 data"}, {"good.bin", "x" + kMarker}}, {99, 0});
+  // The stored member shows the marker in the zip's bytes too: all matches, member first.
+  vigil_scan_result r{};
+  std::vector<Found> found = scan(zip, VIGIL_SCAN_ALLMATCH, &r);
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].path, std::vector<std::string>{"good.bin"});
+  EXPECT_GE(info().broken, 1u);
+  EXPECT_GE(r.incomplete, 1u);
+}
+
+TEST_F(Containers, OutOfTimeStillScansEveryLevelsOwnBytes) {
+  // A large deflated member takes far more than 1 ms to read; the stored one after it, whose
+  // marker shows in the zip's own bytes, is never reached as a member.
+  std::string archive =
+      make_archive({"zip", {}, "", ""}, {{"big.bin", random_bytes(24 << 20, 31)}});
+  archive += "trailing " + kMarker;  // bytes after the archive: the input's own
+  set_limits([](vigil_scan_limits& l) { l.max_scan_time_ms = 1; });
+  vigil_scan_result r{};
+  std::vector<Found> found = scan(archive, 0, &r);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_TRUE(found[0].path.empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_SCAN_TIME});
+}
+
+TEST_F(Containers, EachLayerOfCompressionIsALevel) {
+  std::string data = payload(41);
+  for (int i = 0; i < 3; ++i) data = make_archive({"raw", {"gzip"}, "", ""}, {{"x", data}});
+  EXPECT_EQ(scan(data).size(), 1u);
+  EXPECT_EQ(info().max_depth, 3u);
+  set_limits([](vigil_scan_limits& l) { l.max_recursion = 2; });
+  EXPECT_TRUE(scan(data).empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_RECURSION});
+}
+
+TEST_F(Containers, LargeMailPartsAreNotMistakenForBombs) {
+  std::string big = random_bytes(17 << 20, 51) + kMarker;
+  std::string mail =
+      message(part("Content-Type: application/octet-stream\r\n"
+                   "Content-Transfer-Encoding: base64\r\n"
+                   "Content-Disposition: attachment; filename=\"big.bin\"",
+                   base64(big)));
+  std::vector<Found> found = scan(mail);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, std::vector<std::string>{"big.bin"});
+  EXPECT_EQ(info().limits_exceeded, 0u);
+}
+
+TEST_F(Containers, AnMboxOfManyTinyMessagesIsCutAtTheMemberLimit) {
+  std::string mbox;
+  for (int i = 0; i < 20000; ++i) mbox += "From x\nFrom: a\nTo: b\nMIME-Version: 1.0\n\nb\n";
+  set_limits([](vigil_scan_limits& l) { l.max_files = 100; });
+  scan(mbox);
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_FILES});
+  EXPECT_LE(info().members, 101u);
+}

@@ -37,14 +37,14 @@ extern "C" {
 /** @name Version */
 /**@{*/
 #define VIGIL_VERSION_MAJOR 0
-#define VIGIL_VERSION_MINOR 1
+#define VIGIL_VERSION_MINOR 2
 #define VIGIL_VERSION_PATCH 0
-#define VIGIL_VERSION_STRING "0.1.0"
+#define VIGIL_VERSION_STRING "0.2.0"
 /** The version as one comparable number: major * 10000 + minor * 100 + patch. */
 #define VIGIL_VERSION_NUMBER \
   (VIGIL_VERSION_MAJOR * 10000 + VIGIL_VERSION_MINOR * 100 + VIGIL_VERSION_PATCH)
 
-/** Runtime version of the linked library, e.g. "0.1.0". Static storage; thread-safe. */
+/** Runtime version of the linked library, e.g. "0.2.0". Static storage; thread-safe. */
 VIGIL_API const char *vigil_version(void);
 /** Runtime version number of the linked library (see VIGIL_VERSION_NUMBER). */
 VIGIL_API uint32_t vigil_version_number(void);
@@ -340,9 +340,9 @@ typedef struct vigil_match {
   vigil_sig_kind kind;
   /** Byte offset of the start of the match, or VIGIL_OFFSET_NONE for hash signatures. */
   uint64_t offset;
-  /** Where the match is inside containers: path[0] names a member of the scanned input,
-   *  path[1] a member of that member, and so on, path_depth names in all (0 and NULL for the
-   *  input itself). The decompressed bytes of a compressed stream have no name of their own:
+  /** Since 0.2.0. Where the match is inside containers: path[0] names a member of the scanned
+   *  input, path[1] a member of that member, and so on, path_depth names in all (0 and NULL
+   *  for the input itself). The decompressed bytes of a compressed stream have no name of their own:
    *  a match in file.gz has the path of file.gz, one in file.tar.gz/x that of x. */
   const char *const *path;
   uint32_t path_depth;
@@ -410,7 +410,9 @@ typedef struct vigil_scan_limits {
   /** Decompressed-to-compressed ratio of one member, checked once it passes 1 MiB (a
    *  decompression bomb is stopped early). Default 1000. */
   uint32_t max_ratio;
-  /** Milliseconds one scan may spend in containers. Default 120,000. */
+  /** Milliseconds one scan may spend in containers. Default 120,000. Checked as members are
+   *  read (every 64 KiB), so one step (parsing a message, a header) may overrun it; when it
+   *  runs out no more members are read, but every level's own bytes are still scanned. */
   uint32_t max_scan_time_ms;
 } vigil_scan_limits;
 

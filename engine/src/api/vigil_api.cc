@@ -3,6 +3,7 @@
 // flag, not a lock), then maps the input and hands it to the scan module.
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include "api/handles.h"
 #include "common/mapped_file.h"
@@ -200,13 +201,17 @@ VIGIL_API vigil_status vigil_stream_write(vigil_stream* stream, vigil_scratch* s
     return VIGIL_ERR_INVALID_ARGUMENT;
   }
   return guarded([&]() -> vigil_status {
+    // Both are taken before anything changes: a call refused as busy has kept no byte.
     BusyGuard busy(stream->impl->busy);
     if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    std::optional<BusyGuard> scratch_busy;
+    if (scratch != nullptr) {
+      scratch_busy.emplace(scratch->impl->busy);
+      if (!scratch_busy->acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    }
     vigil::common::Status st =
         vigil::scan::stream_write(*stream->impl, static_cast<const uint8_t*>(data), size);
     if (!st.is_ok() || scratch == nullptr) return st.code();
-    BusyGuard scratch_busy(scratch->impl->busy);
-    if (!scratch_busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
     return vigil::scan::stream_scan(*stream->impl, *scratch->impl).code();
   });
 }
@@ -222,10 +227,14 @@ VIGIL_API vigil_status vigil_stream_finish(vigil_stream* stream, vigil_scratch* 
     if (!busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
     BusyGuard scratch_busy(scratch->impl->busy);
     if (!scratch_busy.acquired()) return VIGIL_ERR_SCRATCH_IN_USE;
+    // The stream is emptied whatever happens, an exception (out of memory) included.
+    struct ResetAtEnd {
+      vigil::scan::Stream& s;
+      ~ResetAtEnd() { vigil::scan::stream_reset(s); }
+    } reset_at_end{*stream->impl};
     vigil_scan_result local;
     vigil::common::Status st = vigil::scan::stream_finish(
         *stream->impl, *scratch->impl, vigil::scan::Callback{callback, user_data}, local);
-    vigil::scan::stream_reset(*stream->impl);
     if (!st.is_ok()) return st.code();
     if (result != nullptr) *result = local;
     return VIGIL_OK;

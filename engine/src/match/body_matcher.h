@@ -71,6 +71,8 @@ struct StreamMatch {
   std::unordered_set<uint32_t> confirmed;
   uint32_t abandoned = 0;
   void reset();
+  // Too many candidates wait: forget them all, and let the end run scan() over the input.
+  void give_up_waiting();
 };
 
 // Receives each confirmed signature (local index, match start); returns false to stop.

@@ -14,11 +14,23 @@ namespace vigil::match {
 void StreamMatch::reset() {
   scanned = 0;
   rescan = false;
+  // Lists that grew large for one input are released, not kept for the next.
+  if (pending.capacity() > kMaxWaiting / 8) std::vector<Candidate>().swap(pending);
+  if (at_end.capacity() > kMaxWaiting / 8) std::vector<Candidate>().swap(at_end);
   pending.clear();
   at_end.clear();
   found.clear();
   confirmed.clear();
   abandoned = 0;
+}
+
+void StreamMatch::give_up_waiting() {
+  rescan = true;
+  std::vector<Candidate>().swap(pending);
+  std::vector<Candidate>().swap(at_end);
+  found.clear();
+  confirmed.clear();
+  abandoned = 0;  // the whole-input scan counts its own
 }
 
 namespace {
@@ -71,13 +83,21 @@ struct StreamContext {
     return Outcome::kYes;
   }
 
-  void wait(uint64_t ready, uint64_t end, uint32_t s) {
+  // False when too many wait: the stream then falls back to one whole-input scan at its end.
+  bool wait(uint64_t ready, uint64_t end, uint32_t s) {
+    if (stream->pending.size() + stream->at_end.size() >= StreamMatch::kMaxWaiting) {
+      // A fragment that hits everywhere under a signature that cannot be decided yet: rather
+      // than remember every hit, the end scans the whole input as one.
+      stream->give_up_waiting();
+      return false;
+    }
     if (ready == UINT64_MAX) {
       stream->at_end.push_back(StreamMatch::Candidate{ready, end, s});
-      return;
+      return true;
     }
     stream->pending.push_back(StreamMatch::Candidate{ready, end, s});
     std::push_heap(stream->pending.begin(), stream->pending.end(), std::greater<>());
+    return true;
   }
 
   bool settled_already(const StreamMatch::Candidate& c) const {
@@ -94,7 +114,7 @@ struct StreamContext {
       heap.pop_back();
       uint64_t ready = 0;
       if (!settled_already(c) && settle(c.end, c.sig, ready) == Outcome::kWait) {
-        wait(ready, c.end, c.sig);
+        wait(ready, c.end, c.sig);  // one out, at most one back in: never over the cap
       }
     }
     if (!final) return;
@@ -117,7 +137,10 @@ struct StreamContext {
       if (c.stream->confirmed.count(s) != 0) continue;
       uint64_t ready = 0;
       Outcome o = c.settle(end, s, ready);
-      if (o == Outcome::kWait) c.wait(ready, end, s);
+      if (o == Outcome::kWait && !c.wait(ready, end, s)) {
+        c.w.stopped = true;  // the end scans everything again: nothing more to prefilter now
+        return 1;
+      }
       if (o == Outcome::kYes && !c.all) {
         c.w.stopped = true;
         return 1;
@@ -153,15 +176,6 @@ common::Status BodyMatcher::stream_advance(const uint8_t* data, uint64_t size, S
   }
   stream.scanned = std::max(stream.scanned, size);
   stream.abandoned += state.abandoned();
-  if (stream.pending.size() + stream.at_end.size() > StreamMatch::kMaxWaiting) {
-    // A fragment that hits everywhere under a signature that cannot be decided yet: rather
-    // than remember every hit, the end scans the whole input as one.
-    stream.rescan = true;
-    stream.pending.clear();
-    stream.at_end.clear();
-    stream.found.clear();
-    stream.confirmed.clear();
-  }
   return common::Status::ok();
 }
 

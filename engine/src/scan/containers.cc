@@ -12,6 +12,10 @@ namespace vigil::scan {
 namespace {
 
 constexpr size_t kChunk = size_t{64} << 10;
+// Whatever the limits say (0 is "no limit"), the descent is a native recursion, and a declared
+// member size is only a hint: neither may grow past these.
+constexpr uint32_t kMaxDepth = 64;
+constexpr uint64_t kMaxReserve = uint64_t{16} << 20;
 constexpr uint64_t kRatioFloor = uint64_t{1} << 20;  // ratios are judged past 1 MiB out
 
 std::string encrypted_name(const std::string& format) {
@@ -44,7 +48,9 @@ common::Status read_member(Job& job, unpack::ContainerReader& reader, const unpa
       job.budget);
   // A declared size (capped) is room reserved, not memory touched: it saves the copies and
   // the doubled capacity of growing a large member piece by piece.
-  if (member.size > 0) stream.data.reserve(std::min<uint64_t>(member.size, cap));
+  if (member.size > 0) {
+    stream.data.reserve(std::min({static_cast<uint64_t>(member.size), cap, kMaxReserve}));
+  }
   for (;;) {
     if (job.out_of_time()) return common::Status::ok();
     int64_t n = reader.read(chunk.data(), chunk.size());
@@ -69,7 +75,7 @@ common::Status read_member(Job& job, unpack::ContainerReader& reader, const unpa
     uint64_t out = stream.data.size();
     uint64_t in = reader.consumed() - consumed_at_start + unpack::ContainerReader::kBlock;
     uint32_t ratio = job.scratch.limits.max_ratio;
-    if (ratio != 0 && out > kRatioFloor && out / in >= ratio) {
+    if (ratio != 0 && reader.expands() && out > kRatioFloor && out / in >= ratio) {
       job.exceeded(VIGIL_LIMIT_RATIO, "MaxRatio");
       return common::Status::ok();
     }
@@ -83,7 +89,8 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
   const unpack::Sniffed sniffed = unpack::sniff(data, size);
   if (sniffed.kind == unpack::Kind::kNone) return common::Status::ok();
   const Limits& limits = job.scratch.limits;
-  if (limits.max_recursion != 0 && depth > limits.max_recursion) {
+  if (job.timed_out) return common::Status::ok();  // counted where it ran out
+  if ((limits.max_recursion != 0 && depth > limits.max_recursion) || depth > kMaxDepth) {
     job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
     return common::Status::ok();
   }
@@ -100,7 +107,7 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
   std::unique_ptr<unpack::ContainerReader> reader = opened.take();
   uint32_t files = 0;
   unpack::Member member;
-  for (bool first = true; !job.stop; first = false) {
+  for (bool first = true; !job.stop && !job.timed_out; first = false) {
     unpack::ContainerReader::Next next = reader->next(member);
     // Weak magic whose first header does not read: data that looks like a container by chance.
     if (first && next == unpack::ContainerReader::Next::kBroken && !sniffed.strong) {
@@ -145,7 +152,9 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
       bool allowlisted = false;
       st = scan_member(job, stream, depth, allowlisted);
       if (st.is_ok() && !job.stop && broken) {
-        // What could be read was scanned; the member's own damage ends the container.
+        // What could be read was scanned. The damage may be the member's own (a method the
+        // reader lacks): the next member is tried, and a container that is itself broken
+        // says so at its next header.
         ++job.info.broken;
         job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
       }
@@ -153,7 +162,6 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
     stream_reset(stream);
     job.pop();
     if (!st.is_ok()) return st;
-    if (broken) break;
   }
   return common::Status::ok();
 }

@@ -68,8 +68,8 @@ void Job::exceeded(uint32_t limit_bit, const char* limit_name) {
 
 bool Job::out_of_time() {
   if (std::chrono::steady_clock::now() < deadline) return false;
-  exceeded(VIGIL_LIMIT_SCAN_TIME, "MaxScanTime");
-  stop = true;
+  if (!timed_out) exceeded(VIGIL_LIMIT_SCAN_TIME, "MaxScanTime");
+  timed_out = true;
   return true;
 }
 

@@ -78,7 +78,7 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
 // of a few KiB each cost one prefilter call per batch, not one per piece.
 inline constexpr uint64_t kStreamBatch = uint64_t{64} << 10;
 // A buffer grown past this by one input is released when the stream is reset.
-inline constexpr uint64_t kStreamKeepCapacity = uint64_t{16} << 20;
+inline constexpr uint64_t kStreamKeepCapacity = uint64_t{1} << 20;
 
 // An input scanned as it arrives (see match::StreamMatch). Its bytes are kept, up to max_size:
 // confirmation may look back to the start or wait for the end, and the allowlist and the hash

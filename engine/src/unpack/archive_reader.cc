@@ -2,7 +2,7 @@
 // are enabled one by one rather than with the *_all calls: those also enable mtree (a text
 // format that names files on disk) and filters that run external programs (lrzip, lzop,
 // grzip), neither of which belongs in a scanner fed hostile input. A compressed stream is
-// opened with the filters and "raw" only, so it is one member (see open()).
+// opened with its one filter and "raw", so it is one member (see open()).
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -112,13 +112,6 @@ ArchiveReader::~ArchiveReader() {
 namespace {
 
 using Enable = int (*)(archive*);
-const Enable kFilters[] = {
-    archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
-    archive_read_support_filter_xz,   archive_read_support_filter_lzma,
-    archive_read_support_filter_lzip, archive_read_support_filter_zstd,
-    archive_read_support_filter_lz4,  archive_read_support_filter_compress,
-    archive_read_support_format_raw,
-};
 const Enable kFormats[] = {
     archive_read_support_format_7zip,    archive_read_support_format_ar,
     archive_read_support_format_cab,     archive_read_support_format_cpio,
@@ -128,24 +121,41 @@ const Enable kFormats[] = {
     archive_read_support_format_zip,
 };
 
-template <size_t N>
-common::Status open_with(archive*& a, const Enable (&enable)[N], const uint8_t* data, uint64_t size,
-                         size_t block) {
-  a = archive_read_new();
-  if (a == nullptr) return common::Status(VIGIL_ERR_NOMEM, "libarchive: no memory");
-  for (Enable e : enable) {
-    // ARCHIVE_WARN means a filter would run an external program: it stays unused.
-    if (e(a) == ARCHIVE_FATAL) {
-      return common::Status(VIGIL_ERR_INTERNAL,
-                            std::string("libarchive setup: ") + archive_error_string(a));
-    }
+// A compression a stream may start with: its magic, libarchive's code and its reader.
+// (libarchive 3.6 crashes appending "compress": that one is left to bid alone, the only filter
+// registered, so only another .Z layer could stack under it.)
+struct Compression {
+  const char* magic;
+  size_t len;
+  int code;
+  Enable support;
+};
+const Compression kCompressions[] = {
+    {"\x1f\x8b", 2, ARCHIVE_FILTER_GZIP, archive_read_support_filter_gzip},
+    {"BZh", 3, ARCHIVE_FILTER_BZIP2, archive_read_support_filter_bzip2},
+    {"\xfd"
+     "7zXZ\x00",
+     6, ARCHIVE_FILTER_XZ, archive_read_support_filter_xz},
+    {"\x5d\x00\x00", 3, ARCHIVE_FILTER_LZMA, archive_read_support_filter_lzma},
+    {"\x28\xb5\x2f\xfd", 4, ARCHIVE_FILTER_ZSTD, archive_read_support_filter_zstd},
+    {"\x04\x22\x4d\x18", 4, ARCHIVE_FILTER_LZ4, archive_read_support_filter_lz4},
+    {"\x02\x21\x4c\x18", 4, ARCHIVE_FILTER_LZ4, archive_read_support_filter_lz4},
+    {"LZIP", 4, ARCHIVE_FILTER_LZIP, archive_read_support_filter_lzip},
+    {"\x1f\x9d", 2, ARCHIVE_FILTER_COMPRESS, archive_read_support_filter_compress},
+};
+
+const Compression* compression_of(const uint8_t* d, uint64_t n) {
+  for (const Compression& c : kCompressions) {
+    if (starts_with(d, n, 0, c.magic, c.len)) return &c;
   }
-  if (archive_read_open_memory2(a, data, size, block) != ARCHIVE_OK) {
-    const char* why = archive_error_string(a);
-    return common::Status(VIGIL_ERR_UNSUPPORTED,
-                          std::string("not a container: ") + (why ? why : "unknown format"));
-  }
-  return common::Status::ok();
+  return nullptr;
+}
+
+common::Status opened(archive* a, int rc) {
+  if (rc == ARCHIVE_OK) return common::Status::ok();
+  const char* why = archive_error_string(a);
+  return common::Status(VIGIL_ERR_UNSUPPORTED,
+                        std::string("not a container: ") + (why ? why : "unknown format"));
 }
 
 }  // namespace
@@ -153,24 +163,35 @@ common::Status open_with(archive*& a, const Enable (&enable)[N], const uint8_t* 
 common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8_t* data,
                                                                      uint64_t size) {
   std::unique_ptr<ArchiveReader> r(new ArchiveReader());
-  // A compressed stream first, as one member: its decompressed bytes are scanned whole, and
-  // an archive in them (file.tar.gz) is the next level. Reading the two at once would stop at
-  // the archive's end marker and leave whatever follows it in the stream unscanned.
-  common::Status st = open_with(r->a_, kFilters, data, size, kBlock);
-  if (st.is_ok()) {
-    archive_entry* entry = nullptr;
-    int rc = archive_read_next_header(r->a_, &entry);
-    if ((rc == ARCHIVE_OK || rc == ARCHIVE_WARN) && archive_filter_count(r->a_) > 1) {
-      r->compressed_ = true;
-      r->pending_ = true;
-      return std::unique_ptr<ContainerReader>(std::move(r));
+  r->a_ = archive_read_new();
+  if (r->a_ == nullptr) return common::Status(VIGIL_ERR_NOMEM, "libarchive: no memory");
+  archive* a = r->a_;
+  // A compressed stream is one member: its decompressed bytes, scanned whole, and whatever
+  // is in them (file.tar.gz's tar, file.gz.gz's gzip) is the next level. Exactly one filter is
+  // applied (no bidding), so each layer of compression is a level of its own, and reading a
+  // stream and its archive at once cannot stop at the archive's end marker and leave what
+  // follows it in the stream unscanned.
+  if (const Compression* c = compression_of(data, size)) {
+    // The filter is registered, then appended (which turns bidding off); ARCHIVE_WARN would
+    // mean an external program, which is not used.
+    if (archive_read_support_format_raw(a) != ARCHIVE_OK || c->support(a) != ARCHIVE_OK ||
+        (c->code != ARCHIVE_FILTER_COMPRESS &&
+         archive_read_append_filter(a, c->code) != ARCHIVE_OK)) {
+      return common::Status(VIGIL_ERR_UNSUPPORTED, "compression not available");
     }
-  } else if (st.code() != VIGIL_ERR_UNSUPPORTED) {
-    return st;
+    common::Status st = opened(a, archive_read_open_memory2(a, data, size, kBlock));
+    if (!st.is_ok()) return st;
+    r->compressed_ = true;
+    r->pending_ = true;
+    return std::unique_ptr<ContainerReader>(std::move(r));
   }
-  archive_read_free(r->a_);
-  r->a_ = nullptr;
-  st = open_with(r->a_, kFormats, data, size, kBlock);
+  for (Enable enable : kFormats) {
+    if (enable(a) == ARCHIVE_FATAL) {
+      return common::Status(VIGIL_ERR_INTERNAL,
+                            std::string("libarchive setup: ") + archive_error_string(a));
+    }
+  }
+  common::Status st = opened(a, archive_read_open_memory2(a, data, size, kBlock));
   if (!st.is_ok()) return st;
   return std::unique_ptr<ContainerReader>(std::move(r));
 }
@@ -180,6 +201,9 @@ ContainerReader::Next ArchiveReader::next(Member& member) {
     // One member: the decompressed stream, unnamed (it stands for the file itself).
     if (!pending_) return Next::kEnd;
     pending_ = false;
+    archive_entry* entry = nullptr;
+    int rc = archive_read_next_header(a_, &entry);
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return Next::kBroken;
     member = Member{"", true, false, -1};
     return Next::kMember;
   }

@@ -53,7 +53,7 @@ std::string_view next_line(const uint8_t*& p, const uint8_t* end) {
 }
 
 // How much of the input GMime may parse: all of it, unless it holds more than about
-// max_members MIME boundaries or kMaxHeaderLines header-like lines.
+// max_members MIME boundaries and mbox separators, or kMaxHeaderLines header-like lines.
 uint64_t parse_bound(const uint8_t* data, uint64_t size, uint32_t max_members, bool& truncated) {
   const uint64_t max_boundaries = uint64_t{max_members == 0 ? UINT32_MAX : max_members} + 2;
   uint64_t boundaries = 0, headers = 0;
@@ -62,7 +62,10 @@ uint64_t parse_bound(const uint8_t* data, uint64_t size, uint32_t max_members, b
   while (p < end) {
     const uint8_t* line_start = p;
     std::string_view line = next_line(p, end);
-    if (line.size() >= 2 && line[0] == '-' && line[1] == '-') ++boundaries;
+    // A MIME boundary, or an mbox message separator: each may start a member.
+    if ((line.size() >= 2 && line[0] == '-' && line[1] == '-') || line.starts_with("From ")) {
+      ++boundaries;
+    }
     if (!header_name(line).empty()) ++headers;
     if (boundaries > max_boundaries || headers > kMaxHeaderLines) {
       truncated = true;
@@ -94,7 +97,8 @@ class MailReader final : public ContainerReader {
   }
   Next next(Member& member) override;
   int64_t read(uint8_t* out, size_t size) override;
-  uint64_t consumed() const override { return size_; }  // decoding only ever shrinks
+  uint64_t consumed() const override { return size_; }
+  bool expands() const override { return false; }  // decoding only ever shrinks
   std::string format() const override { return mbox_ ? "mbox" : "MIME message"; }
   std::string error() const override { return "unreadable message part"; }
   bool truncated() const override { return truncated_; }

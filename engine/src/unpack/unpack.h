@@ -48,6 +48,9 @@ class ContainerReader {
   // "ZIP 2.0 (deflation)", "GNU tar format, gzip", "MIME message"...
   virtual std::string format() const = 0;
   virtual std::string error() const = 0;
+  // False for readers whose members cannot be larger than their encoding (mail): no
+  // compression ratio to watch.
+  virtual bool expands() const { return true; }
   // True when the reader stopped early to bound its own memory (a message with more parts
   // than max_members): members past that point are not handed out.
   virtual bool truncated() const { return false; }

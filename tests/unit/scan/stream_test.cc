@@ -100,6 +100,28 @@ TEST(Stream, TooManyWaitingCandidatesFallBackToOneWholeScan) {
   EXPECT_EQ(stream_scan(*l.engine, data, 65536).hits, std::vector<std::string>{"Many@0"});
 }
 
+TEST(Stream, TheWaitingCapHoldsWithinOneWrite) {
+  Loaded l = load({{"t.ndb", "Many:0:*:41414141414141*42\n"}});
+  ASSERT_TRUE(l.engine);
+  auto scratch = scan::make_scratch(*l.engine);
+  ASSERT_TRUE(scratch.is_ok());
+  scan::Stream stream;
+  stream.engine = l.engine.get();
+  std::string data(match::StreamMatch::kMaxWaiting * 4, 'A');
+  ASSERT_TRUE(scan::stream_write(stream, reinterpret_cast<const uint8_t*>(data.data()), data.size())
+                  .is_ok());
+  ASSERT_TRUE(scan::stream_scan(stream, *scratch.value()).is_ok());
+  // One call met four times the cap in hits: it gave up waiting at the cap, not after.
+  EXPECT_TRUE(stream.match.rescan);
+  EXPECT_EQ(stream.match.at_end.capacity(), 0u);
+  ASSERT_TRUE(scan::stream_write(stream, reinterpret_cast<const uint8_t*>("B"), 1).is_ok());
+  std::vector<std::string> hits;
+  vigil_scan_result r{};
+  ASSERT_TRUE(
+      scan::stream_finish(stream, *scratch.value(), scan::Callback{&collect, &hits}, r).is_ok());
+  EXPECT_EQ(hits, std::vector<std::string>{"Many@0"});
+}
+
 TEST(Stream, SizeLimitRefusesThePieceAndKeepsWhatCameBefore) {
   Loaded l = load({{"t.ndb", "Early:0:*:4541524c5950415454\n"}});  // "EARLYPATT"
   ASSERT_TRUE(l.engine);
