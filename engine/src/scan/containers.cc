@@ -15,7 +15,8 @@ constexpr size_t kChunk = size_t{64} << 10;
 // Whatever the limits say (0 is "no limit"), the descent is a native recursion, and a declared
 // member size is only a hint: neither may grow past these.
 constexpr uint32_t kMaxDepth = 64;
-constexpr uint64_t kMaxReserve = uint64_t{16} << 20;
+constexpr uint64_t kMaxReserve = uint64_t{16} << 20;    // with no (or a huge) size limit
+constexpr uint64_t kLimitedReserve = uint64_t{256} << 20;  // a limit up to this: all of it
 constexpr uint64_t kRatioFloor = uint64_t{1} << 20;  // ratios are judged past 1 MiB out
 
 std::string encrypted_name(const std::string& format) {
@@ -49,7 +50,8 @@ common::Status read_member(Job& job, unpack::ContainerReader& reader, const unpa
   // A declared size (capped) is room reserved, not memory touched: it saves the copies and
   // the doubled capacity of growing a large member piece by piece.
   if (member.size > 0) {
-    stream.data.reserve(std::min({static_cast<uint64_t>(member.size), cap, kMaxReserve}));
+    const uint64_t room = cap <= kLimitedReserve ? cap : kMaxReserve;
+    stream.data.reserve(std::min(static_cast<uint64_t>(member.size), room));
   }
   for (;;) {
     if (job.out_of_time()) return common::Status::ok();
