@@ -481,7 +481,8 @@ VIGIL_API vigil_status vigil_scan_buffer(const vigil_engine *engine, vigil_scrat
                                          vigil_scan_result *result);
 /**
  * Scan a regular file by path. Files up to 1 MiB are read into the scratch's buffer; larger
- * ones are memory-mapped, never read into memory whole, and files over 4 GiB work. Caveat: as
+ * ones are memory-mapped, never read into memory whole, and files over 4 GiB work. (Members
+ * of a container are decompressed into memory, each up to the vigil_scan_limits.) Caveat: as
  * with any mmap, a mapped file truncated by another process while it is scanned raises SIGBUS.
  * Returns VIGIL_ERR_IO if it cannot be opened or read, VIGIL_ERR_UNSUPPORTED for directories,
  * devices, fifos and sockets; otherwise as vigil_scan_buffer().
