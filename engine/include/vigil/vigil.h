@@ -342,8 +342,8 @@ typedef struct vigil_match {
   uint64_t offset;
   /** Since 0.2.0. Where the match is inside containers: path[0] names a member of the scanned
    *  input, path[1] a member of that member, and so on, path_depth names in all (0 and NULL
-   *  for the input itself). The decompressed bytes of a compressed stream have no name of their own:
-   *  a match in file.gz has the path of file.gz, one in file.tar.gz/x that of x. */
+   *  for the input itself). The decompressed bytes of a compressed stream have no name of
+   *  their own: a match in file.gz has the path of file.gz, one in file.tar.gz/x that of x. */
   const char *const *path;
   uint32_t path_depth;
 } vigil_match;
