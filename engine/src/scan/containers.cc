@@ -15,9 +15,9 @@ constexpr size_t kChunk = size_t{64} << 10;
 // Whatever the limits say (0 is "no limit"), the descent is a native recursion, and a declared
 // member size is only a hint: neither may grow past these.
 constexpr uint32_t kMaxDepth = 64;
-constexpr uint64_t kMaxReserve = uint64_t{16} << 20;    // with no (or a huge) size limit
+constexpr uint64_t kMaxReserve = uint64_t{16} << 20;       // with no (or a huge) size limit
 constexpr uint64_t kLimitedReserve = uint64_t{256} << 20;  // a limit up to this: all of it
-constexpr uint64_t kRatioFloor = uint64_t{1} << 20;  // ratios are judged past 1 MiB out
+constexpr uint64_t kRatioFloor = uint64_t{1} << 20;        // ratios are judged past 1 MiB out
 
 std::string encrypted_name(const std::string& format) {
   if (format.rfind("ZIP", 0) == 0) return "Heuristics.Encrypted.Zip";

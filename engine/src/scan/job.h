@@ -27,9 +27,9 @@ struct Job {
   vigil_scan_info info{};
   std::chrono::steady_clock::time_point deadline;
   uint64_t budget;                 // member bytes still allowed (max_scan_size)
-  bool stop = false;       // the callback asked to stop, or first-match mode found one
-  bool timed_out = false;  // out of scan time: no more members, but every level's own bytes
-                           // are still scanned
+  bool stop = false;               // the callback asked to stop, or first-match mode found one
+  bool timed_out = false;          // out of scan time: no more members, but every level's own bytes
+                                   // are still scanned
   std::vector<std::string> names;  // the member path of the level being scanned
   std::vector<const char*> path;
 
