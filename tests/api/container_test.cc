@@ -565,3 +565,32 @@ TEST_F(Containers, AnMboxOfManyTinyMessagesIsCutAtTheMemberLimit) {
   EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_FILES});
   EXPECT_LE(info().members, 101u);
 }
+
+TEST_F(Containers, BytesThatOnlyStartLikeACompressedStreamAreStillOpenedAsArchives) {
+  // A tar whose first name reads as a bzip2 header: the bzip2 view fails, the tar view finds
+  // the member after it.
+  std::string gz = make_archive({"raw", {"gzip"}, "", ""}, {{"x", payload(61)}});
+  std::string tar =
+      make_archive({"ustar", {}, "", ""}, {{"BZh91AY&SY-not-bzip2", "clean"}, {"evil.gz", gz}});
+  std::vector<Found> found = scan(tar);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, std::vector<std::string>{"evil.gz"});
+  // Bytes that start like .Z but are not: not a container, and never their own member.
+  std::string z = std::string("\x1f\x9d\x60", 3) + random_bytes(1 << 20, 62);
+  vigil_scan_result r{};
+  EXPECT_TRUE(scan(z, 0, &r).empty());
+  EXPECT_EQ(info().containers, 0u);
+  EXPECT_EQ(info().limits_exceeded, 0u);
+  EXPECT_EQ(r.bytes_scanned, z.size());
+}
+
+TEST_F(Containers, ATruncatedArchiveIsOneBrokenContainer) {
+  std::string zip = make_archive({"zip", {}, "", ""}, {{"a.bin", random_bytes(200000, 71)},
+                                                       {"b.bin", random_bytes(200000, 72)}});
+  std::string cut = zip.substr(0, zip.size() / 4);  // inside a.bin's data
+  vigil_scan_result r{};
+  scan(cut, VIGIL_SCAN_ALLMATCH, &r);
+  EXPECT_EQ(info().broken, 1u);
+  std::vector<Found> alerts = scan(cut, VIGIL_SCAN_ALLMATCH | VIGIL_SCAN_ALERT_BROKEN);
+  EXPECT_EQ(alerts.size(), 1u);
+}

@@ -175,7 +175,8 @@ common::Status BodyMatcher::stream_advance(const uint8_t* data, uint64_t size, S
     if (!st.is_ok()) return st;
   }
   stream.scanned = std::max(stream.scanned, size);
-  stream.abandoned += state.abandoned();
+  // After a give-up the whole-input scan at the end counts its own abandoned confirms.
+  stream.abandoned = stream.rescan ? 0 : stream.abandoned + state.abandoned();
   return common::Status::ok();
 }
 

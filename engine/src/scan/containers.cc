@@ -84,23 +84,15 @@ common::Status read_member(Job& job, unpack::ContainerReader& reader, const unpa
   }
 }
 
-}  // namespace
-
-common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t depth) {
-  if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0) return common::Status::ok();
-  const unpack::Sniffed sniffed = unpack::sniff(data, size);
-  if (sniffed.kind == unpack::Kind::kNone) return common::Status::ok();
+// One way of opening the bytes (see unpack::View). `quiet`: a container that does not open,
+// or whose first header does not read, was just data that looked like one.
+common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32_t depth,
+                            unpack::Kind kind, unpack::View view, bool quiet) {
   const Limits& limits = job.scratch.limits;
-  if (job.timed_out) return common::Status::ok();  // counted where it ran out
-  if ((limits.max_recursion != 0 && depth > limits.max_recursion) || depth > kMaxDepth) {
-    job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
-    return common::Status::ok();
-  }
-  auto opened = unpack::open_container(data, size, sniffed.kind, limits.max_files);
+  auto opened = unpack::open_container(data, size, kind, limits.max_files, view);
   if (!opened.is_ok()) {
     if (opened.status().code() != VIGIL_ERR_UNSUPPORTED) return opened.status();  // ours
-    // Unreadable from the start: broken if its magic is unmistakable, else not a container.
-    if (sniffed.strong) {
+    if (!quiet) {
       ++job.info.broken;
       job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
     }
@@ -108,11 +100,13 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
   }
   std::unique_ptr<unpack::ContainerReader> reader = opened.take();
   uint32_t files = 0;
+  bool last_broken = false;
   unpack::Member member;
   for (bool first = true; !job.stop && !job.timed_out; first = false) {
     unpack::ContainerReader::Next next = reader->next(member);
+    if (job.out_of_time()) break;
     // Weak magic whose first header does not read: data that looks like a container by chance.
-    if (first && next == unpack::ContainerReader::Next::kBroken && !sniffed.strong) {
+    if (first && next == unpack::ContainerReader::Next::kBroken && quiet) {
       return common::Status::ok();
     }
     if (first) ++job.info.containers;
@@ -122,10 +116,14 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
       break;
     }
     if (next == unpack::ContainerReader::Next::kBroken) {
-      ++job.info.broken;
-      job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+      // Counted once: a container whose last member broke is broken by the same damage.
+      if (!last_broken) {
+        ++job.info.broken;
+        job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+      }
       break;
     }
+    last_broken = false;
     if (!member.regular) continue;
     if (limits.max_files != 0 && files >= limits.max_files) {
       job.exceeded(VIGIL_LIMIT_FILES, "MaxFiles");
@@ -153,6 +151,7 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
       job.budget -= std::min<uint64_t>(job.budget, stream.data.size());
       bool allowlisted = false;
       st = scan_member(job, stream, depth, allowlisted);
+      last_broken = broken;
       if (st.is_ok() && !job.stop && broken) {
         // What could be read was scanned. The damage may be the member's own (a method the
         // reader lacks): the next member is tried, and a container that is itself broken
@@ -166,6 +165,26 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
     if (!st.is_ok()) return st;
   }
   return common::Status::ok();
+}
+
+}  // namespace
+
+common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t depth) {
+  if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0 || job.timed_out) return common::Status::ok();
+  const unpack::Sniffed sniffed = unpack::sniff(data, size);
+  if (sniffed.kind == unpack::Kind::kNone) return common::Status::ok();
+  const Limits& limits = job.scratch.limits;
+  if ((limits.max_recursion != 0 && depth > limits.max_recursion) || depth > kMaxDepth) {
+    job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
+    return common::Status::ok();
+  }
+  if (sniffed.kind == unpack::Kind::kArchive && unpack::looks_compressed(data, size)) {
+    common::Status st = descend_view(job, data, size, depth, sniffed.kind,
+                                     unpack::View::kCompressed, !sniffed.strong);
+    if (!st.is_ok() || job.stop || job.timed_out) return st;
+    return descend_view(job, data, size, depth, sniffed.kind, unpack::View::kFormats, true);
+  }
+  return descend_view(job, data, size, depth, sniffed.kind, unpack::View::kAny, !sniffed.strong);
 }
 
 }  // namespace vigil::scan

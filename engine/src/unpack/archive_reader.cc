@@ -15,7 +15,8 @@ namespace vigil::unpack {
 class ArchiveReader final : public ContainerReader {
  public:
   ~ArchiveReader() override;
-  static common::Result<std::unique_ptr<ContainerReader>> open(const uint8_t* data, uint64_t size);
+  static common::Result<std::unique_ptr<ContainerReader>> open(const uint8_t* data, uint64_t size,
+                                                               View view);
   Next next(Member& member) override;
   int64_t read(uint8_t* out, size_t size) override;
   uint64_t consumed() const override;
@@ -57,9 +58,17 @@ bool tar_checksum_ok(const uint8_t* h, uint64_t size) {
   return sum == stored && h[0] != 0;
 }
 
+// bzip2: "BZh", the block size digit, then a block's magic (or the end of an empty stream).
+bool bzip2_header(const uint8_t* d, uint64_t n) {
+  return n >= 10 && std::memcmp(d, "BZh", 3) == 0 && d[3] >= '1' && d[3] <= '9' &&
+         (std::memcmp(d + 4, "1AY&SY", 6) == 0 ||
+          std::memcmp(d + 4, "\x17\x72\x45\x38\x50\x90", 6) == 0);
+}
+
 }  // namespace
 
 Sniffed sniff_archive(const uint8_t* d, uint64_t n) {
+  if (bzip2_header(d, n)) return {Kind::kArchive, true};
   struct Magic {
     uint64_t at;
     const char* bytes;
@@ -161,7 +170,7 @@ common::Status opened(archive* a, int rc) {
 }  // namespace
 
 common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8_t* data,
-                                                                     uint64_t size) {
+                                                                     uint64_t size, View view) {
   std::unique_ptr<ArchiveReader> r(new ArchiveReader());
   r->a_ = archive_read_new();
   if (r->a_ == nullptr) return common::Status(VIGIL_ERR_NOMEM, "libarchive: no memory");
@@ -171,7 +180,8 @@ common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8
   // applied (no bidding), so each layer of compression is a level of its own, and reading a
   // stream and its archive at once cannot stop at the archive's end marker and leave what
   // follows it in the stream unscanned.
-  if (const Compression* c = compression_of(data, size)) {
+  const Compression* c = view == View::kFormats ? nullptr : compression_of(data, size);
+  if (c != nullptr) {
     // The filter is registered, then appended (which turns bidding off); ARCHIVE_WARN would
     // mean an external program, which is not used.
     if (archive_read_support_format_raw(a) != ARCHIVE_OK || c->support(a) != ARCHIVE_OK ||
@@ -180,11 +190,17 @@ common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8
       return common::Status(VIGIL_ERR_UNSUPPORTED, "compression not available");
     }
     common::Status st = opened(a, archive_read_open_memory2(a, data, size, kBlock));
+    // "raw" with no filter would hand the input back as its own member: the filter must be
+    // the one the magic named (compress bids, and may decline).
+    if (st.is_ok() && (archive_filter_count(a) < 2 || archive_filter_code(a, 0) != c->code)) {
+      st = common::Status(VIGIL_ERR_UNSUPPORTED, "not a compressed stream");
+    }
     if (!st.is_ok()) return st;
     r->compressed_ = true;
     r->pending_ = true;
     return std::unique_ptr<ContainerReader>(std::move(r));
   }
+  if (view == View::kCompressed) return common::Status(VIGIL_ERR_UNSUPPORTED, "not compressed");
   for (Enable enable : kFormats) {
     if (enable(a) == ARCHIVE_FATAL) {
       return common::Status(VIGIL_ERR_INTERNAL,
@@ -248,8 +264,13 @@ std::string ArchiveReader::error() const {
   return e != nullptr ? e : "unknown error";
 }
 
-common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* data, uint64_t size) {
-  return ArchiveReader::open(data, size);
+common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* data, uint64_t size,
+                                                              View view) {
+  return ArchiveReader::open(data, size, view);
+}
+
+bool looks_compressed(const uint8_t* data, uint64_t size) {
+  return compression_of(data, size) != nullptr;
 }
 
 }  // namespace vigil::unpack

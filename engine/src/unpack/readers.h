@@ -8,7 +8,8 @@ namespace vigil::unpack {
 
 // libarchive (archive_reader.cc): archives and compressed streams.
 Sniffed sniff_archive(const uint8_t* data, uint64_t size);
-common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* data, uint64_t size);
+common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* data, uint64_t size,
+                                                              View view);
 
 // GMime (mail_reader.cc): a MIME message, or an mbox file of them.
 Sniffed sniff_mail(const uint8_t* data, uint64_t size);

@@ -10,9 +10,10 @@ Sniffed sniff(const uint8_t* data, uint64_t size) {
 }
 
 common::Result<std::unique_ptr<ContainerReader>> open_container(const uint8_t* data, uint64_t size,
-                                                                Kind kind, uint32_t max_members) {
+                                                                Kind kind, uint32_t max_members,
+                                                                View view) {
   if (kind == Kind::kMail) return open_mail(data, size, max_members);
-  return open_archive(data, size);
+  return open_archive(data, size, view);
 }
 
 }  // namespace vigil::unpack

@@ -56,12 +56,21 @@ class ContainerReader {
   virtual bool truncated() const { return false; }
 };
 
+// How archive bytes are opened. Bytes that start like a compressed stream are opened twice:
+// as the stream (its one member, the decompressed bytes) and as an archive format, so that a
+// polyglot (a tar whose first name reads as a gzip header, say) cannot hide its members behind
+// a decompression that fails or yields nothing.
+enum class View { kAny, kCompressed, kFormats };
+// True when the bytes start like a stream of one of the compressions the readers decode.
+bool looks_compressed(const uint8_t* data, uint64_t size);
+
 // Opens data[0, size) (borrowed; must outlive the reader) as the kind sniff() said.
 // VIGIL_ERR_UNSUPPORTED when nothing recognises it (magic by chance, too little of a header);
 // other errors are the reader's own (memory). `max_members` bounds what a reader that must
 // parse a whole container up front (mail) builds.
 common::Result<std::unique_ptr<ContainerReader>> open_container(const uint8_t* data, uint64_t size,
-                                                                Kind kind, uint32_t max_members);
+                                                                Kind kind, uint32_t max_members,
+                                                                View view = View::kAny);
 
 }  // namespace vigil::unpack
 
