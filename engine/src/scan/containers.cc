@@ -91,6 +91,11 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
   const Limits& limits = job.scratch.limits;
   auto opened = unpack::open_container(data, size, kind, limits.max_files, view);
   if (!opened.is_ok()) {
+    if (opened.status().code() == VIGIL_ERR_LIMIT) {
+      // The container asks for more memory than any member may take (an lzma dictionary).
+      job.exceeded(VIGIL_LIMIT_FILE_SIZE, "MaxFileSize");
+      return common::Status::ok();
+    }
     if (opened.status().code() != VIGIL_ERR_UNSUPPORTED) return opened.status();  // ours
     if (!quiet) {
       ++job.info.broken;

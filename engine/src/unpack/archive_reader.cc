@@ -130,6 +130,8 @@ const Enable kFormats[] = {
     archive_read_support_format_zip,
 };
 
+constexpr uint32_t kMaxLzmaDictionary = uint32_t{256} << 20;
+
 // A compression a stream may start with: its magic, libarchive's code and its reader.
 // (libarchive 3.6 crashes appending "compress": that one is left to bid alone, the only filter
 // registered, so only another .Z layer could stack under it.)
@@ -181,6 +183,16 @@ common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8
   // stream and its archive at once cannot stop at the archive's end marker and leave what
   // follows it in the stream unscanned.
   const Compression* c = view == View::kFormats ? nullptr : compression_of(data, size);
+  if (c != nullptr && c->code == ARCHIVE_FILTER_LZMA && size >= 5) {
+    // An .lzma header declares its dictionary, and the decoder allocates all of it up front:
+    // a few bytes could ask for 4 GiB. Real files use up to 64 MiB.
+    uint32_t dict = uint32_t{data[1]} | uint32_t{data[2]} << 8 | uint32_t{data[3]} << 16 |
+                    uint32_t{data[4]} << 24;
+    if (dict > kMaxLzmaDictionary) {
+      return common::Status(VIGIL_ERR_LIMIT,
+                            "lzma dictionary of " + std::to_string(dict) + " bytes declared");
+    }
+  }
   if (c != nullptr) {
     // The filter is registered, then appended (which turns bidding off); ARCHIVE_WARN would
     // mean an external program, which is not used.

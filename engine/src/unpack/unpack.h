@@ -66,8 +66,9 @@ bool looks_compressed(const uint8_t* data, uint64_t size);
 
 // Opens data[0, size) (borrowed; must outlive the reader) as the kind sniff() said.
 // VIGIL_ERR_UNSUPPORTED when nothing recognises it (magic by chance, too little of a header);
-// other errors are the reader's own (memory). `max_members` bounds what a reader that must
-// parse a whole container up front (mail) builds.
+// VIGIL_ERR_LIMIT when its header asks for more memory than a member may take (an lzma
+// dictionary); other errors are the reader's own (memory). `max_members` bounds what a reader
+// that must parse a whole container up front (mail) builds.
 common::Result<std::unique_ptr<ContainerReader>> open_container(const uint8_t* data, uint64_t size,
                                                                 Kind kind, uint32_t max_members,
                                                                 View view = View::kAny);
