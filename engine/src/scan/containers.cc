@@ -98,8 +98,7 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
     }
     if (opened.status().code() != VIGIL_ERR_UNSUPPORTED) return opened.status();  // ours
     if (!quiet) {
-      ++job.info.broken;
-      job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+      job.broken();
     }
     return common::Status::ok();
   }
@@ -123,8 +122,7 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
     if (next == unpack::ContainerReader::Next::kBroken) {
       // Counted once: a container whose last member broke is broken by the same damage.
       if (!last_broken) {
-        ++job.info.broken;
-        job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+        job.broken();
       }
       break;
     }
@@ -161,8 +159,7 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
         // What could be read was scanned. The damage may be the member's own (a method the
         // reader lacks): the next member is tried, and a container that is itself broken
         // says so at its next header.
-        ++job.info.broken;
-        job.unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+        job.broken();
       }
     }
     stream_reset(stream);
@@ -189,7 +186,8 @@ common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t de
     if (!st.is_ok() || job.stop || job.timed_out) return st;
     return descend_view(job, data, size, depth, sniffed.kind, unpack::View::kFormats, true);
   }
-  return descend_view(job, data, size, depth, sniffed.kind, unpack::View::kAny, !sniffed.strong);
+  return descend_view(job, data, size, depth, sniffed.kind, unpack::View::kFormats,
+                      !sniffed.strong);
 }
 
 }  // namespace vigil::scan

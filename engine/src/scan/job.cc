@@ -43,14 +43,11 @@ void Job::unscanned(uint32_t alert_flag, const std::string& name) {
   ++result.incomplete;
   if ((flags & alert_flag) == 0 || stop) return;
   ++result.detections;
-  if (cb.fn != nullptr) {
-    vigil_match m{name.c_str(),
-                  VIGIL_SIGNATURE_ID_NONE,
-                  VIGIL_SIG_HEURISTIC,
-                  VIGIL_OFFSET_NONE,
-                  path.empty() ? nullptr : path.data(),
-                  static_cast<uint32_t>(path.size())};
-    if (cb.fn(&m, cb.user) != 0) stop = true;
+  if (const Callback c = here(); c.fn != nullptr) {
+    vigil_match m{
+        name.c_str(), VIGIL_SIGNATURE_ID_NONE, VIGIL_SIG_HEURISTIC, VIGIL_OFFSET_NONE, c.path,
+        c.depth};
+    if (c.fn(&m, c.user) != 0) stop = true;
   }
   if (!all()) stop = true;
 }
@@ -64,6 +61,18 @@ void Job::exceeded(uint32_t limit_bit, const char* limit_name) {
   } else {
     ++result.incomplete;
   }
+}
+
+void Job::broken() {
+  ++info.broken;
+  unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+}
+
+Callback Job::here() const {
+  Callback c = cb;
+  c.path = path.empty() ? nullptr : path.data();
+  c.depth = static_cast<uint32_t>(path.size());
+  return c;
 }
 
 bool Job::out_of_time() {

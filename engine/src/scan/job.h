@@ -43,6 +43,10 @@ struct Job {
   // as a detection named `name` when `alert_flag` is set.
   void unscanned(uint32_t alert_flag, const std::string& name);
   void exceeded(uint32_t limit_bit, const char* limit_name);
+  // A container that cannot be read to its end ("Heuristics.Broken.Archive" when alerted).
+  void broken();
+  // The caller's callback, told the member path of the level being scanned.
+  Callback here() const;
   bool out_of_time();
   // The totals, and the scratch's record of this scan. An allowlisted input is clean and
   // counts as scanned in full.

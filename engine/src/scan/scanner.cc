@@ -104,9 +104,7 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
   if (!st.is_ok() || job.stop) return st;
 
   vigil_scan_result level{};
-  Callback cb = job.cb;
-  cb.path = job.path.empty() ? nullptr : job.path.data();
-  cb.depth = static_cast<uint32_t>(job.path.size());
+  const Callback cb = job.here();
   // Body signatures before hash signatures, as ClamAV reports them: a file both match is
   // named after its body signature, and with ALLMATCH the body matches come first.
   BodySinkCtx ctx{&engine, cb, &level, false};

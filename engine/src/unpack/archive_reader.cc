@@ -12,6 +12,10 @@
 
 namespace vigil::unpack {
 
+namespace {
+struct Compression;
+}  // namespace
+
 class ArchiveReader final : public ContainerReader {
  public:
   ~ArchiveReader() override;
@@ -25,6 +29,8 @@ class ArchiveReader final : public ContainerReader {
 
  private:
   ArchiveReader() = default;
+  // Sets the handle up as the one stream `c` names (see open()).
+  common::Status open_compressed(const Compression& c, const uint8_t* data, uint64_t size);
   archive* a_ = nullptr;
   bool compressed_ = false;  // a bare compressed stream: one member, its decompressed bytes
   bool pending_ = false;     // that member is not handed out yet
@@ -182,37 +188,13 @@ common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8
   // applied (no bidding), so each layer of compression is a level of its own, and reading a
   // stream and its archive at once cannot stop at the archive's end marker and leave what
   // follows it in the stream unscanned.
-  const Compression* c = view == View::kFormats ? nullptr : compression_of(data, size);
-  if (c != nullptr && c->code == ARCHIVE_FILTER_LZMA && size >= 5) {
-    // An .lzma header declares its dictionary, and the decoder allocates all of it up front:
-    // a few bytes could ask for 4 GiB. Real files use up to 64 MiB.
-    uint32_t dict = uint32_t{data[1]} | uint32_t{data[2]} << 8 | uint32_t{data[3]} << 16 |
-                    uint32_t{data[4]} << 24;
-    if (dict > kMaxLzmaDictionary) {
-      return common::Status(VIGIL_ERR_LIMIT,
-                            "lzma dictionary of " + std::to_string(dict) + " bytes declared");
-    }
-  }
-  if (c != nullptr) {
-    // The filter is registered, then appended (which turns bidding off); ARCHIVE_WARN would
-    // mean an external program, which is not used.
-    if (archive_read_support_format_raw(a) != ARCHIVE_OK || c->support(a) != ARCHIVE_OK ||
-        (c->code != ARCHIVE_FILTER_COMPRESS &&
-         archive_read_append_filter(a, c->code) != ARCHIVE_OK)) {
-      return common::Status(VIGIL_ERR_UNSUPPORTED, "compression not available");
-    }
-    common::Status st = opened(a, archive_read_open_memory2(a, data, size, kBlock));
-    // "raw" with no filter would hand the input back as its own member: the filter must be
-    // the one the magic named (compress bids, and may decline).
-    if (st.is_ok() && (archive_filter_count(a) < 2 || archive_filter_code(a, 0) != c->code)) {
-      st = common::Status(VIGIL_ERR_UNSUPPORTED, "not a compressed stream");
-    }
+  if (view == View::kCompressed) {
+    const Compression* c = compression_of(data, size);
+    if (c == nullptr) return common::Status(VIGIL_ERR_UNSUPPORTED, "not compressed");
+    common::Status st = r->open_compressed(*c, data, size);
     if (!st.is_ok()) return st;
-    r->compressed_ = true;
-    r->pending_ = true;
     return std::unique_ptr<ContainerReader>(std::move(r));
   }
-  if (view == View::kCompressed) return common::Status(VIGIL_ERR_UNSUPPORTED, "not compressed");
   for (Enable enable : kFormats) {
     if (enable(a) == ARCHIVE_FATAL) {
       return common::Status(VIGIL_ERR_INTERNAL,
@@ -222,6 +204,37 @@ common::Result<std::unique_ptr<ContainerReader>> ArchiveReader::open(const uint8
   common::Status st = opened(a, archive_read_open_memory2(a, data, size, kBlock));
   if (!st.is_ok()) return st;
   return std::unique_ptr<ContainerReader>(std::move(r));
+}
+
+common::Status ArchiveReader::open_compressed(const Compression& c, const uint8_t* data,
+                                              uint64_t size) {
+  archive* a = a_;
+  if (c.code == ARCHIVE_FILTER_LZMA && size >= 5) {
+    // An .lzma header declares its dictionary, and the decoder allocates all of it up front:
+    // a few bytes could ask for 4 GiB. Real files use up to 64 MiB.
+    uint32_t dict = uint32_t{data[1]} | uint32_t{data[2]} << 8 | uint32_t{data[3]} << 16 |
+                    uint32_t{data[4]} << 24;
+    if (dict > kMaxLzmaDictionary) {
+      return common::Status(VIGIL_ERR_LIMIT,
+                            "lzma dictionary of " + std::to_string(dict) + " bytes declared");
+    }
+  }
+  // The filter is registered, then appended (which turns bidding off); ARCHIVE_WARN would
+  // mean an external program, which is not used.
+  if (archive_read_support_format_raw(a) != ARCHIVE_OK || c.support(a) != ARCHIVE_OK ||
+      (c.code != ARCHIVE_FILTER_COMPRESS && archive_read_append_filter(a, c.code) != ARCHIVE_OK)) {
+    return common::Status(VIGIL_ERR_UNSUPPORTED, "compression not available");
+  }
+  common::Status st = opened(a, archive_read_open_memory2(a, data, size, kBlock));
+  // "raw" with no filter would hand the input back as its own member: the filter must be
+  // the one the magic named (compress bids, and may decline).
+  if (st.is_ok() && (archive_filter_count(a) < 2 || archive_filter_code(a, 0) != c.code)) {
+    st = common::Status(VIGIL_ERR_UNSUPPORTED, "not a compressed stream");
+  }
+  if (!st.is_ok()) return st;
+  compressed_ = true;
+  pending_ = true;
+  return common::Status::ok();
 }
 
 ContainerReader::Next ArchiveReader::next(Member& member) {

@@ -60,7 +60,7 @@ class ContainerReader {
 // as the stream (its one member, the decompressed bytes) and as an archive format, so that a
 // polyglot (a tar whose first name reads as a gzip header, say) cannot hide its members behind
 // a decompression that fails or yields nothing.
-enum class View { kAny, kCompressed, kFormats };
+enum class View { kCompressed, kFormats };
 // True when the bytes start like a stream of one of the compressions the readers decode.
 bool looks_compressed(const uint8_t* data, uint64_t size);
 
@@ -71,7 +71,7 @@ bool looks_compressed(const uint8_t* data, uint64_t size);
 // that must parse a whole container up front (mail) builds.
 common::Result<std::unique_ptr<ContainerReader>> open_container(const uint8_t* data, uint64_t size,
                                                                 Kind kind, uint32_t max_members,
-                                                                View view = View::kAny);
+                                                                View view = View::kFormats);
 
 }  // namespace vigil::unpack
 
