@@ -178,7 +178,7 @@ bool load_engine(const Options& opts, LoadedEngine* out) {
   vigil_engine_stats stats{};
   stats.struct_size = sizeof(stats);
   if (vigil_engine_get_stats(engine.get(), &stats) == VIGIL_OK) {
-    out->signatures = stats.body_signatures + stats.hash_signatures;
+    out->signatures = stats.body_signatures + stats.hash_signatures + stats.logical_signatures;
   }
   out->engine = std::move(engine);
   out->load_seconds =

@@ -172,15 +172,14 @@ TEST(Api, CallbackCanStopTheScan) {
 }
 
 TEST(Api, StrictLoadFailsWithEveryDiagnosticAndSkipModeLoadsTheRest) {
-  const std::string bad = "Good:0:*:414243\nBad:0:*:41(42\nAlsoBad:9:*:414243\n";
+  const std::string bad = "Good:0:*:414243\nBad:0:*:41(42\nAlsoBad:8:*:414243\n";
   auto strict = load({{"bad.ndb", bad}});
   EXPECT_EQ(strict.status, VIGIL_ERR_SIGNATURE);
   EXPECT_EQ(strict.engine, nullptr);
   EXPECT_EQ(strict.messages,
             (std::vector<std::string>{
                 "bad.ndb:2: invalid hex pattern: column 3: unbalanced '(' [Bad]",
-                "bad.ndb:3: target type 9 needs file-type recognition, which this engine version "
-                "does not have [AlsoBad]"}));
+                "bad.ndb:3: target type 8 is not one this engine knows [AlsoBad]"}));
   auto lenient = load({{"bad.ndb", bad}}, {}, VIGIL_LOAD_SKIP_BAD_LINES);
   ASSERT_EQ(lenient.status, VIGIL_OK);
   EXPECT_EQ(lenient.messages.back(), ":0: 2 bad signature line(s) skipped []");
@@ -216,11 +215,12 @@ TEST(Api, DirectoriesLoadTheirSupportedFilesInNameOrder) {
   write_file(dir + "/b.hdb", "902fbdd2b1df0c4f70b4a5d23525e932:3:DirHash\n");
   write_file(dir + "/notes.txt", "not signatures\n");
   write_file(dir + "/c.ldb", "X;Engine:51-255,Target:0;0;414243\n");
+  write_file(dir + "/d.mdb", "1024:8f4d7a7e8f7c8a6d9e2b1c0d5e4f3a2b:Y\n");
   auto l = load({}, {dir});
   ASSERT_EQ(l.status, VIGIL_OK);
   EXPECT_EQ(
       l.messages,
-      (std::vector<std::string>{dir + "/c.ldb:0: skipped: the .ldb format is not supported by this "
+      (std::vector<std::string>{dir + "/d.mdb:0: skipped: the .mdb format is not supported by this "
                                       "engine version []"}));
   vigil_scratch* raw = nullptr;
   ASSERT_EQ(vigil_scratch_new(l.engine.get(), &raw), VIGIL_OK);
@@ -230,8 +230,10 @@ TEST(Api, DirectoriesLoadTheirSupportedFilesInNameOrder) {
                               &hits, nullptr),
             VIGIL_OK);
   std::sort(hits.begin(), hits.end());
-  EXPECT_EQ(hits, (std::vector<std::string>{"DirBody", "DirHash"}));
-  for (const char* f : {"/a.ndb", "/b.hdb", "/notes.txt", "/c.ldb"}) unlink((dir + f).c_str());
+  EXPECT_EQ(hits, (std::vector<std::string>{"DirBody", "DirHash", "X"}));
+  for (const char* f : {"/a.ndb", "/b.hdb", "/notes.txt", "/c.ldb", "/d.mdb"}) {
+    unlink((dir + f).c_str());
+  }
   rmdir(dir.c_str());
 }
 

@@ -106,7 +106,7 @@ inline ScanOutcome scan_checked(const vigil_engine* engine, vigil_scratch* scrat
   for (const Hit& h : out.hits) {
     FUZZ_CHECK(h.id < signature_count);
     FUZZ_CHECK(ids.insert(h.id).second);
-    if (h.kind == VIGIL_SIG_HASH) {
+    if (h.kind == VIGIL_SIG_HASH || h.kind == VIGIL_SIG_LOGICAL) {
       FUZZ_CHECK(h.offset == VIGIL_OFFSET_NONE);
     } else {
       FUZZ_CHECK(h.kind == VIGIL_SIG_BODY);

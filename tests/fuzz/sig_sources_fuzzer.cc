@@ -1,11 +1,12 @@
 // Fuzzes signature loading through the public API, the path every database takes: the line
-// reader, gzip inflation, every line parser (.hdb .hsb .ndb .fp .sfp .ign2), ignore lists,
+// reader, gzip inflation, every line parser (.hdb .hsb .ndb .ldb .fp .sfp .ign2), ignore lists,
 // fragment planning and the Hyperscan compile, then a scan with whatever loaded. Signature
 // files come from feeds and users, so any byte string must load or be rejected with
 // diagnostics, never crash, leak or leave the engine inconsistent.
 //
-// Input: byte 0 picks the source format (low 3 bits: hdb hsb ndb fp sfp ign2 ndb.gz, or 7 =
-// several sources separated by NUL, each led by its own format byte) and the load flags
+// Input: byte 0 picks the source format (low 3 bits: hdb hsb ndb fp sfp ign2 ldb, or 7 =
+// several sources separated by NUL, each led by its own format byte, which can also pick
+// ndb.gz) and the load flags
 // (bit 3: UNOFFICIAL suffix, bit 4: strict load instead of VIGIL_LOAD_SKIP_BAD_LINES). The rest
 // is the source text. An ignore list is loaded next to a small fixed set it can name.
 #include <cstdint>
@@ -24,10 +25,10 @@ using vigil::fuzz::EnginePtr;
 using vigil::fuzz::OptionsPtr;
 using vigil::fuzz::ScratchPtr;
 
-constexpr const char* kNames[] = {"fuzz.hdb", "fuzz.hsb",  "fuzz.ndb",   "fuzz.fp",
-                                  "fuzz.sfp", "fuzz.ign2", "fuzz.ndb.gz"};
+constexpr const char* kNames[] = {"fuzz.hdb", "fuzz.hsb",  "fuzz.ndb", "fuzz.fp",
+                                  "fuzz.sfp", "fuzz.ign2", "fuzz.ldb", "fuzz.ndb.gz"};
 constexpr size_t kFormats = sizeof kNames / sizeof kNames[0];
-constexpr size_t kIgn2 = 5, kGzip = 6;
+constexpr size_t kIgn2 = 5, kGzip = 7;
 
 // Signatures an ignore list can name (Fz.Body, Fz.Hash) when the input is one.
 constexpr char kCompanionNdb[] = "Fz.Body:0:*:66757a7a(42|62)6f6479\n";
@@ -112,10 +113,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   vigil_engine_stats stats{};
   stats.struct_size = sizeof stats;
   FUZZ_CHECK(vigil_engine_get_stats(engine.get(), &stats) == VIGIL_OK);
-  FUZZ_CHECK(stats.body_signatures + stats.hash_signatures + stats.allowlist_entries > 0);
-  FUZZ_CHECK(stats.body_signatures == 0 || stats.fragments > 0);
-  FUZZ_CHECK(stats.fragments <= stats.body_signatures);
-  const uint64_t sig_count = stats.body_signatures + stats.hash_signatures;
+  FUZZ_CHECK(stats.body_signatures + stats.hash_signatures + stats.allowlist_entries +
+                 stats.logical_signatures >
+             0);
+  FUZZ_CHECK(stats.body_signatures + stats.logical_signatures == 0 || stats.fragments > 0);
+  // Each logical signature brings at most 64 subsignatures, two forms each.
+  FUZZ_CHECK(stats.fragments <= stats.body_signatures + 128 * stats.logical_signatures);
+  // Ids run over the body signatures (subsignatures included), hash, then logical ones.
+  const uint64_t sig_count =
+      stats.body_signatures + stats.hash_signatures + 129 * stats.logical_signatures;
 
   vigil_scratch* raw_scratch = nullptr;
   FUZZ_CHECK(vigil_scratch_new(engine.get(), &raw_scratch) == VIGIL_OK);

@@ -277,6 +277,8 @@ typedef struct vigil_engine_stats {
   uint32_t database_origin;
   /** The DAT's creation time (seconds since the epoch); 0 if it has none or for sources. */
   uint64_t dat_created;
+  /** Logical (.ldb) signatures. Their subsignatures are not counted in body_signatures. */
+  uint64_t logical_signatures;
 } vigil_engine_stats;
 
 /** vigil_engine_stats.database_origin. */
@@ -322,7 +324,10 @@ typedef enum vigil_sig_kind {
   /** An alert the scan raised itself, when asked to by a VIGIL_SCAN_ALERT_* flag:
    *  "Heuristics.Encrypted.Zip", "Heuristics.Broken.Archive",
    *  "Heuristics.Limits.Exceeded.MaxFileSize"... (signature_id VIGIL_SIGNATURE_ID_NONE). */
-  VIGIL_SIG_HEURISTIC = 2
+  VIGIL_SIG_HEURISTIC = 2,
+  /** A logical (.ldb) signature: its conditions held over the subsignatures found in the
+   *  input (offset VIGIL_OFFSET_NONE). */
+  VIGIL_SIG_LOGICAL = 3
 } vigil_sig_kind;
 
 /** signature_id of a VIGIL_SIG_HEURISTIC match. */

@@ -146,6 +146,8 @@ std::string_view section_name(uint32_t type) {
       return "allowlist";
     case SectionType::kSourceIr:
       return "signature sources";
+    case SectionType::kLogical:
+      return "logical signatures";
     case SectionType::kDeltaBase:
       return "delta base";
     case SectionType::kDeltaChanges:

@@ -36,6 +36,7 @@ enum class SectionType : uint32_t {
   kHashes = 5,      // hash signatures, laid out for lookup
   kAllow = 6,       // allowlist entries, laid out for lookup
   kSourceIr = 7,    // every signature in canonical source form (engine-neutral)
+  kLogical = 8,     // logical signatures: conditions, expressions, subsignature roles
   // Delta files:
   kDeltaBase = 16,     // the DAT a delta applies to, and the one it produces
   kDeltaChanges = 17,  // source IR lines removed and added

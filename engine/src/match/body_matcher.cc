@@ -33,14 +33,15 @@ struct ScanContext {
     uint64_t frag_pos = end - m.frag_len(id);
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
       uint32_t s = m.frag_sigs_[i];
-      if (c.state->reported_gen[s] == c.state->gen) continue;
+      if (!m.wanted(*c.state, s)) continue;
       uint64_t start = 0;
-      if (!confirm_match(m.plan_, m.plan_.sigs[s], s, c.state->gen, c.data, c.size, frag_pos,
-                         c.state->memos[s % MatchState::kMemoSlots], start)) {
+      const PlannedSig& p = m.plan_.sigs[s];
+      if (!confirm_match(m.plan_, p, s, c.state->gen, c.data, c.size, frag_pos,
+                         c.state->memos[s % MatchState::kMemoSlots], start, c.state->facts.exe)) {
         continue;
       }
-      c.state->reported_gen[s] = c.state->gen;
-      if (!c.sink.fn(c.sink.ctx, s, start) || !c.all_matches) {
+      m.count_hit(*c.state, s);
+      if (!c.sink.fn(c.sink.ctx, s, start) || (!c.all_matches && !p.is_subsig())) {
         c.w.stopped = true;
         return 1;
       }
@@ -49,10 +50,25 @@ struct ScanContext {
   }
 };
 
+namespace {
+
+uint8_t lower(uint8_t b) { return b >= 'A' && b <= 'Z' ? static_cast<uint8_t>(b | 0x20) : b; }
+
+bool equal_caseless(const uint8_t* a, const uint8_t* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool BodyMatcher::check_hit(const uint8_t* data, uint64_t size, uint32_t id, uint64_t end) const {
   if (id >= fragment_count() || end < frag_len(id) || end > size) return false;
-  return std::memcmp(data + end - frag_len(id), frag_bytes_.data() + frag_begin_[id],
-                     frag_len(id)) == 0;
+  const uint8_t* at = data + end - frag_len(id);
+  const uint8_t* want = frag_bytes_.data() + frag_begin_[id];
+  if (frag_caseless_[id] != 0) return equal_caseless(at, want, frag_len(id));
+  return std::memcmp(at, want, frag_len(id)) == 0;
 }
 
 common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
@@ -63,10 +79,14 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (fragment id, local sig)
   for (size_t i = 0; i < sigs.size(); ++i) {
     sig::BodySig& s = sigs[i];
-    auto parsed = sig::parse_hex_pattern(s.hex);
+    auto parsed = sig::parse_hex_pattern(
+        s.hex, s.logical == sig::kNotLogical ? sig::kMinExactBody : sig::kMinExactSubsig);
     std::string().swap(s.hex);  // the text is not needed past this point
     std::optional<Fragment> f;
-    if (parsed.is_ok()) f = choose_fragment(parsed.value());
+    if (parsed.is_ok()) {
+      sig::apply_modifiers(parsed.value(), s.modifiers);
+      f = choose_fragment(parsed.value(), (s.modifiers & sig::kModNocase) != 0);
+    }
     if (!f) {
       diags.push_back(sig::Diagnostic{
           parsed.is_ok() ? VIGIL_DIAG_NO_FRAGMENT : VIGIL_DIAG_SYNTAX, VIGIL_SEVERITY_ERROR,
@@ -76,12 +96,16 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
                          : "invalid hex pattern: " + parsed.status().message()});
       continue;
     }
-    common::Status st = m->plan_.add(parsed.value(), s.offset, f->begin, f->end);
+    SigTraits traits{s.target, s.logical != sig::kNotLogical, s.max_hits};
+    common::Status st = m->plan_.add(parsed.value(), s.offset, f->begin, f->end, traits);
     if (!st.is_ok()) return st;
-    auto [it, inserted] = frag_ids->emplace(f->bytes, static_cast<uint32_t>(frag_ids->size()));
+    // A caseless fragment is a different search from the same bytes taken exactly.
+    auto [it, inserted] = frag_ids->emplace((f->caseless ? "i" : "x") + f->bytes,
+                                            static_cast<uint32_t>(frag_ids->size()));
     if (inserted) {
       m->frag_bytes_.insert(m->frag_bytes_.end(), f->bytes.begin(), f->bytes.end());
       m->frag_begin_.push_back(static_cast<uint32_t>(m->frag_bytes_.size()));
+      m->frag_caseless_.push_back(f->caseless ? 1 : 0);
     }
     pairs.emplace_back(it->second, static_cast<uint32_t>(m->kept_.size()));
     m->kept_.push_back(static_cast<uint32_t>(i));
@@ -121,6 +145,7 @@ common::Status BodyMatcher::validate_fragments() const {
   if (frag_begin_.empty() || frag_begin_.front() != 0 || frag_begin_.back() != frag_bytes_.size()) {
     return bad("byte ranges do not cover the fragment bytes");
   }
+  if (frag_caseless_.size() != frags) return bad("caseless flags do not cover the fragments");
   if (frag_sigs_begin_.size() != frags + 1 || frag_sigs_begin_.front() != 0 ||
       frag_sigs_begin_.back() != frag_sigs_.size()) {
     return bad("signature ranges do not cover the signature list");
@@ -139,11 +164,18 @@ common::Status BodyMatcher::validate_fragments() const {
       const PlannedSig& p = plan_.sigs[s];
       if (p.frag_end - p.frag_begin != len)
         return bad("fragment length differs from its signature's");
+      if (frag_caseless_[f] > 1) return bad("bad caseless flag");
       for (uint32_t k = 0; k < len; ++k) {
         uint8_t want = p.is_literal() ? plan_.bytes[p.begin + p.frag_begin + k]
                                       : plan_.nodes[p.begin + p.frag_begin + k].value;
-        if (frag_bytes_[frag_begin_[f] + k] != want)
-          return bad("fragment bytes differ from its signature's");
+        uint8_t have = frag_bytes_[frag_begin_[f] + k];
+        // A caseless node holds its letter in upper case (value & 0xDF) and the fragment in
+        // lower case; an exact letter in a caseless fragment would widen the search.
+        bool exact = p.is_literal() || plan_.nodes[p.begin + p.frag_begin + k].mask == 0xFF;
+        bool letter = (want | 0x20) >= 'a' && (want | 0x20) <= 'z';
+        bool same =
+            frag_caseless_[f] == 0 ? have == want : have == lower(want) && !(exact && letter);
+        if (!same) return bad("fragment bytes differ from its signature's");
       }
     }
   }
@@ -160,6 +192,7 @@ void BodyMatcher::write_plan(common::ByteWriter& out) const {
   out.array(frag_begin_);
   out.array(frag_sigs_begin_);
   out.array(frag_sigs_);
+  out.array(frag_caseless_);
 }
 
 common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::read_plan(common::ByteReader& in) {
@@ -173,6 +206,7 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::read_plan(common::Byte
   in.array(m->frag_begin_, "fragment offsets");
   in.array(m->frag_sigs_begin_, "fragment signature offsets");
   in.array(m->frag_sigs_, "fragment signatures");
+  in.array(m->frag_caseless_, "fragment case flags");
   if (!in.ok()) return in.status();
   if (!in.at_end()) return common::Status(VIGIL_ERR_CORRUPT, "body plan: trailing bytes");
   // Each signature must be searched for under exactly one fragment.
@@ -226,7 +260,7 @@ common::Status BodyMatcher::compile_database(const HsTarget& target) {
     literals[f].assign(frag_bytes_.begin() + frag_begin_[f],
                        frag_bytes_.begin() + frag_begin_[f + 1]);
   }
-  auto db = compile_literals(literals, target);
+  auto db = compile_literals(literals, target, frag_caseless_);
   if (!db.is_ok()) return db.status();
   db_ = db.take();
   return common::Status::ok();
@@ -240,6 +274,7 @@ void BodyMatcher::set_max_frag_len() {
 
 common::Status BodyMatcher::prepare(MatchState& state) const {
   state.reported_gen.assign(plan_.sigs.size(), 0);
+  state.hits.assign(plan_.sigs.size(), 0);
   state.gen = 0;
   if (db_) {
     auto s = make_scratch(db_.get());

@@ -9,7 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "common/byte_io.h"
@@ -22,9 +22,18 @@
 
 namespace vigil::match {
 
+// What a scan knows about its input before matching: its type and, for an executable, where
+// its entry point and sections are. Signatures with another target type are not confirmed;
+// executable-relative offsets resolve against `exe` (whose sections array the caller keeps).
+struct InputFacts {
+  uint8_t type = 0;  // sig target type; 0: none of the specific types
+  sig::ExeAnchors exe;
+};
+
 // Per-thread state for BodyMatcher::scan.
 struct MatchState {
   HsScratch hs;
+  InputFacts facts;  // of the input being scanned: set by the caller before each scan
   // Memos by signature id modulo kMemoSlots, so signatures sharing a fragment (hit in turn at
   // every occurrence) do not evict each other's memo.
   static constexpr size_t kMemoSlots = 8;
@@ -36,6 +45,7 @@ struct MatchState {
     return n;
   }
   std::vector<uint32_t> reported_gen;  // per signature: generation it was last reported in
+  std::vector<uint16_t> hits;          // per signature: occurrences reported in that generation
   uint32_t gen = 0;
 };
 
@@ -68,14 +78,16 @@ struct StreamMatch {
   std::vector<Candidate> pending;  // waiting for more bytes (a heap, see Candidate)
   std::vector<Candidate> at_end;   // waiting for the end, in hit order
   std::vector<Found> found;
-  std::unordered_set<uint32_t> confirmed;
+  std::unordered_map<uint32_t, uint16_t> confirmed;  // signature -> occurrences found
+  bool plain_found = false;  // a signature that is not a subsignature was found
   uint32_t abandoned = 0;
   void reset();
   // Too many candidates wait: forget them all, and let the end run scan() over the input.
   void give_up_waiting();
 };
 
-// Receives each confirmed signature (local index, match start); returns false to stop.
+// Receives each confirmed signature (local index, match start): once per scan, or up to its
+// max_hits occurrences for a subsignature that is counted; returns false to stop.
 struct HitSink {
   bool (*fn)(void* ctx, uint32_t sig, uint64_t start);
   void* ctx;
@@ -116,7 +128,8 @@ class BodyMatcher {
 
   common::Status prepare(MatchState& state) const;
 
-  // Scans data[0, size). all_matches=false stops after the first confirmed signature.
+  // Scans data[0, size) (state.facts describe it). all_matches=false stops after the first
+  // confirmed signature that is not a subsignature.
   common::Status scan(const uint8_t* data, uint64_t size, MatchState& state, bool all_matches,
                       HitSink sink, uint64_t window = kDefaultWindow,
                       common::ReleaseHook release = {}) const;
@@ -146,6 +159,19 @@ class BodyMatcher {
                              MatchState& state, Windows& w, match_event_handler on_hit, void* ctx,
                              common::ReleaseHook release) const;
   bool check_hit(const uint8_t* data, uint64_t size, uint32_t id, uint64_t end) const;
+  // Whether signature s is still worth confirming in this scan, and recording one confirm.
+  bool wanted(const MatchState& state, uint32_t s) const {
+    const PlannedSig& p = plan_.sigs[s];
+    if (p.target != 0 && p.target != state.facts.type) return false;
+    return state.reported_gen[s] != state.gen || state.hits[s] < p.max_hits;
+  }
+  void count_hit(MatchState& state, uint32_t s) const {
+    if (state.reported_gen[s] != state.gen) {
+      state.reported_gen[s] = state.gen;
+      state.hits[s] = 0;
+    }
+    ++state.hits[s];
+  }
   void next_generation(MatchState& state) const;
   common::Status stream_advance(const uint8_t* data, uint64_t size, StreamMatch& stream,
                                 MatchState& state, bool all_matches, bool final,
@@ -161,6 +187,7 @@ class BodyMatcher {
   std::vector<uint32_t> frag_begin_{0};       // per fragment id, into frag_bytes_ (count + 1)
   std::vector<uint32_t> frag_sigs_begin_{0};  // per fragment id, into frag_sigs_ (count + 1)
   std::vector<uint32_t> frag_sigs_;
+  std::vector<uint8_t> frag_caseless_;  // per fragment id: searched without regard to case
   uint32_t max_frag_len_ = 0;
   HsDatabase db_;
 };

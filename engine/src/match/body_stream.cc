@@ -21,6 +21,7 @@ void StreamMatch::reset() {
   at_end.clear();
   found.clear();
   confirmed.clear();
+  plain_found = false;
   abandoned = 0;
 }
 
@@ -30,6 +31,7 @@ void StreamMatch::give_up_waiting() {
   std::vector<Candidate>().swap(at_end);
   found.clear();
   confirmed.clear();
+  plain_found = false;
   abandoned = 0;  // the whole-input scan counts its own
 }
 
@@ -53,13 +55,24 @@ struct StreamContext {
   bool all;
   BodyMatcher::Windows w{};
 
+  bool subsig(uint32_t s) const { return m->plan_.sigs[s].is_subsig(); }
+
   // In first-match mode, a candidate after the best one found cannot be the one reported.
+  // Subsignatures are never beaten: every one before the end of the scan counts.
   bool beaten(uint64_t end, uint32_t sig) const {
-    if (all) return false;
+    if (all || !stream->plain_found || subsig(sig)) return false;
     for (const StreamMatch::Found& f : stream->found) {
-      if (!before(end, sig, f)) return true;
+      if (!subsig(f.sig) && !before(end, sig, f)) return true;
     }
     return false;
+  }
+
+  // Whether the signature has all the occurrences it can use, or is not for this input.
+  bool done(uint32_t s) const {
+    const PlannedSig& p = m->plan_.sigs[s];
+    if (p.target != 0 && p.target != state->facts.type) return true;
+    auto it = stream->confirmed.find(s);
+    return it != stream->confirmed.end() && it->second >= p.max_hits;
   }
 
   // Confirms the candidate if the bytes so far decide it; otherwise sets `ready`.
@@ -67,7 +80,10 @@ struct StreamContext {
     const PlannedSig& p = m->plan_.sigs[s];
     if (!final) {
       ready = UINT64_MAX;
-      if (p.offset().kind == sig::Offset::Kind::kFromEnd) return Outcome::kWait;
+      // The end, and an executable's layout, are known only once the input is complete.
+      if (p.offset().kind == sig::Offset::Kind::kFromEnd || p.offset().exe_relative()) {
+        return Outcome::kWait;
+      }
       uint64_t right = m->plan_.right_span_max(p);
       if (right >= UINT64_MAX - 2 - end) return Outcome::kWait;
       ready = end + right + 2;
@@ -75,10 +91,11 @@ struct StreamContext {
     }
     uint64_t start = 0;
     if (!confirm_match(m->plan_, p, s, state->gen, data, size, end - (p.frag_end - p.frag_begin),
-                       state->memos[s % MatchState::kMemoSlots], start)) {
+                       state->memos[s % MatchState::kMemoSlots], start, state->facts.exe)) {
       return Outcome::kNo;
     }
-    stream->confirmed.insert(s);
+    ++stream->confirmed[s];
+    if (!p.is_subsig()) stream->plain_found = true;
     stream->found.push_back(StreamMatch::Found{end, s, start});
     return Outcome::kYes;
   }
@@ -101,7 +118,7 @@ struct StreamContext {
   }
 
   bool settled_already(const StreamMatch::Candidate& c) const {
-    return stream->confirmed.count(c.sig) != 0 || beaten(c.end, c.sig);
+    return done(c.sig) || beaten(c.end, c.sig);
   }
 
   // Earlier candidates first: they all end before any new hit. Before the end only those the
@@ -134,14 +151,14 @@ struct StreamContext {
     if (!m.check_hit(c.data, c.size, id, end)) return 0;
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
       uint32_t s = m.frag_sigs_[i];
-      if (c.stream->confirmed.count(s) != 0) continue;
+      if (c.done(s)) continue;
       uint64_t ready = 0;
       Outcome o = c.settle(end, s, ready);
       if (o == Outcome::kWait && !c.wait(ready, end, s)) {
         c.w.stopped = true;  // the end scans everything again: nothing more to prefilter now
         return 1;
       }
-      if (o == Outcome::kYes && !c.all) {
+      if (o == Outcome::kYes && !c.all && !c.subsig(s)) {
         c.w.stopped = true;
         return 1;
       }
@@ -169,7 +186,7 @@ common::Status BodyMatcher::stream_advance(const uint8_t* data, uint64_t size, S
   StreamContext ctx{this, &stream, &state, data, size, final, all_matches};
   ctx.retry_waiting();
   // In first-match mode a hit found ends the prefilter: every later hit comes after it.
-  if (size > stream.scanned && (all_matches || stream.found.empty())) {
+  if (size > stream.scanned && (all_matches || !stream.plain_found)) {
     common::Status st = run_windows(data, size, stream.scanned, window, state, ctx.w,
                                     &StreamContext::on_hit, &ctx, {});
     if (!st.is_ok()) return st;
@@ -196,7 +213,9 @@ common::Status BodyMatcher::stream_finish(const uint8_t* data, uint64_t size, St
               return before(a.end, a.sig, b);
             });
   for (const StreamMatch::Found& f : found) {
-    if (!sink.fn(sink.ctx, f.sig, f.start) || !all_matches) break;
+    if (!sink.fn(sink.ctx, f.sig, f.start) || (!all_matches && !plan_.sigs[f.sig].is_subsig())) {
+      break;
+    }
   }
   return common::Status::ok();
 }

@@ -257,10 +257,11 @@ struct LeftDone {
   const sig::Offset* offset;
   uint64_t size;
   uint64_t* start;
+  const sig::ExeAnchors* exe;
 };
 bool left_done(const void* raw, uint64_t pos) {
   const LeftDone* l = static_cast<const LeftDone*>(raw);
-  if (!l->offset->allows(pos, l->size)) return false;
+  if (!l->offset->allows(pos, l->size, *l->exe)) return false;
   *l->start = pos;
   return true;
 }
@@ -270,14 +271,14 @@ bool accept_any(const void*, uint64_t) { return true; }
 
 bool confirm_match(const Plan& plan, const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen,
                    const uint8_t* data, uint64_t size, uint64_t frag_pos, ConfirmMemo& memo,
-                   uint64_t& match_start) {
+                   uint64_t& match_start, const sig::ExeAnchors& exe) {
   if (sig.is_literal()) {
     // The fragment matched; compare the bytes on either side of it.
     const uint8_t* literal = plan.bytes.data() + sig.begin;
     uint64_t before = sig.frag_begin, after = sig.length - sig.frag_end;
     if (frag_pos < before || size - frag_pos < sig.length - before) return false;
     uint64_t start = frag_pos - before;
-    if (!sig.offset().allows(start, size)) return false;
+    if (!sig.offset().allows(start, size, exe)) return false;
     if (before != 0 && std::memcmp(data + start, literal, before) != 0) return false;
     if (after != 0 && std::memcmp(data + frag_pos + (sig.frag_end - sig.frag_begin),
                                   literal + sig.frag_end, after) != 0) {
@@ -289,7 +290,7 @@ bool confirm_match(const Plan& plan, const PlannedSig& sig, uint32_t sig_id, uin
   // Cheap range check: can any start consistent with the left part satisfy the offset?
   uint64_t lo, hi;
   const sig::Offset offset = sig.offset();
-  if (!offset.start_range(size, lo, hi)) return false;
+  if (!offset.start_range(size, exe, lo, hi)) return false;
   if (frag_pos < sig.left_min) return false;
   uint64_t earliest = sig.left_max >= frag_pos ? 0 : frag_pos - sig.left_max;
   uint64_t latest = frag_pos - sig.left_min;
@@ -309,7 +310,7 @@ bool confirm_match(const Plan& plan, const PlannedSig& sig, uint32_t sig_id, uin
                        Cont{&accept_any, nullptr}, true);
   uint64_t start = frag_pos;
   if (ok) {
-    LeftDone done{&offset, size, &start};
+    LeftDone done{&offset, size, &start, &exe};
     Walker<false> left(plan, data, size, &memo.left, &memo.budget);
     ok = left.walk(nodes, sig.frag_begin, 0, frag_pos, Cont{&left_done, &done}, true);
   }

@@ -69,10 +69,11 @@ inline uint64_t confirm_budget(uint64_t nodes, uint64_t input_size) {
 }
 
 // True if `sig` matches data[0, size) with its fragment at frag_pos; sets match_start.
-// (sig_id, scan_gen) identify the signature and the scan, for reusing the memo.
+// (sig_id, scan_gen) identify the signature and the scan, for reusing the memo; `exe` resolves
+// executable-relative offsets.
 bool confirm_match(const Plan& plan, const PlannedSig& sig, uint32_t sig_id, uint32_t scan_gen,
                    const uint8_t* data, uint64_t size, uint64_t frag_pos, ConfirmMemo& memo,
-                   uint64_t& match_start);
+                   uint64_t& match_start, const sig::ExeAnchors& exe = sig::ExeAnchors{});
 
 }  // namespace vigil::match
 

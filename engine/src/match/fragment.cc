@@ -42,26 +42,36 @@ int fragment_score(std::string_view bytes) {
   return score + 2 * distinct;
 }
 
-std::optional<Fragment> choose_fragment(const sig::Sequence& pattern) {
+std::optional<Fragment> choose_fragment(const sig::Sequence& pattern, bool caseless) {
   std::optional<Fragment> best;
+  auto fixed = [caseless](const sig::Node& n) {
+    return n.is_exact_byte() || (caseless && sig::is_caseless_letter(n));
+  };
   size_t i = 0;
   while (i < pattern.size()) {
-    if (!pattern[i].is_exact_byte()) {
+    if (!fixed(pattern[i])) {
       ++i;
       continue;
     }
     size_t run_end = i;
-    while (run_end < pattern.size() && pattern[run_end].is_exact_byte()) ++run_end;
+    while (run_end < pattern.size() && fixed(pattern[run_end])) ++run_end;
     std::string run;
-    for (size_t k = i; k < run_end; ++k) run.push_back(static_cast<char>(pattern[k].value));
+    for (size_t k = i; k < run_end; ++k) {
+      const sig::Node& n = pattern[k];
+      run.push_back(static_cast<char>(n.mask == 0xDF ? n.value | 0x20 : n.value));
+    }
     if (run.size() >= kMinFragmentBytes) {
       size_t width = run.size() < kMaxFragmentBytes ? run.size() : kMaxFragmentBytes;
       for (size_t off = 0; off + width <= run.size(); ++off) {
         std::string_view w = std::string_view(run).substr(off, width);
         int s = fragment_score(w);
         if (!best || s > best->score) {
+          bool folded = false;
+          for (size_t k = i + off; k < i + off + width; ++k) {
+            folded = folded || sig::is_caseless_letter(pattern[k]);
+          }
           best = Fragment{static_cast<uint32_t>(i + off), static_cast<uint32_t>(i + off + width),
-                          std::string(w), s};
+                          std::string(w), s, folded};
         }
       }
     }

@@ -18,12 +18,15 @@ inline constexpr size_t kMinFragmentBytes = 2;
 struct Fragment {
   uint32_t begin = 0;  // first top-level node of the fragment
   uint32_t end = 0;    // one past the last
-  std::string bytes;
+  std::string bytes;   // caseless: letters in lower case
   int score = 0;
+  bool caseless = false;
 };
 
-// The best fragment of top-level exact bytes, or nullopt when none has kMinFragmentBytes.
-std::optional<Fragment> choose_fragment(const sig::Sequence& pattern);
+// The best fragment of top-level exact bytes, or nullopt when none has kMinFragmentBytes. With
+// `caseless`, letters that match either case (sig::is_caseless_letter) count as fixed too, and
+// a fragment holding any is searched for without regard to case.
+std::optional<Fragment> choose_fragment(const sig::Sequence& pattern, bool caseless = false);
 
 // Score of a candidate literal (exposed for tests).
 int fragment_score(std::string_view bytes);

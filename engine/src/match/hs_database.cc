@@ -51,10 +51,14 @@ std::string describe_features(uint64_t f) {
 std::string hyperscan_version() { return hs_version(); }
 
 common::Result<HsDatabase> compile_literals(const std::vector<std::string>& literals,
-                                            const HsTarget& target) {
+                                            const HsTarget& target,
+                                            const std::vector<uint8_t>& caseless) {
   std::vector<const char*> exprs;
   std::vector<size_t> lens;
   std::vector<unsigned> flags(literals.size(), 0);
+  for (size_t i = 0; i < caseless.size() && i < flags.size(); ++i) {
+    if (caseless[i] != 0) flags[i] = HS_FLAG_CASELESS;
+  }
   std::vector<unsigned> ids;
   exprs.reserve(literals.size());
   lens.reserve(literals.size());

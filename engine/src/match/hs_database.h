@@ -43,9 +43,11 @@ std::string describe_features(uint64_t cpu_features);
 // The linked Hyperscan's version ("5.4.0 2023-02-26").
 std::string hyperscan_version();
 
-// Compiles literals (id i for literals[i]) into a block-mode literal database.
+// Compiles literals (id i for literals[i]) into a block-mode literal database; literal i is
+// matched without regard to case when caseless[i] is set.
 common::Result<HsDatabase> compile_literals(const std::vector<std::string>& literals,
-                                            const HsTarget& target = HsTarget{.host = true});
+                                            const HsTarget& target = HsTarget{.host = true},
+                                            const std::vector<uint8_t>& caseless = {});
 
 common::Result<std::string> serialize_database(const hs_database_t* db);
 

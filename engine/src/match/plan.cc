@@ -157,11 +157,15 @@ class Validator {
 }  // namespace
 
 Status Plan::add(const sig::Sequence& pattern, const sig::Offset& offset, uint32_t frag_begin,
-                 uint32_t frag_end) {
+                 uint32_t frag_end, const SigTraits& traits) {
   PlannedSig p{};
   p.offset_kind = static_cast<uint8_t>(offset.kind);
   p.offset_base = offset.base;
   p.offset_shift = offset.shift;
+  p.offset_section = offset.section;
+  p.target = traits.target;
+  p.role = traits.subsig ? PlannedSig::kRoleSubsig : 0;
+  p.max_hits = traits.max_hits == 0 ? 1 : traits.max_hits;
   p.frag_begin = frag_begin;
   p.frag_end = frag_end;
   sig::LengthRange left = sig::sequence_length(pattern.data(), frag_begin);
@@ -190,7 +194,8 @@ Status Plan::validate() const {
     auto bad = [i](const std::string& why) {
       return Status(VIGIL_ERR_CORRUPT, "signature " + std::to_string(i) + ": " + why);
     };
-    if (s.offset_kind > static_cast<uint8_t>(sig::Offset::Kind::kFromEnd) || s.literal > 1) {
+    if (s.offset_kind > sig::Offset::kLastKind || s.literal > 1 || s.role > 1 ||
+        s.target > sig::kMaxTarget || s.max_hits == 0 || s.reserved != 0 || s.reserved2 != 0) {
       return bad("bad offset kind or flags");
     }
     if (s.frag_begin >= s.frag_end || s.frag_end > s.length || s.left_min > s.left_max) {
@@ -203,7 +208,8 @@ Status Plan::validate() const {
     Validator v(*this, i, claimed);
     if (!v.sequence(s.begin, s.length, 0)) return Status(VIGIL_ERR_CORRUPT, v.error());
     for (uint32_t k = s.frag_begin; k < s.frag_end; ++k) {
-      if (!nodes[s.begin + k].is_exact_byte()) return bad("fragment is not fixed bytes");
+      const FlatNode& n = nodes[s.begin + k];
+      if (!n.is_exact_byte() && !n.is_caseless_letter()) return bad("fragment is not fixed bytes");
     }
   }
   return Status::ok();

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "sig/offset.h"
 #include "sig/pattern.h"
+#include "sig/signature_set.h"
 
 namespace vigil::match {
 
@@ -29,6 +30,9 @@ struct FlatNode {
   static constexpr uint8_t kNegated = 1;
   sig::NodeKind node_kind() const { return static_cast<sig::NodeKind>(kind); }
   bool is_exact_byte() const { return node_kind() == sig::NodeKind::kByte && mask == 0xFF; }
+  bool is_caseless_letter() const {
+    return node_kind() == sig::NodeKind::kByte && mask == 0xDF && value >= 'A' && value <= 'Z';
+  }
   bool negated() const { return (flags & kNegated) != 0; }
   sig::ClassKind cls() const { return static_cast<sig::ClassKind>(flags & 3); }
   sig::ClassEdge edge() const { return static_cast<sig::ClassEdge>((flags >> 2) & 3); }
@@ -59,12 +63,27 @@ struct PlannedSig {
   uint32_t frag_end = 0;
   uint8_t offset_kind = 0;  // sig::Offset::Kind
   uint8_t literal = 0;
-  uint8_t reserved[6] = {0, 0, 0, 0, 0, 0};
+  uint8_t target = 0;     // sig target type: only files of this type (0: any)
+  uint8_t role = 0;       // kRoleSubsig: a logical signature's part, never ends a scan
+  uint16_t max_hits = 1;  // occurrences worth reporting in one scan
+  uint16_t reserved = 0;
+  uint32_t offset_section = 0;  // sig::Offset::section
+  uint32_t reserved2 = 0;
 
+  static constexpr uint8_t kRoleSubsig = 1;
   bool is_literal() const { return literal != 0; }
+  bool is_subsig() const { return (role & kRoleSubsig) != 0; }
   sig::Offset offset() const {
-    return sig::Offset{static_cast<sig::Offset::Kind>(offset_kind), offset_base, offset_shift};
+    return sig::Offset{static_cast<sig::Offset::Kind>(offset_kind), offset_base, offset_shift,
+                       offset_section};
   }
+};
+
+// How a signature takes part in scans, besides its pattern and offset.
+struct SigTraits {
+  uint8_t target = 0;
+  bool subsig = false;
+  uint16_t max_hits = 1;
 };
 
 struct Plan {
@@ -83,7 +102,7 @@ struct Plan {
   // Appends a signature; its fragment is top-level nodes [frag_begin, frag_end) of `pattern`.
   // Fails (VIGIL_ERR_LIMIT) only when a pool would outgrow 32-bit indices.
   common::Status add(const sig::Sequence& pattern, const sig::Offset& offset, uint32_t frag_begin,
-                     uint32_t frag_end);
+                     uint32_t frag_end, const SigTraits& traits = SigTraits{});
 
   // Checks every index, range, enum value and structural rule a walk relies on (branches
   // point forward, nesting within the parser's limits, negated alternatives of equal-length

@@ -26,6 +26,25 @@ std::string encrypted_name(const std::string& format) {
   return "Heuristics.Encrypted.Archive";
 }
 
+// The ClamAV container type of a reader's format, for logical signatures' Container condition.
+sig::ContainerType container_of(const std::string& format) {
+  auto has = [&format](const char* word) { return format.find(word) != std::string::npos; };
+  if (format.rfind("ZIP", 0) == 0) return sig::ContainerType::kZip;
+  if (format.rfind("RAR", 0) == 0) return sig::ContainerType::kRar;
+  if (format.rfind("7-Zip", 0) == 0) return sig::ContainerType::k7z;
+  if (format == "MIME message" || format == "mbox") return sig::ContainerType::kMail;
+  if (has("tar")) return sig::ContainerType::kTar;
+  if (has("cpio") || has("CPIO")) return sig::ContainerType::kCpio;
+  if (has("CAB")) return sig::ContainerType::kCab;
+  if (has("ISO9660")) return sig::ContainerType::kIso9660;
+  if (has("xar")) return sig::ContainerType::kXar;
+  // A bare compressed stream: its format is "raw" with the filter's name after it.
+  if (has("gzip")) return sig::ContainerType::kGzip;
+  if (has("bzip2")) return sig::ContainerType::kBzip2;
+  if (has("xz") || has("lzma")) return sig::ContainerType::kXz;
+  return sig::ContainerType::kAny;  // a container, of a type no signature can name
+}
+
 Stream& stream_at(Job& job, uint32_t depth) {
   auto& members = job.scratch.members;
   if (members.size() < depth) members.resize(depth);
@@ -153,7 +172,9 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
       job.info.max_depth = std::max(job.info.max_depth, depth);
       job.budget -= std::min<uint64_t>(job.budget, stream.data.size());
       bool allowlisted = false;
+      job.parents.push_back(container_of(reader->format()));
       st = scan_member(job, stream, depth, allowlisted);
+      job.parents.pop_back();
       last_broken = broken;
       if (st.is_ok() && !job.stop && broken) {
         // What could be read was scanned. The damage may be the member's own (a method the

@@ -13,14 +13,13 @@ namespace vigil::scan {
 namespace {
 
 constexpr uint32_t kWildcardSizeFlevel = 73;  // a "*" size needs this minimum level
-constexpr const char* kIrNames[] = {"ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp"};
+constexpr const char* kIrNames[] = {"ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp", "ir.ldb"};
 
-// Reorders v by the keys' order (stable for equal keys) and returns the sorted keys.
+// Reorders v by the keys' order (stable for equal keys), returns the sorted keys, and fills
+// `moved_to` (if given) with each old index's new one.
 template <typename T>
-std::vector<std::string> sort_by_lines(std::vector<T>& v) {
-  std::vector<std::string> lines;
-  lines.reserve(v.size());
-  for (const T& x : v) lines.push_back(ir_line(x));
+std::vector<std::string> sort_by_lines(std::vector<T>& v, std::vector<std::string> lines,
+                                       std::vector<uint32_t>* moved_to = nullptr) {
   std::vector<size_t> order(v.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
@@ -29,12 +28,22 @@ std::vector<std::string> sort_by_lines(std::vector<T>& v) {
   std::vector<std::string> sorted_lines;
   sorted.reserve(v.size());
   sorted_lines.reserve(v.size());
+  if (moved_to != nullptr) moved_to->assign(v.size(), 0);
   for (size_t i : order) {
+    if (moved_to != nullptr) (*moved_to)[i] = static_cast<uint32_t>(sorted.size());
     sorted.push_back(std::move(v[i]));
     sorted_lines.push_back(std::move(lines[i]));
   }
   v = std::move(sorted);
   return sorted_lines;
+}
+
+template <typename T>
+std::vector<std::string> sort_by_lines(std::vector<T>& v) {
+  std::vector<std::string> lines;
+  lines.reserve(v.size());
+  for (const T& x : v) lines.push_back(ir_line(x));
+  return sort_by_lines(v, std::move(lines));
 }
 
 void append_hash_lines(std::string& out, const std::vector<std::string>& lines,
@@ -85,7 +94,14 @@ common::Result<DatMeta> decode_meta(std::string_view bytes) {
 }
 
 std::string ir_line(const sig::BodySig& s) {
-  return s.name + ":0:" + sig::format_offset(s.offset) + ":" + s.hex;
+  std::string line = s.name;
+  line += ':';
+  line += std::to_string(s.target);
+  line += ':';
+  line += sig::format_offset(s.offset);
+  line += ':';
+  line += s.hex;
+  return line;
 }
 
 std::string ir_line(const sig::HashSig& s) {
@@ -98,19 +114,44 @@ std::string ir_line(const sig::HashSig& s) {
 
 CanonicalSet canonicalize(sig::SignatureSet& set) {
   CanonicalSet lines;
-  lines.body = sort_by_lines(set.body);
+  std::vector<std::string> texts;
+  for (const sig::LogicalSig& l : set.logical) texts.push_back(l.text);
+  std::vector<uint32_t> moved;
+  lines.logical = sort_by_lines(set.logical, std::move(texts), &moved);
+  // A subsignature sorts by its signature's text and its place there, after every plain
+  // signature (a line starts with its name, and 0xFF never occurs in UTF-8 text).
+  std::vector<std::string> keys;
+  for (sig::BodySig& b : set.body) {
+    if (b.logical == sig::kNotLogical) {
+      keys.push_back(ir_line(b));
+      continue;
+    }
+    b.logical = moved[b.logical];
+    std::string key = "\xff\xff" + lines.logical[b.logical];
+    key += '\0';
+    key += static_cast<char>(b.subsig);
+    key += static_cast<char>(b.modifiers);
+    keys.push_back(std::move(key));
+  }
+  lines.body = sort_by_lines(set.body, std::move(keys));
   lines.hashes = sort_by_lines(set.hashes);
   lines.allow = sort_by_lines(set.allow);
   return lines;
 }
 
 SourceIr make_ir(const CanonicalSet& lines, const sig::SignatureSet& set,
-                 const std::vector<uint32_t>& kept_body) {
+                 const std::vector<uint32_t>& kept_body,
+                 const std::vector<uint32_t>& kept_logical) {
   SourceIr ir;
   for (const char* name : kIrNames) ir.files.push_back(sig::Source{name, true, {}});
   for (uint32_t i : kept_body) {
+    if (set.body[i].logical != sig::kNotLogical) continue;  // in its signature's line
     ir.files[0].bytes += lines.body[i];
     ir.files[0].bytes += '\n';
+  }
+  for (uint32_t i : kept_logical) {
+    ir.files[5].bytes += lines.logical[i];
+    ir.files[5].bytes += '\n';
   }
   append_hash_lines(ir.files[1].bytes, lines.hashes, set.hashes, true);
   append_hash_lines(ir.files[2].bytes, lines.hashes, set.hashes, false);

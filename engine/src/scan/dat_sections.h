@@ -18,7 +18,7 @@ namespace vigil::scan {
 
 // Bumped whenever the body plan's or the hash tables' stored layout changes; a DAT with
 // another plan version is rebuilt from its IR.
-inline constexpr uint32_t kPlanVersion = 2;
+inline constexpr uint32_t kPlanVersion = 3;
 
 struct DatMeta {
   uint32_t plan_version = kPlanVersion;
@@ -36,8 +36,8 @@ struct DatMeta {
 std::string encode_meta(const DatMeta& meta);
 common::Result<DatMeta> decode_meta(std::string_view bytes);
 
-// The IR: one in-memory source per format ("ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp"),
-// each a sorted list of canonical lines.
+// The IR: one in-memory source per format ("ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp",
+// "ir.ldb"), each a sorted list of canonical lines.
 inline constexpr uint32_t kMaxIrFiles = 16;  // a bound for readers; a DAT has five
 
 struct SourceIr {
@@ -50,7 +50,8 @@ std::string ir_line(const sig::HashSig& s);
 
 // Canonical lines of a set's body, hash and allowlist entries, index-aligned with them.
 struct CanonicalSet {
-  std::vector<std::string> body;
+  std::vector<std::string> body;     // a subsignature's entry is a sort key, not a line
+  std::vector<std::string> logical;  // the .ldb lines
   std::vector<std::string> hashes;
   std::vector<std::string> allow;
 };
@@ -60,10 +61,10 @@ struct CanonicalSet {
 // Needs the body signatures' hex text, so call it before the engine build consumes it.
 CanonicalSet canonicalize(sig::SignatureSet& set);
 
-// The IR of the sorted set, with only the body signatures whose indices are in `kept_body`
-// (those the matcher took).
+// The IR of the sorted set, with only the body and logical signatures whose indices are in
+// `kept_body` and `kept_logical` (those the engine took).
 SourceIr make_ir(const CanonicalSet& lines, const sig::SignatureSet& set,
-                 const std::vector<uint32_t>& kept_body);
+                 const std::vector<uint32_t>& kept_body, const std::vector<uint32_t>& kept_logical);
 
 std::string encode_ir(const SourceIr& ir);
 common::Result<SourceIr> decode_ir(std::string_view bytes);

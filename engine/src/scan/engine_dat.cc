@@ -123,7 +123,7 @@ common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOpti
   const Engine& e = *built.value();
 
   DatMeta meta;
-  meta.body_signatures = e.body->signature_count();
+  meta.body_signatures = e.stats.body_signatures;
   meta.hash_signatures = e.hashes.size();
   meta.allowlist_entries = e.allow.size();
   meta.ignored_signatures = ignored;
@@ -135,11 +135,12 @@ common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOpti
 
   auto db = e.body->serialize_database();
   if (!db.is_ok()) return db.status();
-  common::ByteWriter names, plan, hashes, allow;
+  common::ByteWriter names, plan, hashes, allow, logical;
   e.names.write(names);
   e.body->write_plan(plan);
   e.hashes.write(hashes);
   e.allow.write(allow);
+  e.logical.write(logical);
 
   dat::Header header;
   header.dat_version = opts.version;
@@ -152,7 +153,9 @@ common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOpti
   sections.push_back({SectionType::kHsDatabase, db.take()});
   sections.push_back({SectionType::kHashes, hashes.take()});
   sections.push_back({SectionType::kAllow, allow.take()});
-  sections.push_back({SectionType::kSourceIr, encode_ir(make_ir(lines, set, e.body->kept()))});
+  sections.push_back({SectionType::kLogical, logical.take()});
+  sections.push_back(
+      {SectionType::kSourceIr, encode_ir(make_ir(lines, set, e.body->kept(), e.logical.kept()))});
   return dat::assemble(header, sections);
 }
 
@@ -175,11 +178,11 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     built = rebuild_from_ir(view, meta.value(), diags);
   } else {
     auto engine = std::make_unique<Engine>();
-    std::string_view parts[5];
-    const SectionType types[5] = {SectionType::kNames, SectionType::kBodyPlan,
+    std::string_view parts[6];
+    const SectionType types[6] = {SectionType::kNames,      SectionType::kBodyPlan,
                                   SectionType::kHsDatabase, SectionType::kHashes,
-                                  SectionType::kAllow};
-    for (int i = 0; i < 5; ++i) {
+                                  SectionType::kAllow,      SectionType::kLogical};
+    for (int i = 0; i < 6; ++i) {
       auto s = require_section(view, types[i]);
       if (!s.is_ok()) return s.status();
       parts[i] = s.value();
@@ -218,12 +221,18 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     const size_t body_count = engine->body->signature_count();
     if (body_count > engine->names.size()) return corrupt("names: fewer names than signatures");
     const auto id_limit = static_cast<uint32_t>(engine->names.size());
+    common::ByteReader logical = reader_for(parts[5], SectionType::kLogical);
+    st = engine->logical.read(logical, body_count);
+    if (st.is_ok() && !logical.at_end()) st = corrupt("logical signatures: trailing bytes");
+    if (!st.is_ok()) return st;
     common::ByteReader hashes = reader_for(parts[3], SectionType::kHashes);
     st = engine->hashes.read(hashes, static_cast<uint32_t>(body_count));
-    if (st.is_ok() && (!hashes.at_end() || body_count + engine->hashes.size() != id_limit)) {
-      st = corrupt("hash signatures: count does not match the names");
+    if (st.is_ok() && (!hashes.at_end() ||
+                       body_count + engine->hashes.size() + engine->logical.size() != id_limit)) {
+      st = corrupt("hash and logical signatures: count does not match the names");
     }
     if (!st.is_ok()) return st;
+    engine->logical_base = static_cast<uint32_t>(body_count + engine->hashes.size());
     common::ByteReader allow = reader_for(parts[4], SectionType::kAllow);
     st = engine->allow.read(allow, 0);
     if (st.is_ok() && !allow.at_end()) st = corrupt("allowlist: trailing bytes");
@@ -234,7 +243,11 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     if (!st.is_ok()) return st;
     vigil_engine_stats& s = engine->stats;
     s.struct_size = sizeof s;
-    s.body_signatures = body_count;
+    s.body_signatures = 0;
+    for (uint32_t i = 0; i < body_count; ++i) {
+      s.body_signatures += engine->logical.slot_of(i) == LogicalTable::kPlain ? 1 : 0;
+    }
+    s.logical_signatures = engine->logical.size();
     s.hash_signatures = engine->hashes.size();
     s.allowlist_entries = engine->allow.size();
     s.ignored_signatures = meta.value().ignored_signatures;

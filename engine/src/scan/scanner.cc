@@ -1,16 +1,20 @@
 // One scan: allowlist first (an allowlisted input is clean whatever matches, so it costs only
-// the digests its size calls for), then the body matcher, then hash signatures (digests
-// computed only when some signature has this size), the order ClamAV reports matches in.
-// Digests are computed once and shared.
+// the digests its size calls for), then the body matcher, whose subsignature hits feed the
+// logical signatures evaluated after it, then hash signatures (digests computed only when some
+// signature has this size), the order ClamAV reports matches in. Digests are computed once
+// and shared.
 #include "scan/scanner.h"
 
+#include "format/format.h"
 #include "scan/job.h"
+#include "scan/text_layers.h"
 
 namespace vigil::scan {
 namespace {
 
 struct BodySinkCtx {
   const Engine* engine;
+  LogicalState* logical;
   Callback cb;
   vigil_scan_result* result;
   bool stop;
@@ -26,6 +30,10 @@ bool report(const Engine& e, Callback cb, uint32_t id, vigil_sig_kind kind, uint
 
 bool on_body_hit(void* raw, uint32_t sig, uint64_t start) {
   BodySinkCtx& c = *static_cast<BodySinkCtx*>(raw);
+  if (c.engine->logical.slot_of(sig) != LogicalTable::kPlain) {
+    c.engine->logical.hit(*c.logical, sig);
+    return true;
+  }
   if (!report(*c.engine, c.cb, sig, VIGIL_SIG_BODY, start, *c.result)) {
     c.stop = true;
     return false;
@@ -54,19 +62,32 @@ common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set,
   auto body = match::BodyMatcher::build(set.body, set.files, set.diags, target);
   if (!body.is_ok()) return body.status();
   engine->body = body.take();
-  for (uint32_t i : engine->body->kept()) engine->names.add(set.body[i].name);
+  auto logical = LogicalTable::build(set, engine->body->kept(), set.diags);
+  if (!logical.is_ok()) return logical.status();
+  engine->logical = logical.take();
+  uint64_t plain = 0, plain_total = 0;
+  for (const sig::BodySig& b : set.body) plain_total += b.logical == sig::kNotLogical ? 1 : 0;
+  for (uint32_t i : engine->body->kept()) {
+    bool is_plain = set.body[i].logical == sig::kNotLogical;
+    plain += is_plain ? 1 : 0;
+    engine->names.add(is_plain ? std::string_view(set.body[i].name) : std::string_view());
+  }
   uint32_t hash_base = static_cast<uint32_t>(engine->names.size());
   for (const sig::HashSig& h : set.hashes) engine->names.add(h.name);
   engine->hashes.build(set.hashes, hash_base);
   engine->allow.build(set.allow, 0);
+  engine->logical_base = static_cast<uint32_t>(engine->names.size());
+  for (uint32_t li : engine->logical.kept()) engine->names.add(set.logical[li].name);
 
   vigil_engine_stats& st = engine->stats;
   st.struct_size = sizeof st;
-  st.body_signatures = engine->body->signature_count();
+  st.body_signatures = plain;
+  st.logical_signatures = engine->logical.size();
   st.hash_signatures = set.hashes.size();
   st.allowlist_entries = set.allow.size();
   st.ignored_signatures = set.ignored;
-  st.skipped_lines = set.skipped + (set.body.size() - engine->body->signature_count());
+  st.skipped_lines =
+      set.skipped + (plain_total - plain) + (set.logical.size() - engine->logical.size());
   st.fragments = engine->body->fragment_count();
   return engine;
 }
@@ -76,10 +97,64 @@ common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine) {
   s->engine = &engine;
   common::Status st = engine.body->prepare(s->match);
   if (!st.is_ok()) return st;
+  engine.logical.prepare(s->logical);
   return s;
 }
 
 namespace {
+
+// Evaluates the logical signatures the last matcher run touched (or forgets them when that run
+// ended early or first-match mode has its detection already).
+void finish_logical(Job& job, const LogicalFacts& facts, const common::Status& st,
+                    vigil_scan_result& level, bool& stopped) {
+  const Engine& engine = job.engine;
+  LogicalState& state = job.scratch.logical;
+  if (!st.is_ok() || stopped || (!job.all() && level.detections != 0)) {
+    engine.logical.reset(state);
+    return;
+  }
+  const Callback cb = job.here();
+  engine.logical.finish(state, facts, [&](uint32_t index) {
+    if (!report(engine, cb, engine.logical_base + index, VIGIL_SIG_LOGICAL, VIGIL_OFFSET_NONE,
+                level)) {
+      stopped = true;
+      return false;
+    }
+    return job.all();
+  });
+}
+
+// The normalized layers of a text input, each matched on its own (see text_layers.h).
+common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
+                                const InputFacts& facts, match::HitSink sink,
+                                vigil_scan_result& level, bool& stopped) {
+  Scratch& scratch = job.scratch;
+  std::string& a = scratch.text_layers[0];
+  std::string& b = scratch.text_layers[1];
+  a.clear();
+  b.clear();
+  if (facts.type == kTypeHtml) {
+    normalize_html(data, size, a, b);
+  } else {
+    normalize_text(data, size, a);
+  }
+  common::Status st;
+  for (const std::string* layer : {&a, &b}) {
+    if (layer->empty() || stopped || (!job.all() && level.detections != 0)) continue;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(layer->data());
+    scratch.match.facts = facts.matcher(facts.type);
+    st = job.engine.body->scan(bytes, layer->size(), scratch.match, job.all(), sink);
+    level.incomplete += scratch.match.abandoned();
+    BodySinkCtx* ctx = static_cast<BodySinkCtx*>(sink.ctx);
+    stopped = stopped || ctx->stop;
+    finish_logical(job, facts.logical(facts.type, layer->size(), job.parent()), st, level, stopped);
+    if (!st.is_ok()) break;
+  }
+  for (std::string* layer : {&a, &b}) {
+    if (layer->capacity() > kStreamKeepCapacity) std::string().swap(*layer);
+  }
+  return st;
+}
 
 // One level: the allowlist (an allowlisted input is clean, members and all), the members
 // inside it (deepest first, so a detection carries the most precise path), then the level's
@@ -87,7 +162,7 @@ namespace {
 // sets level.incomplete), then the hash signatures.
 template <typename BodyFn>
 common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t depth,
-                          bool& allowlisted, BodyFn&& body) {
+                          InputFacts& facts, bool& allowlisted, BodyFn&& body) {
   const Engine& engine = job.engine;
   Scratch& scratch = job.scratch;
   allowlisted = false;
@@ -105,11 +180,25 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
 
   vigil_scan_result level{};
   const Callback cb = job.here();
-  // Body signatures before hash signatures, as ClamAV reports them: a file both match is
-  // named after its body signature, and with ALLMATCH the body matches come first.
-  BodySinkCtx ctx{&engine, cb, &level, false};
-  st = body(match::HitSink{&on_body_hit, &ctx}, job.all(), level);
-  bool stopped = ctx.stop;
+  if (!facts.exe_read) facts.parse_exe(data, size);
+  // Body signatures before logical and hash signatures, as ClamAV reports them: a file both
+  // match is named after its body signature, and with ALLMATCH the body matches come first.
+  BodySinkCtx ctx{&engine, &scratch.logical, cb, &level, false};
+  const match::HitSink sink{&on_body_hit, &ctx};
+  bool stopped = false;
+  // ClamAV matches HTML only in its normalized forms, never as raw bytes.
+  if (facts.type != kTypeHtml) {
+    const uint8_t layer = raw_layer_type(facts.type);
+    scratch.match.facts = facts.matcher(layer);
+    st = body(sink, job.all(), level);
+    stopped = ctx.stop;
+    finish_logical(job, facts.logical(layer, size, job.parent()), st, level, stopped);
+  }
+  if (st.is_ok() && !stopped && (job.all() || level.detections == 0) &&
+      (facts.type == kTypeAscii || facts.type == kTypeHtml)) {
+    st = scan_text_layers(job, data, size, facts, sink, level, stopped);
+    stopped = stopped || ctx.stop;
+  }
   if (st.is_ok() && !stopped && (job.all() || level.detections == 0)) {
     st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
     for (uint32_t id : scratch.hash_hits) {
@@ -129,7 +218,8 @@ common::Status scan_stream(Job& job, Stream& stream, uint32_t depth, bool& allow
                            uint64_t window) {
   const uint8_t* data = stream.data.data();
   const uint64_t size = stream.data.size();
-  return scan_level(job, data, size, depth, allowlisted,
+  if (!stream.facts.typed) stream.facts.identify(data, size);
+  return scan_level(job, data, size, depth, stream.facts, allowlisted,
                     [&](match::HitSink sink, bool all, vigil_scan_result& level) {
                       common::Status s = job.engine.body->stream_finish(
                           data, size, stream.match, job.scratch.match, all, sink, window);
@@ -152,7 +242,9 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
                           uint64_t window, common::ReleaseHook release) {
   Job job(engine, scratch, flags, cb);
   bool allowlisted = false;
-  common::Status st = scan_level(job, data, size, 0, allowlisted,
+  InputFacts facts;
+  facts.identify(data, size);
+  common::Status st = scan_level(job, data, size, 0, facts, allowlisted,
                                  [&](match::HitSink sink, bool all, vigil_scan_result& level) {
                                    common::Status s = engine.body->scan(data, size, scratch.match,
                                                                         all, sink, window, release);
@@ -174,6 +266,13 @@ common::Status stream_write(Stream& stream, const uint8_t* data, size_t size) {
 
 common::Status stream_scan(Stream& stream, Scratch& scratch, uint64_t window) {
   if (stream.data.size() - stream.match.scanned < stream.batch) return common::Status::ok();
+  // Target-typed signatures are filtered as hits come, so nothing is matched before the input
+  // is typed.
+  if (!stream.facts.typed) {
+    if (stream.data.size() < format::kIdentifyBytes) return common::Status::ok();
+    stream.facts.identify(stream.data.data(), stream.data.size());
+  }
+  scratch.match.facts = stream.facts.matcher(raw_layer_type(stream.facts.type));
   return stream.engine->body->stream_scan(stream.data.data(), stream.data.size(), stream.match,
                                           scratch.match, (stream.flags & VIGIL_SCAN_ALLMATCH) != 0,
                                           window);
@@ -190,6 +289,7 @@ common::Status stream_finish(Stream& stream, Scratch& scratch, Callback cb,
 
 void stream_reset(Stream& stream) {
   stream.match.reset();
+  stream.facts.reset();
   if (stream.data.capacity() > kStreamKeepCapacity) {
     std::vector<uint8_t>().swap(stream.data);
   } else {

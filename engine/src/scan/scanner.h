@@ -12,6 +12,8 @@
 #include "common/status.h"
 #include "hash/hash_table.h"
 #include "match/body_matcher.h"
+#include "scan/input_facts.h"
+#include "scan/logical.h"
 #include "scan/name_table.h"
 #include "sig/signature_set.h"
 #include "vigil/vigil.h"
@@ -19,10 +21,14 @@
 namespace vigil::scan {
 
 struct Engine {
-  NameTable names;  // by signature id: body signatures first, then hash
+  // By signature id: the matcher's signatures first (a subsignature's name is empty: it is
+  // never reported), then hash signatures, then logical signatures.
+  NameTable names;
   std::unique_ptr<match::BodyMatcher> body;
   hash::HashTable hashes;  // ids start at body->signature_count()
   hash::HashTable allow;
+  LogicalTable logical;
+  uint32_t logical_base = 0;  // id of logical signature 0
   vigil_engine_stats stats{};
 };
 
@@ -45,12 +51,14 @@ struct Scratch {
   ~Scratch();
   const Engine* engine = nullptr;
   match::MatchState match;
+  LogicalState logical;
   std::vector<uint32_t> hash_hits;
   std::vector<uint8_t> read_buffer;  // small files are read here (see common::MappedInput)
   Limits limits = kDefaultLimits;
   vigil_scan_info last_info{};                   // of the last scan
   std::vector<std::unique_ptr<Stream>> members;  // by depth - 1: the member being scanned there
   std::vector<uint8_t> chunk;                    // decompressed bytes on their way to a stream
+  std::string text_layers[2];                    // normalized forms of a text input
   std::atomic<bool> busy{false};
 };
 
@@ -93,6 +101,7 @@ struct Stream {
   // freed blocks beats PodVector's fresh huge-page mappings there.
   std::vector<uint8_t> data;
   match::StreamMatch match;
+  InputFacts facts;  // typed once the first format::kIdentifyBytes have arrived
   std::atomic<bool> busy{false};
 };
 

@@ -21,7 +21,7 @@ constexpr uint32_t kMaxAnchorGap = 32;
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, size_t min_exact) : text_(text), min_exact_(min_exact) {}
 
   Result<Sequence> parse() {
     Sequence seq;
@@ -248,8 +248,10 @@ class Parser {
     place_classes(seq);
     bool all_exact =
         std::all_of(seq.begin(), seq.end(), [](const Node& n) { return n.is_exact_byte(); });
-    if (all_exact && seq.size() < 3) {
-      return fail_at(0, "a pattern of fixed bytes only must be at least 3 bytes long"), false;
+    if (all_exact && seq.size() < min_exact_) {
+      return fail_at(0, "a pattern of fixed bytes only must be at least " +
+                            std::to_string(min_exact_) + " bytes long"),
+             false;
     }
     if (seq.front().kind == NodeKind::kGap) return fail_at(0, "pattern starts with a gap"), false;
     if (seq.back().kind == NodeKind::kGap) {
@@ -266,6 +268,7 @@ class Parser {
   }
 
   std::string_view text_;
+  size_t min_exact_;
   size_t pos_ = 0;
   size_t branching_ = 0;
   std::vector<std::pair<size_t, size_t>> anchors_;  // (node index, column)
@@ -313,6 +316,8 @@ LengthRange sequence_length(const Node* first, size_t count) {
   return r;
 }
 
-common::Result<Sequence> parse_hex_pattern(std::string_view text) { return Parser(text).parse(); }
+common::Result<Sequence> parse_hex_pattern(std::string_view text, size_t min_exact) {
+  return Parser(text, min_exact).parse();
+}
 
 }  // namespace vigil::sig

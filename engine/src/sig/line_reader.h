@@ -15,6 +15,7 @@ enum class SourceFormat : uint8_t {
   kHdb,
   kHsb,
   kNdb,
+  kLdb,
   kFp,
   kSfp,
   kIgn2,

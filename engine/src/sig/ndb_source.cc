@@ -1,6 +1,6 @@
-// Parses extended body signatures, "NAME:TARGET:OFFSET:HEX[:MINFL[:MAXFL]]". Target types
-// other than 0 (any file) and executable-relative offsets need file-type and executable
-// parsing that this engine version lacks, so they are rejected precisely, never ignored.
+// Parses extended body signatures, "NAME:TARGET:OFFSET:HEX[:MINFL[:MAXFL]]". The target type
+// and the offset are kept as they are: the scan types each file once and resolves executable-
+// relative offsets against its headers.
 #include <string>
 
 #include "sig/fields.h"
@@ -24,10 +24,9 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
   if (!parse_number(f[1], target)) {
     return report_error(ctx, name, "invalid target type '" + std::string(f[1]) + "'");
   }
-  if (target != 0) {
+  if (!known_target(target)) {
     report(ctx, VIGIL_DIAG_UNSUPPORTED, VIGIL_SEVERITY_ERROR, name,
-           "target type " + std::to_string(target) +
-               " needs file-type recognition, which this engine version does not have");
+           "target type " + std::to_string(target) + " is not one this engine knows");
     return false;
   }
   auto offset = parse_offset(f[2]);
@@ -37,6 +36,11 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
            name, offset.status().message());
     return false;
   }
+  if (offset.value().exe_relative() && target != 1 && target != 6 && target != 9) {
+    return report_error(
+        ctx, name,
+        "offset '" + std::string(f[2]) + "' needs target type 1, 6 or 9 (an executable)");
+  }
   auto pattern = parse_hex_pattern(f[3]);
   if (!pattern.is_ok()) {
     return report_error(ctx, name, "invalid hex pattern: " + pattern.status().message());
@@ -45,6 +49,7 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
   out.offset = offset.value();
   out.hex.assign(f[3]);
   out.line = ctx.line;
+  out.target = static_cast<uint8_t>(target);
   return true;
 }
 

@@ -1,5 +1,5 @@
-// Parses the .ndb offset field into an Offset. Kept apart from the line parser because the
-// logical-signature (.ldb) subsignatures use the same offset grammar.
+// Parses the .ndb offset field into an Offset and resolves offsets against a file. Kept apart
+// from the line parsers because .ndb signatures and .ldb subsignatures share the grammar.
 #include "sig/offset.h"
 
 #include <string>
@@ -15,7 +15,51 @@ Status bad(std::string_view text, const std::string& why) {
   return Status(VIGIL_ERR_SIGNATURE, "invalid offset '" + std::string(text) + "': " + why);
 }
 
+uint64_t add_clamped(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+
 }  // namespace
+
+bool Offset::start_range(uint64_t size, const ExeAnchors& exe, uint64_t& lo, uint64_t& hi) const {
+  switch (kind) {
+    case Kind::kAny:
+      lo = 0;
+      hi = size;
+      return true;
+    case Kind::kAbsolute:
+      lo = base;
+      break;
+    case Kind::kFromEnd:
+      if (base > size) return false;
+      lo = size - base;
+      break;
+    case Kind::kEntryPoint:
+      if (!exe.valid || !exe.has_ep) return false;
+      lo = add_clamped(exe.ep, base);
+      break;
+    case Kind::kEntryPointBack:
+      if (!exe.valid || !exe.has_ep || base > exe.ep) return false;
+      lo = exe.ep - base;
+      break;
+    case Kind::kSection:
+      if (!exe.valid || section >= exe.count) return false;
+      lo = add_clamped(exe.sections[section].offset, base);
+      break;
+    case Kind::kSectionWhole: {
+      if (!exe.valid || section >= exe.count) return false;
+      const SectionSpan& s = exe.sections[section];
+      if (s.size == 0 || s.offset >= size) return false;
+      lo = s.offset;
+      hi = add_clamped(s.offset, s.size - 1);
+      return true;
+    }
+    case Kind::kLastSection:
+      if (!exe.valid || exe.count == 0) return false;
+      lo = add_clamped(exe.sections[exe.count - 1].offset, base);
+      break;
+  }
+  hi = add_clamped(lo, shift);
+  return lo <= size;
+}
 
 common::Result<Offset> parse_offset(std::string_view text) {
   Offset off;
@@ -26,12 +70,38 @@ common::Result<Offset> parse_offset(std::string_view text) {
     base = text.substr(0, comma);
     if (!parse_number(text.substr(comma + 1), off.shift)) return bad(text, "bad maxshift");
   }
-  if (base.starts_with("EP") || base.starts_with("SL") || base.starts_with("SE") ||
-      (base.size() > 1 && base[0] == 'S' && base[1] >= '0' && base[1] <= '9') ||
-      base.starts_with("VI") || base.starts_with("$")) {
-    return Status(VIGIL_ERR_UNSUPPORTED, "offset '" + std::string(text) +
-                                             "' needs an executable parser, which this engine "
-                                             "version does not have");
+  if (base.starts_with("VI") || base.starts_with("$")) {
+    return Status(VIGIL_ERR_UNSUPPORTED,
+                  "offset '" + std::string(text) +
+                      (base[0] == '$' ? "' refers to a macro group, which this engine version "
+                                        "does not support"
+                                      : "' needs PE version information, which this engine "
+                                        "version does not read"));
+  }
+  if (base.starts_with("EP+") || base.starts_with("EP-")) {
+    off.kind = base[2] == '+' ? Offset::Kind::kEntryPoint : Offset::Kind::kEntryPointBack;
+    if (!parse_number(base.substr(3), off.base)) return bad(text, "expected EP+n or EP-n");
+    return off;
+  }
+  if (base.starts_with("SL+")) {
+    off.kind = Offset::Kind::kLastSection;
+    if (!parse_number(base.substr(3), off.base)) return bad(text, "expected SL+n");
+    return off;
+  }
+  if (base.starts_with("SE")) {
+    off.kind = Offset::Kind::kSectionWhole;
+    if (!parse_number(base.substr(2), off.section)) return bad(text, "expected SEx");
+    if (comma != std::string_view::npos) return bad(text, "SEx takes no maxshift");
+    return off;
+  }
+  if (base.size() > 1 && base[0] == 'S' && base[1] >= '0' && base[1] <= '9') {
+    off.kind = Offset::Kind::kSection;
+    size_t plus = base.find('+');
+    if (plus == std::string_view::npos || !parse_number(base.substr(1, plus - 1), off.section) ||
+        !parse_number(base.substr(plus + 1), off.base)) {
+      return bad(text, "expected Sx+n");
+    }
+    return off;
   }
   if (base.starts_with("EOF-")) {
     off.kind = Offset::Kind::kFromEnd;
@@ -44,8 +114,34 @@ common::Result<Offset> parse_offset(std::string_view text) {
 }
 
 std::string format_offset(const Offset& offset) {
-  if (offset.kind == Offset::Kind::kAny) return "*";
-  std::string text = offset.kind == Offset::Kind::kFromEnd ? "EOF-" : "";
+  std::string text;
+  switch (offset.kind) {
+    case Offset::Kind::kAny:
+      return "*";
+    case Offset::Kind::kSectionWhole:
+      text = "SE";
+      text += std::to_string(offset.section);
+      return text;
+    case Offset::Kind::kAbsolute:
+      break;
+    case Offset::Kind::kFromEnd:
+      text = "EOF-";
+      break;
+    case Offset::Kind::kEntryPoint:
+      text = "EP+";
+      break;
+    case Offset::Kind::kEntryPointBack:
+      text = "EP-";
+      break;
+    case Offset::Kind::kSection:
+      text = "S";
+      text += std::to_string(offset.section);
+      text += '+';
+      break;
+    case Offset::Kind::kLastSection:
+      text = "SL+";
+      break;
+  }
   text += std::to_string(offset.base);
   if (offset.shift != 0) {
     text += ',';

@@ -79,9 +79,26 @@ inline LengthRange sequence_length(const Sequence& seq) {
   return sequence_length(seq.data(), seq.size());
 }
 
+// A pattern of fixed bytes only must be this long: 3 bytes for a body signature, 2 for a
+// logical signature's subsignature (ClamAV accepts "726d" there).
+inline constexpr size_t kMinExactBody = 3;
+inline constexpr size_t kMinExactSubsig = 2;
+
 // Parses ClamAV body-signature hex ("de ad ?? {2-4} (aa|bb) *...") into a Sequence.
 // Errors name the column: "column 12: unbalanced '('".
-common::Result<Sequence> parse_hex_pattern(std::string_view text);
+common::Result<Sequence> parse_hex_pattern(std::string_view text, size_t min_exact = kMinExactBody);
+
+// A letter byte under modifier "::i": it matches either case, as the byte node
+// (value & 0xDF, mask 0xDF). The matcher searches such bytes with a caseless prefilter.
+inline bool is_caseless_letter(const Node& n) {
+  return n.kind == NodeKind::kByte && n.mask == 0xDF && n.value >= 'A' && n.value <= 'Z';
+}
+
+// Rewrites a parsed pattern for .ldb subsignature modifiers (sig::kModNocase, kModWide,
+// kModFullword; see signature_set.h): wide puts a 00 byte after every byte (gaps unchanged),
+// nocase makes letters caseless, fullword requires a non-alphanumeric byte (or the input's
+// edge) on both sides.
+void apply_modifiers(Sequence& pattern, uint8_t modifiers);
 
 }  // namespace vigil::sig
 

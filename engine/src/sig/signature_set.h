@@ -1,7 +1,8 @@
 // Facade of the sig module: everything a set of signature sources turns into before the
 // matcher compiles it. load_sources() reads paths and in-memory sources in ClamAV's formats
-// (.hdb .hsb .ndb .fp .sfp .ign2, optionally gzip'd), applies ignore lists and functionality
-// levels, and reports every problem as a Diagnostic.
+// (.hdb .hsb .ndb .ldb .fp .sfp .ign2, optionally gzip'd), applies ignore lists and
+// functionality levels, and reports every problem as a Diagnostic. A logical signature (.ldb)
+// becomes a LogicalSig (conditions and expression) plus one BodySig per subsignature form.
 #ifndef VIGIL_SIG_SIGNATURE_SET_H_
 #define VIGIL_SIG_SIGNATURE_SET_H_
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "sig/diagnostic.h"
+#include "sig/logical_expr.h"
 #include "sig/offset.h"
 #include "sig/pattern.h"
 
@@ -34,6 +36,21 @@ struct HashSig {
   std::string name;
 };
 
+// ClamAV's target types (the .ndb TARGET field, the .ldb Target key).
+inline constexpr uint8_t kTargetAny = 0;
+inline constexpr uint8_t kMaxTarget = 12;
+inline constexpr bool known_target(uint32_t t) { return t <= kMaxTarget && t != 8; }
+
+// Subsignature modifiers: "::i" (letters match either case), "::w" (each byte followed by 00),
+// "::f" (delimited by non-alphanumeric bytes or the input's edges). "::a" (ASCII and wide)
+// is two BodySigs, one with kModWide and one without.
+inline constexpr uint8_t kModNocase = 1;
+inline constexpr uint8_t kModWide = 2;
+inline constexpr uint8_t kModFullword = 4;
+inline constexpr uint8_t kModAll = 7;
+
+inline constexpr uint32_t kNotLogical = UINT32_MAX;
+
 // The pattern is kept as its validated hex text (2 bytes a pattern byte, against ~40 for a
 // parsed node): a 100k-signature set stays small until the matcher parses each pattern in
 // turn while planning it.
@@ -43,11 +60,78 @@ struct BodySig {
   Offset offset;
   uint32_t file_index = 0;  // into SignatureSet::files
   uint32_t line = 0;
+  uint8_t target = kTargetAny;
+  uint8_t modifiers = 0;
+  uint8_t subsig = 0;              // its index in the logical signature
+  uint16_t max_hits = 1;           // occurrences its logical expression can count
+  uint32_t logical = kNotLogical;  // index into SignatureSet::logical, or a plain signature
+};
+
+// ClamAV container types a logical signature's "Container" condition can name. Codes are
+// stored in DATs: append only.
+enum class ContainerType : uint8_t {
+  kNone = 0,  // no condition
+  kAny,
+  kZip,
+  kRar,
+  k7z,
+  kGzip,
+  kBzip2,
+  kXz,
+  kTar,
+  kCpio,
+  kCab,
+  kArj,
+  kIso9660,
+  kMail,
+  kMsOle2,
+  kPdf,
+  kOoxmlWord,
+  kOoxmlPpt,
+  kOoxmlXl,
+  kAutoit,
+  kNsis,
+  kChm,
+  kSwf,
+  kHtml,
+  kXar,
+  kDmg,
+  kLast = kDmg,
+};
+// kNone for a name this engine does not know.
+ContainerType container_type(std::string_view cl_type_name);
+std::string_view container_type_name(ContainerType type);
+
+// An inclusive range condition of a logical signature's target description.
+struct Range {
+  uint64_t lo = 0;
+  uint64_t hi = UINT64_MAX;
+  bool contains(uint64_t v) const { return v >= lo && v <= hi; }
+};
+
+// A logical signature: its conditions and expression. Its subsignatures are the BodySigs
+// whose `logical` is its index.
+struct LogicalSig {
+  std::string name;
+  std::string text;  // the source line as read, for a DAT's IR
+  uint8_t target = kTargetAny;
+  uint8_t subsigs = 0;  // subsignature count
+  ContainerType container = ContainerType::kNone;
+  bool has_file_size = false;
+  bool has_entry_point = false;
+  bool has_sections = false;
+  Range file_size;
+  Range entry_point;
+  Range sections;
+  Program program;
+  uint32_t file_index = 0;
+  uint32_t line = 0;
 };
 
 struct SignatureSet {
   std::vector<std::string> files;
   std::vector<BodySig> body;
+  std::vector<LogicalSig> logical;
   std::vector<HashSig> hashes;
   std::vector<HashSig> allow;
   Diagnostics diags;
@@ -77,6 +161,10 @@ struct LineContext {
 };
 bool parse_hash_line(std::string_view line, const LineContext& ctx, HashSig& out);
 bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out);
+// A .ldb line: the signature and its subsignatures' body forms (in subsignature order; an
+// "::a" subsignature gives two).
+bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& out,
+                    std::vector<BodySig>& subsigs);
 
 }  // namespace vigil::sig
 

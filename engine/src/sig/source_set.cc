@@ -119,7 +119,7 @@ class Loader {
                       "sources or compiled into another DAT"
                 : name.ends_with(".vdat")
                     ? "not a DAT (bad magic, or a truncated or damaged file)"
-                    : "unknown signature format (expected .hdb .hsb .ndb .fp .sfp .ign2, "
+                    : "unknown signature format (expected .hdb .hsb .ndb .ldb .fp .sfp .ign2, "
                       "optionally .gz, or a DAT)");
       return;
     }
@@ -182,7 +182,9 @@ class Loader {
       ctx.line = no;
       size_t before = set_.diags.size();
       bool ok = false;
-      if (fmt == SourceFormat::kNdb) {
+      if (fmt == SourceFormat::kLdb) {
+        ok = read_logical(line, ctx, file_index);
+      } else if (fmt == SourceFormat::kNdb) {
         BodySig sig;
         ok = parse_ndb_line(line, ctx, sig);
         if (ok && !ignored(sig.name, line, ctx)) {
@@ -203,8 +205,27 @@ class Loader {
     }
   }
 
+  bool read_logical(std::string_view line, const LineContext& ctx, uint32_t file_index) {
+    LogicalSig sig;
+    subsigs_.clear();
+    if (!parse_ldb_line(line, ctx, sig, subsigs_)) return false;
+    if (ignored(sig.name, line, ctx)) return true;
+    sig.name = display_name(sig.name);
+    sig.file_index = file_index;
+    uint32_t index = static_cast<uint32_t>(set_.logical.size());
+    for (BodySig& b : subsigs_) {
+      b.name = sig.name;
+      b.file_index = file_index;
+      b.logical = index;
+      set_.body.push_back(std::move(b));
+    }
+    set_.logical.push_back(std::move(sig));
+    return true;
+  }
+
   LoadFlags flags_;
   SignatureSet set_;
+  std::vector<BodySig> subsigs_;
   IgnoreMap ignores_;
 };
 

@@ -43,6 +43,11 @@ const std::string kHashed2 = "hash me too, please";
 const std::string kAnySize = "any size at all";
 const std::string kAllowed = "clean \xca\xfe\xba\xbe file";  // would match Test.Cafe
 
+// Logical signatures: counts, a caseless wide subsignature and a fullword one.
+const char kLdb[] =
+    "Test.Logical;Engine:51-255,Target:0;0&1>1;6c6f67;696361::iw\n"
+    "Test.Word;Engine:51-255,Target:0,FileSize:5-64;0;776f7264::f\n";
+
 const char kNdb[] =
     "Test.Literal:0:*:deadbeef01\n"
     "Test.Alt:0:*:6869(6a|6b6c)7071{2-4}7273\n"
@@ -64,6 +69,7 @@ inline std::vector<sig::Source> test_sources() {
                   digest_hex(EVP_md5(), kAllowed) + ":" + std::to_string(kAllowed.size()) +
                       ":Clean.File\n"},
       sig::Source{"t.ign2", true, "Test.Ignored\n"},
+      sig::Source{"t.ldb", true, kLdb},
   };
 }
 
@@ -112,6 +118,10 @@ inline const std::vector<Probe>& probes() {
       {"\x11\x22\x33\x44\x55", {}},  // ignored signature
       {"\xca\xfe\xba\xbe ABCD-GH hiklpq--rs \xde\xad\xbe\xef\x01",
        {"Test.Cafe@0", "Test.Neg@5", "Test.Alt@13", "Test.Literal@24"}},
+      {std::string("log I\0c\0A\0 i\0C\0a\0"sv), {"Test.Logical@-"}},
+      {std::string("log I\0c\0A\0"sv), {}},  // one wide "ica" only
+      {"a word.", {"Test.Word@-"}},
+      {"a words.", {}},
       {"", {}},
   };
   return kProbes;
@@ -240,6 +250,7 @@ struct PlanParts {
   std::vector<match::BranchSpan> branches;
   std::vector<uint8_t> bytes, frag_bytes;
   std::vector<uint32_t> frag_begin, frag_sigs_begin, frag_sigs;
+  std::vector<uint8_t> frag_caseless;
 
   explicit PlanParts(std::string_view s) {
     common::ByteReader r = reader(s);
@@ -252,6 +263,7 @@ struct PlanParts {
     r.array(frag_begin, "");
     r.array(frag_sigs_begin, "");
     r.array(frag_sigs, "");
+    r.array(frag_caseless, "");
     EXPECT_TRUE(r.ok() && r.at_end()) << r.error();
   }
   std::string encode() const {
@@ -265,6 +277,7 @@ struct PlanParts {
     w.array(frag_begin);
     w.array(frag_sigs_begin);
     w.array(frag_sigs);
+    w.array(frag_caseless);
     return w.take();
   }
 };

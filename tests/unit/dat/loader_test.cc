@@ -27,6 +27,8 @@ TEST(DatLoad, DetectsExactlyWhatTheSourcesDetect) {
   const vigil_engine_stats& b = l.engine.value()->stats;
   EXPECT_EQ(b.body_signatures, 6u);
   EXPECT_EQ(b.body_signatures, a.body_signatures);
+  EXPECT_EQ(b.logical_signatures, 2u);
+  EXPECT_EQ(b.logical_signatures, a.logical_signatures);
   EXPECT_EQ(b.hash_signatures, 3u);
   EXPECT_EQ(b.hash_signatures, a.hash_signatures);
   EXPECT_EQ(b.allowlist_entries, 1u);
@@ -79,6 +81,7 @@ TEST(DatBuild, IsDeterministicAndIndependentOfSourceOrder) {
 TEST(DatLoad, HashOnlyDatHasNoPatternDatabase) {
   std::vector<sig::Source> src = test_sources();
   src.erase(src.begin());  // no .ndb
+  src.pop_back();          // nor .ldb
   std::string dat = build(src);
   Loaded l = load(dat);
   ASSERT_TRUE(l.engine.is_ok()) << l.engine.status().message();
@@ -109,6 +112,7 @@ TEST(DatLoad, OtherPlanVersionIsRebuiltFromTheSources) {
   const vigil_engine_stats& s = l.engine.value()->stats;
   EXPECT_EQ(s.database_origin, VIGIL_DATABASE_COMPILED);
   EXPECT_EQ(s.body_signatures, 6u);
+  EXPECT_EQ(s.logical_signatures, 2u);
   EXPECT_EQ(s.hash_signatures, 3u);
   EXPECT_EQ(s.allowlist_entries, 1u);
   EXPECT_EQ(s.ignored_signatures, 1u);

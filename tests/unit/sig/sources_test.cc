@@ -74,16 +74,19 @@ TEST(Sources, NdbLineErrorsNameFileLineAndReason) {
   const Case cases[] = {
       {"N:0:*", "expected NAME:TARGET:OFFSET:HEX[:MINFL[:MAXFL]], got 3 fields"},
       {"N:x:*:414243", "invalid target type 'x'"},
-      {"N:1:*:414243",
-       "target type 1 needs file-type recognition, which this engine version does not have"},
-      {"N:0:EP+10:414243",
-       "offset 'EP+10' needs an executable parser, which this engine version does not have"},
-      {"N:0:S2+4:414243",
-       "offset 'S2+4' needs an executable parser, which this engine version does not have"},
-      {"N:0:SL+4:414243",
-       "offset 'SL+4' needs an executable parser, which this engine version does not have"},
-      {"N:0:SE1:414243",
-       "offset 'SE1' needs an executable parser, which this engine version does not have"},
+      {"N:8:*:414243", "target type 8 is not one this engine knows"},
+      {"N:13:*:414243", "target type 13 is not one this engine knows"},
+      {"N:0:EP+10:414243", "offset 'EP+10' needs target type 1, 6 or 9 (an executable)"},
+      {"N:7:S2+4:414243", "offset 'S2+4' needs target type 1, 6 or 9 (an executable)"},
+      {"N:0:SL+4:414243", "offset 'SL+4' needs target type 1, 6 or 9 (an executable)"},
+      {"N:10:SE1:414243", "offset 'SE1' needs target type 1, 6 or 9 (an executable)"},
+      {"N:1:EP+x:414243", "invalid offset 'EP+x': expected EP+n or EP-n"},
+      {"N:1:S2-4:414243", "invalid offset 'S2-4': expected Sx+n"},
+      {"N:1:SE1,4x:414243", "invalid offset 'SE1,4x': bad maxshift"},
+      {"N:1:VI:414243",
+       "offset 'VI' needs PE version information, which this engine version does not read"},
+      {"N:0:$3:414243",
+       "offset '$3' refers to a macro group, which this engine version does not support"},
       {"N:0:EOF-x:414243", "invalid offset 'EOF-x': expected EOF-n"},
       {"N:0:10,x:414243", "invalid offset '10,x': bad maxshift"},
       {"N:0:ten:414243", "invalid offset 'ten': expected *, n, EOF-n or n,maxshift"},
@@ -182,12 +185,12 @@ TEST(Sources, ConcatenatedGzipMembersAllLoad) {
 }
 
 TEST(Sources, UnknownAndUnsupportedFormatsAreErrorsWhenNamed) {
-  auto l = load({{"x.txt", "whatever\n"}, {"y.ldb", "a;b\n"}, {"ok.ndb", "A:0:*:414243\n"}});
+  auto l = load({{"x.txt", "whatever\n"}, {"y.mdb", "a;b\n"}, {"ok.ndb", "A:0:*:414243\n"}});
   ASSERT_GE(l.diags.size(), 2u);
   EXPECT_EQ(l.diags[0].code, VIGIL_DIAG_UNKNOWN_FORMAT);
   EXPECT_EQ(l.diags[0].severity, VIGIL_SEVERITY_ERROR);
   EXPECT_EQ(l.diags[1].code, VIGIL_DIAG_UNSUPPORTED);
-  EXPECT_EQ(l.diags[1].message, "the .ldb format is not supported by this engine version");
+  EXPECT_EQ(l.diags[1].message, "the .mdb format is not supported by this engine version");
 }
 
 TEST(Sources, AllowlistMakesAMatchingFileClean) {

@@ -1,0 +1,64 @@
+// Computing InputFacts with the format module: typing is a magic-byte check on a bounded
+// prefix, and only PE, ELF and Mach-O inputs have their headers parsed. A malformed header is
+// not an error of the scan: the input is then simply not an executable, and its
+// executable-relative signatures cannot match, as in ClamAV.
+#include "scan/input_facts.h"
+
+#include "format/format.h"
+
+namespace vigil::scan {
+
+void InputFacts::reset() {
+  type = 0;
+  typed = false;
+  exe_read = false;
+  exe = false;
+  has_ep = false;
+  entry_point = 0;
+  sections.clear();
+}
+
+void InputFacts::identify(const uint8_t* data, uint64_t size) {
+  size_t n = size < format::kIdentifyBytes ? static_cast<size_t>(size) : format::kIdentifyBytes;
+  type = static_cast<uint8_t>(format::identify(data, n));
+  typed = true;
+}
+
+void InputFacts::parse_exe(const uint8_t* data, uint64_t size) {
+  exe_read = true;
+  if (type != 1 && type != 6 && type != 9) return;
+  auto info = format::parse_executable(data, size);
+  if (!info.is_ok()) return;
+  exe = true;
+  has_ep = info.value().has_ep;
+  entry_point = info.value().ep;
+  for (const format::Section& s : info.value().sections) {
+    sections.push_back(sig::SectionSpan{s.raw_offset, s.raw_size});
+  }
+}
+
+match::InputFacts InputFacts::matcher(uint8_t layer_type) const {
+  match::InputFacts f;
+  f.type = layer_type;
+  f.exe.valid = exe;
+  f.exe.has_ep = has_ep;
+  f.exe.ep = entry_point;
+  f.exe.sections = sections.data();
+  f.exe.count = static_cast<uint32_t>(sections.size());
+  return f;
+}
+
+LogicalFacts InputFacts::logical(uint8_t layer_type, uint64_t size,
+                                 sig::ContainerType parent) const {
+  LogicalFacts f;
+  f.size = size;
+  f.type = layer_type;
+  f.exe = exe;
+  f.has_ep = has_ep;
+  f.entry_point = entry_point;
+  f.sections = sections.size();
+  f.container = parent;
+  return f;
+}
+
+}  // namespace vigil::scan

@@ -1,0 +1,46 @@
+// What a scan learns about one input before matching it: its file type (from its first
+// bytes, once) and, for an executable, its entry point and sections (from its headers). The
+// matcher filters target-typed signatures and resolves executable-relative offsets with these;
+// logical signatures check their target description against them.
+#ifndef VIGIL_SCAN_INPUT_FACTS_H_
+#define VIGIL_SCAN_INPUT_FACTS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "match/body_matcher.h"
+#include "scan/logical.h"
+#include "sig/offset.h"
+
+namespace vigil::scan {
+
+// Target types ClamAV scans as normalized text rather than as their raw bytes.
+inline constexpr uint8_t kTypeHtml = 3;
+inline constexpr uint8_t kTypeAscii = 7;
+
+struct InputFacts {
+  uint8_t type = 0;
+  bool typed = false;     // type is set
+  bool exe_read = false;  // parse_exe() ran
+  bool exe = false;       // a parsed executable
+  bool has_ep = false;
+  uint64_t entry_point = 0;
+  std::vector<sig::SectionSpan> sections;
+
+  void reset();
+  // Sets `type` from the input's first bytes (format::kIdentifyBytes at most).
+  void identify(const uint8_t* data, uint64_t size);
+  // Reads the executable headers of a PE, ELF or Mach-O input (a no-op for other types).
+  void parse_exe(const uint8_t* data, uint64_t size);
+  // The matcher's view for a layer of `layer_type` (the raw bytes of a text file are scanned
+  // as type 0, so only signatures for any file see them).
+  match::InputFacts matcher(uint8_t layer_type) const;
+  LogicalFacts logical(uint8_t layer_type, uint64_t size, sig::ContainerType parent) const;
+};
+
+// The type the raw bytes of an input of type `type` are matched as.
+inline uint8_t raw_layer_type(uint8_t type) { return type == kTypeAscii ? 0 : type; }
+
+}  // namespace vigil::scan
+
+#endif  // VIGIL_SCAN_INPUT_FACTS_H_

@@ -1,0 +1,116 @@
+// Logical signatures at scan time. The body matcher confirms subsignatures like any pattern and
+// reports each hit; LogicalTable maps a hit to its signature's counter, remembers which
+// signatures were touched, and at the end of the input evaluates only those: their target
+// description (file size, entry point, section count, container) and their expression. The
+// cost of a scan grows with the subsignature hits in it, not with the signatures loaded.
+#ifndef VIGIL_SCAN_LOGICAL_H_
+#define VIGIL_SCAN_LOGICAL_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "common/byte_io.h"
+#include "common/status.h"
+#include "sig/signature_set.h"
+
+namespace vigil::scan {
+
+// One logical signature, fixed layout (stored in DATs as an array).
+struct LogicalEntry {
+  uint64_t file_size_lo = 0;
+  uint64_t file_size_hi = UINT64_MAX;
+  uint64_t entry_point_lo = 0;
+  uint64_t entry_point_hi = UINT64_MAX;
+  uint64_t sections_lo = 0;
+  uint64_t sections_hi = UINT64_MAX;
+  uint32_t program_begin = 0;  // into LogicalTable::program
+  uint32_t program_size = 0;
+  uint32_t slot_begin = 0;  // its subsignatures' counters: [slot_begin, slot_begin + subsigs)
+  uint8_t target = 0;
+  uint8_t subsigs = 0;
+  uint8_t container = 0;   // sig::ContainerType
+  uint8_t conditions = 0;  // kHas* bits
+
+  static constexpr uint8_t kHasFileSize = 1;
+  static constexpr uint8_t kHasEntryPoint = 2;
+  static constexpr uint8_t kHasSections = 4;
+};
+
+// What the conditions look at, for one input.
+struct LogicalFacts {
+  uint64_t size = 0;
+  uint8_t type = 0;
+  bool exe = false;  // a parsed executable: the next three are meaningful
+  bool has_ep = false;
+  uint64_t entry_point = 0;
+  uint64_t sections = 0;
+  sig::ContainerType container = sig::ContainerType::kNone;  // the level holding the input
+};
+
+// Per-scratch counters. Reset touches only what a scan touched.
+struct LogicalState {
+  std::vector<uint16_t> counts;       // by slot
+  std::vector<uint32_t> touched;      // signatures hit since the last reset
+  std::vector<uint32_t> touched_gen;  // per signature: the generation it was touched in
+  uint32_t gen = 1;
+};
+
+class LogicalTable {
+ public:
+  static constexpr uint32_t kPlain = UINT32_MAX;
+  static constexpr uint32_t kDead = UINT32_MAX - 1;  // part of a signature that was dropped
+
+  // From a loaded set: `kept` maps matcher signatures to set.body indices. A logical signature
+  // some of whose subsignatures the matcher could not take is dropped, with a diagnostic.
+  static common::Result<LogicalTable> build(const sig::SignatureSet& set,
+                                            const std::vector<uint32_t>& kept,
+                                            sig::Diagnostics& diags);
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // set.logical indices of the signatures in the table, in table order (build() only).
+  const std::vector<uint32_t>& kept() const { return kept_; }
+  // The counter slot of matcher signature s; kPlain for a plain signature, kDead for one whose
+  // logical signature was dropped.
+  uint32_t slot_of(uint32_t s) const { return s < roles_.size() ? roles_[s] : kPlain; }
+
+  void prepare(LogicalState& state) const;
+  // Counts a hit of matcher signature s (a subsignature).
+  void hit(LogicalState& state, uint32_t s) const;
+  // Calls on_match(index) for each touched signature whose conditions and expression hold,
+  // in index order, until it returns false; then resets the state for the next input.
+  template <typename Fn>
+  void finish(LogicalState& state, const LogicalFacts& facts, Fn&& on_match) const;
+  // Forgets the counts of the current input without evaluating them.
+  void reset(LogicalState& state) const;
+
+  void write(common::ByteWriter& out) const;
+  // Reads and validates what write() wrote, for a matcher of `matcher_sigs` signatures.
+  common::Status read(common::ByteReader& in, size_t matcher_sigs);
+
+ private:
+  bool holds(const LogicalEntry& e, const LogicalState& state, const LogicalFacts& facts) const;
+
+  std::vector<LogicalEntry> entries_;
+  std::vector<uint32_t> program_;
+  std::vector<uint32_t> roles_;       // per matcher signature: its slot, or kPlain
+  std::vector<uint32_t> slot_owner_;  // per slot: its signature
+  std::vector<uint32_t> kept_;
+  uint32_t slots_ = 0;
+};
+
+template <typename Fn>
+void LogicalTable::finish(LogicalState& state, const LogicalFacts& facts, Fn&& on_match) const {
+  std::vector<uint32_t>& t = state.touched;
+  std::sort(t.begin(), t.end());
+  bool go = true;
+  for (uint32_t index : t) {
+    if (go && holds(entries_[index], state, facts)) go = on_match(index);
+  }
+  reset(state);
+}
+
+}  // namespace vigil::scan
+
+#endif  // VIGIL_SCAN_LOGICAL_H_

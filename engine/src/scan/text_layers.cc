@@ -1,0 +1,115 @@
+// Text normalization, one pass each over the input. Whitespace is space, tab, CR, LF, VT and
+// FF; case folding is ASCII only. HTML parsing is deliberately shallow (tags, comments and
+// character references), the level ClamAV's normalizer works at: it serves signature matching,
+// not rendering, and never allocates beyond the output.
+#include "scan/text_layers.h"
+
+#include <cstring>
+
+namespace vigil::scan {
+namespace {
+
+bool space(uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+char lower(uint8_t c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c | 0x20 : c); }
+
+// Appends `c`, turning a run of whitespace into one space.
+void put(std::string& out, char c, bool& in_space) {
+  if (space(static_cast<uint8_t>(c))) {
+    if (!in_space) out.push_back(' ');
+    in_space = true;
+    return;
+  }
+  out.push_back(c);
+  in_space = false;
+}
+
+// A character reference at data[i] ('&'): its byte and length, or false.
+bool reference(const uint8_t* d, uint64_t size, uint64_t i, char& out, uint64_t& len) {
+  static const struct {
+    const char* name;
+    char value;
+  } kNamed[] = {{"amp;", '&'},  {"lt;", '<'},    {"gt;", '>'},
+                {"quot;", '"'}, {"apos;", '\''}, {"nbsp;", ' '}};
+  uint64_t rest = size - i - 1;
+  const char* p = reinterpret_cast<const char*>(d + i + 1);
+  for (const auto& n : kNamed) {
+    size_t k = std::strlen(n.name);
+    if (rest >= k && std::memcmp(p, n.name, k) == 0) {
+      out = n.value;
+      len = k + 1;
+      return true;
+    }
+  }
+  if (rest < 3 || p[0] != '#') return false;
+  bool hex = p[1] == 'x' || p[1] == 'X';
+  uint64_t j = hex ? 2 : 1;
+  uint32_t v = 0;
+  uint64_t digits = 0;
+  for (; j < rest && digits < 7; ++j, ++digits) {
+    char c = p[j];
+    int dv = c >= '0' && c <= '9'                            ? c - '0'
+             : hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                             : -1;
+    if (dv < 0) break;
+    v = v * (hex ? 16 : 10) + static_cast<uint32_t>(dv);
+  }
+  if (digits == 0 || v > 0xFF) return false;
+  len = 1 + j + (j < rest && p[j] == ';' ? 1 : 0);
+  out = lower(static_cast<uint8_t>(v));
+  return true;
+}
+
+}  // namespace
+
+void normalize_text(const uint8_t* data, uint64_t size, std::string& out) {
+  out.reserve(out.size() + size);
+  bool in_space = false;
+  for (uint64_t i = 0; i < size; ++i) put(out, lower(data[i]), in_space);
+}
+
+void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text) {
+  markup.reserve(markup.size() + size);
+  text.reserve(text.size() + size / 2);
+  bool markup_space = false, text_space = false;
+  bool in_tag = false;
+  for (uint64_t i = 0; i < size; ++i) {
+    uint8_t c = data[i];
+    if (!in_tag && c == '<' && size - i >= 4 && std::memcmp(data + i, "<!--", 4) == 0) {
+      const void* end = nullptr;
+      for (uint64_t j = i + 4; j + 3 <= size; ++j) {
+        if (std::memcmp(data + j, "-->", 3) == 0) {
+          end = data + j;
+          break;
+        }
+      }
+      if (end == nullptr) break;  // an unterminated comment runs to the end
+      i = static_cast<uint64_t>(static_cast<const uint8_t*>(end) - data) + 2;
+      continue;
+    }
+    if (c == '<') {
+      // Whitespace between tags is dropped.
+      if (markup_space && !markup.empty() && markup.size() >= 2 &&
+          markup[markup.size() - 2] == '>') {
+        markup.pop_back();
+      }
+      in_tag = true;
+      markup.push_back('<');
+      markup_space = false;
+      put(text, ' ', text_space);
+      continue;
+    }
+    if (c == '>' && in_tag) {
+      in_tag = false;
+      markup.push_back('>');
+      markup_space = true;  // a space right after a tag is dropped too
+      continue;
+    }
+    char out = lower(c);
+    uint64_t len = 1;
+    if (c == '&' && reference(data, size, i, out, len)) i += len - 1;
+    put(markup, out, markup_space);
+    if (!in_tag) put(text, out, text_space);
+  }
+}
+
+}  // namespace vigil::scan

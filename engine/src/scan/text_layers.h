@@ -1,0 +1,22 @@
+// The normalized forms of text inputs that ClamAV matches instead of (HTML) or besides (ASCII
+// text) their raw bytes. ASCII text is lowercased with every run of whitespace made one space;
+// HTML is lowercased with comments removed, character references decoded and whitespace
+// collapsed (and dropped between tags), and also reduced to its text alone. Each form is its
+// own layer: subsignatures found in one never combine with those found in another.
+#ifndef VIGIL_SCAN_TEXT_LAYERS_H_
+#define VIGIL_SCAN_TEXT_LAYERS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace vigil::scan {
+
+// Appends the normalized form of ASCII text to `out`.
+void normalize_text(const uint8_t* data, uint64_t size, std::string& out);
+
+// Appends HTML's normalized markup to `markup` and its text alone (tags removed) to `text`.
+void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text);
+
+}  // namespace vigil::scan
+
+#endif  // VIGIL_SCAN_TEXT_LAYERS_H_

@@ -1,0 +1,275 @@
+// Parses logical signatures, "NAME;TARGETDESC;EXPRESSION;SUBSIG0[;SUBSIG1...]". The target
+// description's conditions are checked here once (ranges, types, functionality level); each
+// subsignature is validated with the one hex lexer and becomes a BodySig tagged with its
+// signature, so the matcher plans subsignatures exactly as it plans .ndb signatures. Forms this
+// engine cannot honour (icon groups, handler types, macros, byte comparisons) reject the whole
+// signature with an UNSUPPORTED diagnostic naming the construct.
+#include <array>
+#include <string>
+
+#include "sig/fields.h"
+#include "sig/signature_set.h"
+
+namespace vigil::sig {
+namespace {
+
+constexpr std::array<std::string_view, static_cast<size_t>(ContainerType::kLast) + 1> kTypeNames = {
+    "",
+    "CL_TYPE_ANY",
+    "CL_TYPE_ZIP",
+    "CL_TYPE_RAR",
+    "CL_TYPE_7Z",
+    "CL_TYPE_GZ",
+    "CL_TYPE_BZ",
+    "CL_TYPE_XZ",
+    "CL_TYPE_POSIX_TAR",
+    "CL_TYPE_CPIO_ODC",
+    "CL_TYPE_MSCAB",
+    "CL_TYPE_ARJ",
+    "CL_TYPE_ISO9660",
+    "CL_TYPE_MAIL",
+    "CL_TYPE_MSOLE2",
+    "CL_TYPE_PDF",
+    "CL_TYPE_OOXML_WORD",
+    "CL_TYPE_OOXML_PPT",
+    "CL_TYPE_OOXML_XL",
+    "CL_TYPE_AUTOIT",
+    "CL_TYPE_NULSFT",
+    "CL_TYPE_MSCHM",
+    "CL_TYPE_SWF",
+    "CL_TYPE_HTML",
+    "CL_TYPE_XAR",
+    "CL_TYPE_DMG"};
+
+// Other spellings ClamAV uses for the same container families.
+struct Alias {
+  std::string_view name;
+  ContainerType type;
+};
+constexpr Alias kAliases[] = {
+    {"CL_TYPE_OLD_TAR", ContainerType::kTar},    {"CL_TYPE_CPIO_OLD", ContainerType::kCpio},
+    {"CL_TYPE_CPIO_NEWC", ContainerType::kCpio}, {"CL_TYPE_CPIO_CRC", ContainerType::kCpio},
+    {"CL_TYPE_ZIPSFX", ContainerType::kZip},     {"CL_TYPE_RARSFX", ContainerType::kRar},
+    {"CL_TYPE_7ZSFX", ContainerType::k7z},       {"CL_TYPE_CABSFX", ContainerType::kCab},
+    {"CL_TYPE_ARJSFX", ContainerType::kArj},
+};
+
+// "a-b", inclusive; ClamAV refuses a single value.
+bool parse_range(std::string_view text, Range& out) {
+  size_t dash = text.find('-');
+  return dash != std::string_view::npos && parse_number(text.substr(0, dash), out.lo) &&
+         parse_number(text.substr(dash + 1), out.hi) && out.lo <= out.hi;
+}
+
+bool unsupported(const LineContext& ctx, std::string_view name, std::string message) {
+  report(ctx, VIGIL_DIAG_UNSUPPORTED, VIGIL_SEVERITY_ERROR, name, std::move(message));
+  return false;
+}
+
+// Targets whose files have an entry point and sections: PE, ELF, Mach-O.
+bool executable_target(uint8_t t) { return t == 1 || t == 6 || t == 9; }
+
+// The target description block. False (with a diagnostic) when it is malformed, names what
+// this engine cannot check, or excludes this engine's functionality level.
+bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig& out) {
+  bool have_target = false;
+  for (std::string_view item : split_fields(text, ',')) {
+    size_t colon = item.find(':');
+    std::string_view key = item.substr(0, colon);
+    std::string_view value = colon == std::string_view::npos ? "" : item.substr(colon + 1);
+    auto bad_value = [&](const char* what) {
+      return report_error(ctx, out.name,
+                          "invalid " + std::string(key) + " '" + std::string(value) + "': " + what);
+    };
+    if (key == "Engine") {
+      Range r;
+      if (!parse_range(value, r)) return bad_value("expected min-max");
+      if (r.lo > kEngineFlevel || r.hi < kEngineFlevel) {
+        report(ctx, VIGIL_DIAG_FLEVEL, VIGIL_SEVERITY_WARNING, out.name,
+               "skipped: requires functionality level " + std::string(value) + ", engine has " +
+                   std::to_string(kEngineFlevel));
+        return false;
+      }
+    } else if (key == "Target") {
+      uint32_t t = 0;
+      if (!parse_number(value, t)) return bad_value("expected a number");
+      if (!known_target(t)) {
+        return unsupported(ctx, out.name,
+                           "target type " + std::to_string(t) + " is not one this engine knows");
+      }
+      out.target = static_cast<uint8_t>(t);
+      have_target = true;
+    } else if (key == "FileSize") {
+      if (!parse_range(value, out.file_size)) return bad_value("expected min-max");
+      out.has_file_size = true;
+    } else if (key == "EntryPoint") {
+      if (!parse_range(value, out.entry_point)) return bad_value("expected min-max");
+      out.has_entry_point = true;
+    } else if (key == "NumberOfSections") {
+      if (!parse_range(value, out.sections)) return bad_value("expected min-max");
+      out.has_sections = true;
+    } else if (key == "Container") {
+      out.container = container_type(value);
+      if (out.container == ContainerType::kNone) {
+        return unsupported(
+            ctx, out.name,
+            "container type '" + std::string(value) + "' is not one this engine knows");
+      }
+    } else if (key == "IconGroup1" || key == "IconGroup2" || key == "HandlerType" ||
+               key == "Intermediates") {
+      return unsupported(ctx, out.name,
+                         "the " + std::string(key) + " condition is not supported by this engine");
+    } else {
+      return report_error(ctx, out.name,
+                          "unknown target description key '" + std::string(key) + "'");
+    }
+  }
+  if (!have_target) return report_error(ctx, out.name, "target description has no Target");
+  if ((out.has_entry_point || out.has_sections) && !executable_target(out.target)) {
+    return report_error(
+        ctx, out.name,
+        "EntryPoint and NumberOfSections need target type 1, 6 or 9 (an executable)");
+  }
+  return true;
+}
+
+// One subsignature: "[OFFSET:]HEX[::MODIFIERS]". Appends its body form(s) to `out`.
+bool parse_subsig(std::string_view text, uint32_t index, const LogicalSig& sig,
+                  const LineContext& ctx, std::vector<BodySig>& out) {
+  auto where = [&] { return "subsignature " + std::to_string(index) + ": "; };
+  if (text.find('/') != std::string_view::npos) {
+    return unsupported(ctx, sig.name, where() + "PCRE subsignatures are not supported yet");
+  }
+  if (text.starts_with("${")) {
+    return unsupported(ctx, sig.name, where() + "macro subsignatures are not supported");
+  }
+  if (text.find('#') != std::string_view::npos) {
+    return unsupported(ctx, sig.name, where() + "byte-compare subsignatures are not supported");
+  }
+  uint8_t mods = 0;
+  bool ascii_and_wide = false;
+  size_t sep = text.find("::");
+  if (sep != std::string_view::npos) {
+    std::string_view letters = text.substr(sep + 2);
+    text = text.substr(0, sep);
+    if (letters.empty()) return report_error(ctx, sig.name, where() + "empty modifier list");
+    for (char c : letters) {
+      if (c == 'i') {
+        mods |= kModNocase;
+      } else if (c == 'w') {
+        mods |= kModWide;
+      } else if (c == 'f') {
+        mods |= kModFullword;
+      } else if (c == 'a') {
+        ascii_and_wide = true;
+      } else {
+        return report_error(ctx, sig.name,
+                            where() + "unknown modifier '" + std::string(1, c) + "'");
+      }
+    }
+  }
+  BodySig body;
+  size_t colon = text.find(':');
+  std::string_view hex = text;
+  if (colon != std::string_view::npos) {
+    auto offset = parse_offset(text.substr(0, colon));
+    if (!offset.is_ok()) {
+      bool unsup = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
+      report(ctx, unsup ? VIGIL_DIAG_UNSUPPORTED : VIGIL_DIAG_SYNTAX, VIGIL_SEVERITY_ERROR,
+             sig.name, where() + offset.status().message());
+      return false;
+    }
+    body.offset = offset.value();
+    hex = text.substr(colon + 1);
+    if (body.offset.exe_relative() && !executable_target(sig.target)) {
+      return report_error(ctx, sig.name,
+                          where() + "offset '" + std::string(text.substr(0, colon)) +
+                              "' needs target type 1, 6 or 9 (an executable)");
+    }
+  }
+  if ((mods != 0 || ascii_and_wide) && hex.find("!(") != std::string_view::npos) {
+    return report_error(ctx, sig.name, where() + "a negated alternative cannot take modifiers");
+  }
+  auto pattern = parse_hex_pattern(hex, kMinExactSubsig);
+  if (!pattern.is_ok()) {
+    return report_error(ctx, sig.name,
+                        where() + "invalid hex pattern: " + pattern.status().message());
+  }
+  body.name = sig.name;
+  body.hex.assign(hex);
+  body.line = ctx.line;
+  body.target = sig.target;
+  body.subsig = static_cast<uint8_t>(index);
+  if (!ascii_and_wide) {
+    body.modifiers = mods;
+    out.push_back(std::move(body));
+    return true;
+  }
+  // "::a" (and "::aw"): the ASCII form and the wide form.
+  body.modifiers = static_cast<uint8_t>(mods & ~kModWide);
+  out.push_back(body);
+  body.modifiers = static_cast<uint8_t>(mods | kModWide);
+  out.push_back(std::move(body));
+  return true;
+}
+
+}  // namespace
+
+ContainerType container_type(std::string_view name) {
+  for (size_t i = 1; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) return static_cast<ContainerType>(i);
+  }
+  for (const Alias& a : kAliases) {
+    if (a.name == name) return a.type;
+  }
+  return ContainerType::kNone;
+}
+
+std::string_view container_type_name(ContainerType type) {
+  size_t i = static_cast<size_t>(type);
+  return i < kTypeNames.size() ? kTypeNames[i] : std::string_view();
+}
+
+bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& out,
+                    std::vector<BodySig>& subsigs) {
+  std::vector<std::string_view> f = split_fields(line, ';');
+  std::string_view name = f.empty() ? std::string_view() : f[0];
+  if (f.size() < 4) {
+    return report_error(ctx, name,
+                        "expected NAME;TARGETDESC;EXPRESSION;SUBSIG0[;SUBSIG1...], got " +
+                            std::to_string(f.size()) + " fields");
+  }
+  if (f.size() - 3 > kMaxSubsigs) {
+    return report_error(ctx, name,
+                        std::to_string(f.size() - 3) + " subsignatures, more than the " +
+                            std::to_string(kMaxSubsigs) + " allowed");
+  }
+  if (!valid_name(name)) return report_error(ctx, name, "empty or invalid signature name");
+  out = LogicalSig{};
+  out.name.assign(name);
+  out.line = ctx.line;
+  if (!parse_target_desc(f[1], ctx, out)) return false;
+  out.subsigs = static_cast<uint8_t>(f.size() - 3);
+  auto program = parse_expression(f[2], out.subsigs);
+  if (!program.is_ok()) return report_error(ctx, name, program.status().message());
+  out.program = program.take();
+  std::vector<uint16_t> none(out.subsigs, 0);
+  if (evaluate(out.program.data(), out.program.size(), none.data())) {
+    return unsupported(ctx, name,
+                       "logical expression holds when no subsignature matches: it would name "
+                       "every file");
+  }
+  size_t first = subsigs.size();
+  for (size_t i = 3; i < f.size(); ++i) {
+    if (!parse_subsig(f[i], static_cast<uint32_t>(i - 3), out, ctx, subsigs)) {
+      subsigs.resize(first);
+      return false;
+    }
+  }
+  std::vector<uint16_t> caps = hit_caps(out.program.data(), out.program.size(), out.subsigs);
+  for (size_t i = first; i < subsigs.size(); ++i) subsigs[i].max_hits = caps[subsigs[i].subsig];
+  out.text.assign(line);
+  return true;
+}
+
+}  // namespace vigil::sig

@@ -1,0 +1,236 @@
+// Recursive-descent parser for logical expressions (depth-bounded: the text comes from
+// signature files) emitting postfix words, and the stack machine that evaluates them. Each
+// value carries the number of matches and of distinct subsignatures behind it, which is what
+// the count comparisons of a group look at.
+#include "sig/logical_expr.h"
+
+#include <algorithm>
+
+namespace vigil::sig {
+namespace {
+
+using common::Status;
+
+constexpr int kMaxNesting = 64;
+constexpr size_t kMaxStack = 256;
+
+class Parser {
+ public:
+  Parser(std::string_view text, uint32_t subsigs) : t_(text), subsigs_(subsigs) {}
+
+  uint32_t highest() const { return highest_; }
+
+  common::Result<Program> run() {
+    if (!expr(0)) return error();
+    if (pos_ != t_.size()) {
+      fail("unexpected '" + std::string(1, t_[pos_]) + "'");
+      return error();
+    }
+    return std::move(out_);
+  }
+
+ private:
+  // expr := operand (('&' | '|') operand)*. As ClamAV reads it, a chain groups from the right
+  // ("0&1|2" is "0&(1|2)"); a count binds to the operand just before it.
+  bool expr(int depth) {
+    if (depth > kMaxNesting) return fail("nested too deeply");
+    if (!operand(depth)) return false;
+    std::vector<uint32_t> ops;
+    while (pos_ < t_.size() && (t_[pos_] == '&' || t_[pos_] == '|')) {
+      ops.push_back(expr_word(t_[pos_] == '&' ? ExprOp::kAnd : ExprOp::kOr, 0));
+      ++pos_;
+      if (!operand(depth)) return false;
+    }
+    // Operands o1..on are on the stack in order; applying the joins last-first groups them
+    // from the right.
+    out_.insert(out_.end(), ops.rbegin(), ops.rend());
+    return true;
+  }
+
+  // operand := (number | '(' expr ')') [('=' | '>' | '<') number [',' number]]
+  bool operand(int depth) {
+    if (pos_ >= t_.size()) return fail("expression ends where an operand was expected");
+    if (t_[pos_] == '(') {
+      ++pos_;
+      if (!expr(depth + 1)) return false;
+      if (pos_ >= t_.size() || t_[pos_] != ')') return fail("missing ')'");
+      ++pos_;
+    } else {
+      uint32_t index = 0;
+      size_t at = pos_;
+      if (!number(index)) return fail("expected a subsignature number or '('");
+      if (index >= subsigs_) {
+        pos_ = at;
+        return fail("subsignature " + std::to_string(index) +
+                    " does not exist (the signature has " + std::to_string(subsigs_) + ")");
+      }
+      out_.push_back(expr_word(ExprOp::kSub, index));
+      if (index > highest_) highest_ = index;
+    }
+    if (pos_ < t_.size() && (t_[pos_] == '=' || t_[pos_] == '>' || t_[pos_] == '<')) {
+      char op = t_[pos_++];
+      uint32_t x = 0;
+      if (!number(x)) return fail("expected a count after '" + std::string(1, op) + "'");
+      if (x > kMaxCount) return fail("count " + std::to_string(x) + " is too large");
+      ExprOp cmp = op == '=' ? ExprOp::kEq : op == '>' ? ExprOp::kGt : ExprOp::kLt;
+      out_.push_back(expr_word(cmp, x));
+      if (pos_ < t_.size() && t_[pos_] == ',') {
+        ++pos_;
+        uint32_t y = 0;
+        if (!number(y)) return fail("expected a distinct-subsignature count after ','");
+        if (y > kMaxSubsigs) return fail("distinct count " + std::to_string(y) + " is too large");
+        out_.push_back(expr_word(ExprOp::kDistinct, y));
+      }
+    }
+    return true;
+  }
+
+  bool number(uint32_t& out) {
+    size_t start = pos_;
+    uint64_t v = 0;
+    while (pos_ < t_.size() && t_[pos_] >= '0' && t_[pos_] <= '9') {
+      v = v * 10 + static_cast<uint64_t>(t_[pos_] - '0');
+      if (v > 0xFFFFFF) return false;
+      ++pos_;
+    }
+    out = static_cast<uint32_t>(v);
+    return pos_ > start;
+  }
+
+  bool fail(std::string why) {
+    if (why_.empty()) why_ = "column " + std::to_string(pos_ + 1) + ": " + why;
+    return false;
+  }
+  Status error() const {
+    return Status(VIGIL_ERR_SIGNATURE, "invalid logical expression: " + why_);
+  }
+
+  std::string_view t_;
+  uint32_t subsigs_;
+  size_t pos_ = 0;
+  uint32_t highest_ = 0;
+  Program out_;
+  std::string why_;
+};
+
+struct Value {
+  bool truth;
+  uint32_t count;     // matches behind the value
+  uint32_t distinct;  // distinct subsignatures behind it
+};
+
+}  // namespace
+
+common::Result<Program> parse_expression(std::string_view text, uint32_t subsigs) {
+  if (text.empty()) return Status(VIGIL_ERR_SIGNATURE, "invalid logical expression: empty");
+  std::string compact;  // spaces are tolerated, as ClamAV tolerates them
+  for (char c : text) {
+    if (c != ' ') compact.push_back(c);
+  }
+  Parser parser(compact, subsigs);
+  auto program = parser.run();
+  if (program.is_ok() && parser.highest() + 1 != subsigs) {
+    return Status(VIGIL_ERR_SIGNATURE, "the signature has " + std::to_string(subsigs) +
+                                           " subsignatures but its expression's highest is " +
+                                           std::to_string(parser.highest()) + " (they must agree)");
+  }
+  if (program.is_ok()) {
+    Status st = validate_program(program.value().data(), program.value().size(), subsigs);
+    if (!st.is_ok()) return Status(VIGIL_ERR_SIGNATURE, "invalid logical expression: too complex");
+  }
+  return program;
+}
+
+common::Status validate_program(const uint32_t* program, size_t size, uint32_t subsigs) {
+  auto bad = [](size_t at, const char* why) {
+    return Status(VIGIL_ERR_CORRUPT, "logical expression word " + std::to_string(at) + ": " + why);
+  };
+  size_t depth = 0;
+  for (size_t i = 0; i < size; ++i) {
+    uint32_t w = program[i];
+    switch (expr_op(w)) {
+      case ExprOp::kSub:
+        if (expr_operand(w) >= subsigs) return bad(i, "subsignature out of range");
+        if (++depth > kMaxStack) return bad(i, "stack too deep");
+        break;
+      case ExprOp::kAnd:
+      case ExprOp::kOr:
+        if (depth < 2) return bad(i, "operator without two operands");
+        --depth;
+        break;
+      case ExprOp::kEq:
+      case ExprOp::kGt:
+      case ExprOp::kLt:
+        if (depth < 1) return bad(i, "comparison without an operand");
+        if (expr_operand(w) > kMaxCount) return bad(i, "count too large");
+        if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct) ++i;
+        break;
+      default:
+        return bad(i, "unknown operation");
+    }
+  }
+  if (depth != 1) return bad(size, "does not leave exactly one value");
+  return Status::ok();
+}
+
+bool evaluate(const uint32_t* program, size_t size, const uint16_t* counts) {
+  Value stack[kMaxStack];
+  size_t top = 0;
+  for (size_t i = 0; i < size; ++i) {
+    uint32_t w = program[i];
+    ExprOp op = expr_op(w);
+    if (op == ExprOp::kSub) {
+      uint32_t c = counts[expr_operand(w)];
+      stack[top++] = Value{c > 0, c, c > 0 ? 1u : 0u};
+      continue;
+    }
+    if (op == ExprOp::kAnd || op == ExprOp::kOr) {
+      Value b = stack[--top];
+      Value& a = stack[top - 1];
+      bool truth = op == ExprOp::kAnd ? (a.truth && b.truth) : (a.truth || b.truth);
+      a = truth ? Value{true, a.count + b.count, a.distinct + b.distinct} : Value{false, 0, 0};
+      continue;
+    }
+    // A comparison on the value below it, with its optional distinct minimum.
+    uint32_t x = expr_operand(w);
+    uint32_t y = 0;
+    if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct)
+      y = expr_operand(program[++i]);
+    Value& a = stack[top - 1];
+    bool holds = op == ExprOp::kEq ? a.count == x : op == ExprOp::kGt ? a.count > x : a.count < x;
+    if (y != 0 && a.distinct < y) holds = false;
+    a.truth = holds;
+    if (!holds) a.count = a.distinct = 0;
+  }
+  return top == 1 && stack[0].truth;
+}
+
+std::vector<uint16_t> hit_caps(const uint32_t* program, size_t size, uint32_t subsigs) {
+  std::vector<uint16_t> caps(subsigs, 1);
+  // Each stack entry remembers which program words produced it, so a comparison can raise the
+  // cap of every subsignature under it.
+  struct Span {
+    size_t first;
+  };
+  std::vector<Span> spans;
+  for (size_t i = 0; i < size; ++i) {
+    ExprOp op = expr_op(program[i]);
+    if (op == ExprOp::kSub) {
+      spans.push_back(Span{i});
+    } else if (op == ExprOp::kAnd || op == ExprOp::kOr) {
+      if (spans.size() < 2) break;
+      spans.pop_back();
+    } else if (op == ExprOp::kEq || op == ExprOp::kGt || op == ExprOp::kLt) {
+      if (spans.empty()) break;
+      uint32_t cap = std::min<uint32_t>(expr_operand(program[i]) + 1, kMaxCount + 1);
+      for (size_t k = spans.back().first; k < i; ++k) {
+        if (expr_op(program[k]) != ExprOp::kSub) continue;
+        uint32_t s = expr_operand(program[k]);
+        if (s < subsigs) caps[s] = std::max<uint16_t>(caps[s], static_cast<uint16_t>(cap));
+      }
+    }
+  }
+  return caps;
+}
+
+}  // namespace vigil::sig

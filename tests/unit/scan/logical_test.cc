@@ -1,0 +1,305 @@
+// Logical signatures end to end: the expression forms and their counting rules, subsignature
+// modifiers, target types, executable-relative offsets and target-description conditions,
+// each checked on inputs that do and do not satisfy them (the expected verdicts are ClamAV
+// 1.4's on the same signatures and inputs). Every scan is also streamed in pieces by
+// scan_support.h, which must give the same verdict.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "scan_support.h"
+
+namespace vigil {
+namespace {
+
+using testing::load;
+using testing::scan;
+
+// "T" with subsignatures AAAA, BBBB, CCCC (as many as the expression names).
+std::string ldb(const std::string& expr, int subsigs = 3, const std::string& tdb = "Target:0") {
+  static const char* kSubs[] = {"41414141", "42424242", "43434343"};
+  std::string line = "T;Engine:51-255," + tdb + ";" + expr;
+  for (int i = 0; i < subsigs; ++i) line += std::string(";") + kSubs[i];
+  return line + "\n";
+}
+
+bool detects(const std::string& sigs, std::string_view data, bool all = true) {
+  auto l = load({{"t.ldb", sigs}});
+  EXPECT_TRUE(l.engine);
+  if (!l.engine) return false;
+  for (const sig::Diagnostic& d : l.diags) ADD_FAILURE() << d.message;
+  auto hits = scan(*l.engine, data, match::kDefaultWindow, all);
+  return !hits.empty();
+}
+
+TEST(Logical, ExpressionsAndCounts) {
+  struct Case {
+    const char* expr;
+    int subsigs;
+    const char* data;
+    bool found;
+  };
+  const Case cases[] = {
+      {"0&1", 2, "AAAA..BBBB", true},
+      {"0&1", 2, "AAAA......", false},
+      {"0|1", 2, "....BBBB", true},
+      {"0|1", 2, "........", false},
+      // Every occurrence counts, overlapping ones too: AAAAAA holds AAAA three times.
+      {"0>2", 1, "AAAA.AAAA.AAAA", true},
+      {"0>2", 1, "AAAAAA", true},
+      {"0>2", 1, "AAAA.AAAA", false},
+      {"0=2", 1, "AAAA.AAAA", true},
+      {"0=2", 1, "AAAA.AAAA.AAAA", false},
+      {"1&0<2", 2, "BBBB.AAAA", true},
+      {"1&0<2", 2, "BBBB.AAAA.AAAA", false},
+      // "=0" is negation.
+      {"1&0=0", 2, "BBBB", true},
+      {"1&0=0", 2, "BBBB.AAAA", false},
+      // A group counts the matches of its members; ",Y" asks for Y distinct subsignatures.
+      {"(0|1|2)>5,2", 3, "AAAA.AAAA.AAAA.BBBB.BBBB.BBBB", true},
+      {"(0|1|2)>5,2", 3, "AAAA.AAAA.AAAA.AAAA.AAAA.AAAA", false},
+      {"(0|1|2)=3,2", 3, "AAAA.AAAA.BBBB", true},
+      {"(0|1|2)=3,2", 3, "AAAA.AAAA.AAAA", false},
+      // An '&' group counts only when it holds.
+      {"(0&1)>2", 2, "AAAA.AAAA.BBBB", true},
+      {"(0&1)>2", 2, "AAAA.AAAA.AAAA", false},
+      // A count binds to the operand before it: 0&1>2 is 0&(1>2).
+      {"0&1>2", 2, "AAAA.AAAA.BBBB", false},
+      {"0&1>2", 2, "AAAA.BBBB.BBBB.BBBB", true},
+      // Chains of mixed operators group from the right: 0&1|2 is 0&(1|2).
+      {"0&1|2", 3, "CCCC", false},
+      {"0&1|2", 3, "AAAA.CCCC", true},
+      {"0|1&2", 3, "AAAA", true},
+      {"((0|1)&(2))", 3, "BBBB.CCCC", true},
+      {"0 & 1", 2, "AAAA.BBBB", true},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(detects(ldb(c.expr, c.subsigs), c.data), c.found) << c.expr << " on " << c.data;
+    EXPECT_EQ(detects(ldb(c.expr, c.subsigs), c.data, false), c.found)
+        << c.expr << " on " << c.data << " (first match)";
+  }
+}
+
+TEST(Logical, CountsStayWithinOneInput) {
+  auto l = load({{"t.ldb", ldb("0&1", 2)}});
+  auto scratch = scan::make_scratch(*l.engine);
+  ASSERT_TRUE(scratch.is_ok());
+  std::vector<std::string> hits;
+  vigil_scan_result r{};
+  for (std::string_view data : {"AAAA", "BBBB"}) {
+    ASSERT_TRUE(scan::scan_bytes(*l.engine, *scratch.value(),
+                                 reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+                                 VIGIL_SCAN_ALLMATCH, scan::Callback{&testing::collect, &hits}, r)
+                    .is_ok());
+  }
+  EXPECT_TRUE(hits.empty());
+}
+
+TEST(Logical, ModifiersMatchAsClamAvReadsThem) {
+  struct Case {
+    const char* subsig;
+    std::string data;
+    bool found;
+  };
+  using namespace std::string_literals;
+  const std::string wide = "h\0e\0l\0l\0o\0"s;
+  const Case cases[] = {
+      {"68656c6c6f::i", "..HeLLo..", true},
+      {"48454c4c4f::i", "..hello..", true},
+      {"6?454c4c4f::i", "..HELLO..", false},  // nibbles are not case-folded
+      {"68656c6c6f::w", ".." + wide + "..", true},
+      {"68656c6c6f::w", "..hello..", false},
+      {"68656c6c6f::w", "..h\0e\0l\0l\0o."s, false},  // the last byte is wide too
+      {"68656c6c6f::wa", ".." + wide + "..", true},
+      {"68656c6c6f::aw", "..hello..", true},
+      {"68656c6c6f::a", "..hello..", true},
+      {"68656c6c6f::wi", "..H\0E\0L\0L\0O\0"s, true},
+      {"68??6c6c6f::w", "h\0X\0l\0l\0o\0"s, true},        // a wildcard byte is widened
+      {"6865{3}6c6c6f::w", "h\0e\0ABCl\0l\0o\0"s, true},  // a gap stays a byte count
+      {"68656c6c6f::f", "_hello_", true},
+      {"68656c6c6f::f", "hello", true},
+      {"68656c6c6f::f", "xhello.", false},
+      {"68656c6c6f::f", ".hello1", false},
+      {"68656c6c6f::fi", "(HELLO)", true},
+      {"(68|6a)656c6c6f::w", "j\0e\0l\0l\0o\0"s, true},
+  };
+  for (const Case& c : cases) {
+    std::string sig = std::string("T;Engine:51-255,Target:0;0;") + c.subsig + "\n";
+    EXPECT_EQ(detects(sig, c.data), c.found) << c.subsig;
+  }
+}
+
+// A PE32 with `sections` sections of 0x200 raw bytes each (section i at file offset
+// 0x200 * (i + 1), RVA 0x1000 * (i + 1)) and its entry point at `ep_rva`.
+std::string make_pe(int sections, uint32_t ep_rva) {
+  std::string f(0x200 * (sections + 1), '\0');
+  auto put16 = [&f](size_t at, uint16_t v) { std::memcpy(&f[at], &v, 2); };
+  auto put32 = [&f](size_t at, uint32_t v) { std::memcpy(&f[at], &v, 4); };
+  f[0] = 'M';
+  f[1] = 'Z';
+  put32(0x3C, 0x40);
+  std::memcpy(&f[0x40], "PE\0\0", 4);
+  put16(0x44, 0x14C);  // i386
+  put16(0x46, static_cast<uint16_t>(sections));
+  put16(0x54, 0xE0);    // optional header size
+  put16(0x56, 0x0102);  // executable, 32-bit
+  const size_t opt = 0x58;
+  put16(opt, 0x10B);  // PE32
+  put32(opt + 16, ep_rva);
+  put32(opt + 28, 0x400000);  // image base
+  put32(opt + 32, 0x1000);    // section alignment
+  put32(opt + 36, 0x200);     // file alignment
+  put16(opt + 40, 4);         // OS version
+  put16(opt + 48, 4);         // subsystem version
+  put32(opt + 56, 0x1000 * (sections + 1));
+  put32(opt + 60, 0x200);
+  put16(opt + 68, 2);  // GUI subsystem
+  put32(opt + 92, 16);
+  for (int i = 0; i < sections; ++i) {
+    size_t s = opt + 0xE0 + 40 * static_cast<size_t>(i);
+    std::memcpy(&f[s], i == 0 ? ".text" : ".data", 5);
+    put32(s + 8, 0x200);
+    put32(s + 12, 0x1000 * (i + 1));
+    put32(s + 16, 0x200);
+    put32(s + 20, 0x200 * (i + 1));
+    put32(s + 36, 0x60000020);
+  }
+  return f;
+}
+
+std::string with(std::string file, size_t at, std::string_view bytes) {
+  file.replace(at, bytes.size(), bytes);
+  return file;
+}
+
+TEST(Logical, TargetTypesAndExecutableOffsets) {
+  const std::string pe = make_pe(3, 0x1010);  // entry point at file offset 0x210
+  const std::string plain(pe.size(), '.');
+  struct Case {
+    const char* sig;
+    std::string data;
+    bool found;
+  };
+  const Case cases[] = {
+      {"T;Engine:51-255,Target:1;0;41414141", with(pe, 0x300, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;41414141", with(plain, 0x300, "AAAA"), false},
+      {"T;Engine:51-255,Target:0;0;41414141", with(plain, 0x300, "AAAA"), true},
+      {"T;Engine:51-255,Target:6;0;41414141", with(pe, 0x300, "AAAA"), false},
+      {"T;Engine:51-255,Target:1;0;EP+0:41414141", with(pe, 0x210, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;EP+0:41414141", with(pe, 0x211, "AAAA"), false},
+      {"T;Engine:51-255,Target:1;0;EP+2:41414141", with(pe, 0x212, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;EP-16:41414141", with(pe, 0x200, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;EP+0,4:41414141", with(pe, 0x214, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;EP+0,3:41414141", with(pe, 0x214, "AAAA"), false},
+      {"T;Engine:51-255,Target:1;0;S1+0:41414141", with(pe, 0x400, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;S1+16:41414141", with(pe, 0x410, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;S1+0:41414141", with(pe, 0x600, "AAAA"), false},
+      {"T;Engine:51-255,Target:1;0;S3+0:41414141", with(pe, 0x600, "AAAA"), false},
+      {"T;Engine:51-255,Target:1;0;SL+0:41414141", with(pe, 0x600, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;SE1:41414141", with(pe, 0x4F0, "AAAA"), true},
+      {"T;Engine:51-255,Target:1;0;SE1:41414141", with(pe, 0x300, "AAAA"), false},
+      {"T;Engine:51-255,Target:1,NumberOfSections:3-3;0;41414141", with(pe, 0x300, "AAAA"), true},
+      {"T;Engine:51-255,Target:1,NumberOfSections:4-9;0;41414141", with(pe, 0x300, "AAAA"), false},
+      {"T;Engine:51-255,Target:1,EntryPoint:528-528;0;41414141", with(pe, 0x300, "AAAA"), true},
+      {"T;Engine:51-255,Target:1,EntryPoint:0-527;0;41414141", with(pe, 0x300, "AAAA"), false},
+      {"T;Engine:51-255,Target:0,FileSize:10-10;0;41414141", "AAAA......", true},
+      {"T;Engine:51-255,Target:0,FileSize:11-20;0;41414141", "AAAA......", false},
+      {"T;Engine:51-255,Target:0,Container:CL_TYPE_ANY;0;41414141", "AAAA", true},
+      {"T;Engine:51-255,Target:0,Container:CL_TYPE_ZIP;0;41414141", "AAAA", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(detects(std::string(c.sig) + "\n", c.data), c.found) << c.sig;
+  }
+  // .ndb signatures take target types and executable offsets too.
+  auto l = load({{"t.ndb", "N:1:EP+0:41414141\nZ:0:*:5a5a5a5a\n"}});
+  ASSERT_TRUE(l.engine);
+  EXPECT_EQ(scan(*l.engine, with(pe, 0x210, "AAAA")), std::vector<std::string>{"N@528"});
+  EXPECT_TRUE(scan(*l.engine, with(plain, 0x210, "AAAA")).empty());
+}
+
+TEST(Logical, ReportedAfterBodyAndBeforeHashSignatures) {
+  auto l = load({{"a.ldb", ldb("0&1", 2)},
+                 {"b.ndb", "Plain:0:*:43434343\n"},
+                 {"c.hdb", "2bbc2737e20c8f365a8547ca8577e3be:14:Hash\n"}});
+  ASSERT_TRUE(l.engine);
+  EXPECT_EQ(scan(*l.engine, "AAAA.BBBB.CCCC"),
+            (std::vector<std::string>{"Plain@10", "T@-", "Hash@-"}));
+  // First-match mode names the body signature alone.
+  EXPECT_EQ(scan(*l.engine, "AAAA.BBBB.CCCC", match::kDefaultWindow, false),
+            std::vector<std::string>{"Plain@10"});
+  EXPECT_EQ(scan(*l.engine, "AAAA.BBBB.....", match::kDefaultWindow, false),
+            std::vector<std::string>{"T@-"});
+}
+
+TEST(Logical, LoadErrorsNameTheProblem) {
+  struct Case {
+    const char* line;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"N;Target:0", "expected NAME;TARGETDESC;EXPRESSION;SUBSIG0[;SUBSIG1...], got 2 fields"},
+      {"N;Engine:51-255;0;414243", "target description has no Target"},
+      {"N;Engine:51-255,Target:0,Bogus:1;0;414243", "unknown target description key 'Bogus'"},
+      {"N;Engine:51-255,Target:0,FileSize:10;0;414243", "invalid FileSize '10': expected min-max"},
+      {"N;Engine:51-255,Target:0,EntryPoint:1-9;0;414243",
+       "EntryPoint and NumberOfSections need target type 1, 6 or 9 (an executable)"},
+      {"N;Engine:51-255,Target:0;0&1;414243",
+       "invalid logical expression: column 3: subsignature "
+       "1 does not exist (the signature has 1)"},
+      {"N;Engine:51-255,Target:0;0&1;414243;444546;474849",
+       "the signature has 3 subsignatures but its expression's highest is 1 (they must agree)"},
+      {"N;Engine:51-255,Target:0;(0&1;414243;444546",
+       "invalid logical expression: column 5: missing ')'"},
+      {"N;Engine:51-255,Target:0;0>;414243",
+       "invalid logical expression: column 3: expected a count after '>'"},
+      {"N;Engine:51-255,Target:0;0&1;414243;EP+0:444546",
+       "subsignature 1: offset 'EP+0' needs target type 1, 6 or 9 (an executable)"},
+      {"N;Engine:51-255,Target:0;0;414243::x", "subsignature 0: unknown modifier 'x'"},
+      {"N;Engine:51-255,Target:0;0;41(42|43::i",
+       "subsignature 0: invalid hex pattern: column 3: unbalanced '('"},
+      {"N;Engine:51-255,Target:0;0;41!(42|43)44::i",
+       "subsignature 0: a negated alternative cannot take modifiers"},
+      {"N;Engine:51-255,Target:0;0;41",
+       "subsignature 0: invalid hex pattern: column 1: a pattern "
+       "of fixed bytes only must be at least 2 bytes long"},
+  };
+  for (const Case& c : cases) {
+    auto l =
+        load({{"bad.ldb", std::string("Good;Engine:51-255,Target:0;0;414243\n") + c.line + "\n"}});
+    ASSERT_FALSE(l.diags.empty()) << c.line;
+    EXPECT_EQ(l.diags[0].line, 2u) << c.line;
+    EXPECT_EQ(l.diags[0].message, c.error) << c.line;
+    ASSERT_TRUE(l.engine);
+    EXPECT_EQ(l.engine->logical.size(), 1u) << c.line;
+  }
+  // Constructs this engine does not run are UNSUPPORTED, per signature.
+  const char* unsupported[] = {
+      "N;Engine:51-255,Target:1,IconGroup1:FOO;0;414243",
+      "N;Engine:51-255,Target:1,HandlerType:CL_TYPE_ZIP;0;414243",
+      "N;Engine:51-255,Target:0,Container:CL_TYPE_BOGUS;0;414243",
+      "N;Engine:51-255,Target:1;0;VI:414243",
+      "N;Engine:51-255,Target:0;0=0;414243",
+  };
+  for (const char* line : unsupported) {
+    auto l = load({{"u.ldb", std::string(line) + "\n"}});
+    ASSERT_EQ(l.diags.size(), 1u) << line;
+    EXPECT_EQ(l.diags[0].code, VIGIL_DIAG_UNSUPPORTED) << line << ": " << l.diags[0].message;
+  }
+  // A subsignature the matcher cannot search for drops its whole signature.
+  auto dropped = load({{"d.ldb", "N;Engine:51-255,Target:0;0&1;414243;41(42|43)\n"}});
+  ASSERT_TRUE(dropped.engine);
+  EXPECT_EQ(dropped.engine->logical.size(), 0u);
+  ASSERT_EQ(dropped.diags.size(), 2u);
+  EXPECT_EQ(dropped.diags[1].message,
+            "logical signature dropped: a subsignature could not be planned");
+  EXPECT_TRUE(scan(*dropped.engine, "ABC.ABD").empty());
+  // A functionality level outside the Engine range skips the signature.
+  auto skipped = load({{"s.ldb", "N;Engine:217-255,Target:0;0;414243\n"}});
+  ASSERT_EQ(skipped.diags.size(), 1u);
+  EXPECT_EQ(skipped.diags[0].code, VIGIL_DIAG_FLEVEL);
+}
+
+}  // namespace
+}  // namespace vigil
