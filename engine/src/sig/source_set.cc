@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "common/hex.h"
+#include "sig/cvd.h"
 #include "sig/fields.h"
 #include "sig/line_reader.h"
 #include "sig/signature_set.h"
@@ -54,6 +55,12 @@ class Loader {
 
  private:
   void collect(const Source& s, std::vector<SourceText>& texts) {
+    if (is_cvd_name(s.name)) {  // a container: its members load as sources of their own
+      for (Source& m : read_cvd_source(s, set_.diags)) {
+        add_text(SourceText::from_owned(m.name, std::move(m.bytes)), m.name, true, texts);
+      }
+      return;
+    }
     if (s.in_memory) {
       add_text(SourceText::from_memory(s.name, s.bytes), s.name, /*explicit_file=*/true, texts);
       return;
@@ -91,6 +98,10 @@ class Loader {
         continue;
       }
       if (fmt == SourceFormat::kUnknown) continue;
+      if (is_cvd_name(n)) {
+        collect(Source{path, false, {}}, texts);
+        continue;
+      }
       if (fmt == SourceFormat::kKnownUnsupported) {
         file_diag(set_.diags, VIGIL_DIAG_UNSUPPORTED, VIGIL_SEVERITY_WARNING, path,
                   "skipped: the ." + std::string(extension_of(n)) +
@@ -120,7 +131,7 @@ class Loader {
                 : name.ends_with(".vdat")
                     ? "not a DAT (bad magic, or a truncated or damaged file)"
                     : "unknown signature format (expected .hdb .hsb .ndb .ldb .fp .sfp .ign2, "
-                      "optionally .gz, or a DAT)");
+                      "optionally .gz, a .cvd or .cld, or a DAT)");
       return;
     }
     texts.push_back(text.take());
