@@ -179,8 +179,9 @@ VIGIL_API void vigil_load_options_free(vigil_load_options *opts);
 /** Replace the VIGIL_LOAD_* flags. @return VIGIL_OK or VIGIL_ERR_INVALID_ARGUMENT. */
 VIGIL_API vigil_status vigil_load_options_set_flags(vigil_load_options *opts, uint32_t flags);
 /**
- * Add a signature source path: a file (format from its extension: .hdb .hsb .ndb .fp .sfp
- * .ign2, optionally followed by .gz) or a directory (its supported files, not recursive,
+ * Add a signature source path: a file (format from its extension: .hdb .hsb .ndb .ldb .fp .sfp
+ * .ign2, optionally followed by .gz; or a .cvd/.cld container of such files) or a directory
+ * (its supported files, not recursive,
  * in name order). The path is copied; it is opened only by vigil_engine_load().
  * A DAT (built by vigil-dat; recognised by its content, whatever its name) is loaded
  * precompiled, after its signature is checked against the trusted keys; it must be the only

@@ -48,10 +48,12 @@ match::InputFacts InputFacts::matcher(uint8_t layer_type) const {
   return f;
 }
 
-LogicalFacts InputFacts::logical(uint8_t layer_type, uint64_t size,
+LogicalFacts InputFacts::logical(uint8_t layer_type, const uint8_t* data, uint64_t size,
                                  sig::ContainerType parent) const {
   LogicalFacts f;
+  f.data = data;
   f.size = size;
+  f.anchors = matcher(layer_type).exe;
   f.type = layer_type;
   f.exe = exe;
   f.has_ep = has_ep;

@@ -35,7 +35,8 @@ struct InputFacts {
   // The matcher's view for a layer of `layer_type` (the raw bytes of a text file are scanned
   // as type 0, so only signatures for any file see them).
   match::InputFacts matcher(uint8_t layer_type) const;
-  LogicalFacts logical(uint8_t layer_type, uint64_t size, sig::ContainerType parent) const;
+  LogicalFacts logical(uint8_t layer_type, const uint8_t* data, uint64_t size,
+                       sig::ContainerType parent) const;
 };
 
 // The type the raw bytes of an input of type `type` are matched as.

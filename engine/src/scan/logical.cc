@@ -34,14 +34,32 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
   std::vector<uint32_t> index_of(set.logical.size(), kDead);
   for (uint32_t li = 0; li < set.logical.size(); ++li) {
     const sig::LogicalSig& l = set.logical[li];
+    auto drop = [&](vigil_diag_code code, const std::string& why) {
+      diags.push_back(
+          sig::Diagnostic{code, VIGIL_SEVERITY_ERROR,
+                          l.file_index < set.files.size() ? set.files[l.file_index] : std::string(),
+                          l.line, l.name, why});
+    };
     if (taken[li] != forms[li]) {
       // The matcher said why (a diagnostic per subsignature); this names the consequence.
-      diags.push_back(sig::Diagnostic{
-          VIGIL_DIAG_NO_FRAGMENT, VIGIL_SEVERITY_ERROR,
-          l.file_index < set.files.size() ? set.files[l.file_index] : std::string(), l.line, l.name,
-          "logical signature dropped: a subsignature could not be planned"});
+      drop(VIGIL_DIAG_NO_FRAGMENT,
+           "logical signature dropped: a subsignature could not be planned");
       continue;
     }
+    std::vector<match::Regex> compiled;
+    bool pcre_ok = true;
+    for (const sig::PcreSubsig& p : l.pcres) {
+      auto r = match::Regex::compile(p.pattern, p.flags);
+      if (!r.is_ok()) {
+        if (r.status().code() != VIGIL_ERR_SIGNATURE) return r.status();
+        drop(VIGIL_DIAG_SYNTAX,
+             "subsignature " + std::to_string(p.subsig) + ": " + r.status().message());
+        pcre_ok = false;
+        break;
+      }
+      compiled.push_back(r.take());
+    }
+    if (!pcre_ok) continue;
     LogicalEntry e;
     e.file_size_lo = l.file_size.lo;
     e.file_size_hi = l.file_size.hi;
@@ -59,6 +77,23 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
     e.program_size = static_cast<uint32_t>(l.program.size());
     t.program_.insert(t.program_.end(), l.program.begin(), l.program.end());
     e.slot_begin = t.slots_;
+    e.pcre_begin = static_cast<uint32_t>(t.pcres_.size());
+    e.pcre_count = static_cast<uint32_t>(l.pcres.size());
+    for (size_t k = 0; k < l.pcres.size(); ++k) {
+      const sig::PcreSubsig& p = l.pcres[k];
+      PcreEntry pe;
+      pe.offset_base = p.offset.base;
+      pe.offset_shift = p.offset.shift;
+      pe.offset_section = p.offset.section;
+      pe.offset_kind = static_cast<uint8_t>(p.offset.kind);
+      pe.slot = e.slot_begin + p.subsig;
+      pe.max_hits = p.max_hits;
+      pe.trigger_begin = static_cast<uint32_t>(t.program_.size());
+      pe.trigger_size = static_cast<uint32_t>(p.trigger.size());
+      t.program_.insert(t.program_.end(), p.trigger.begin(), p.trigger.end());
+      t.pcres_.push_back(pe);
+      t.regexes_.push_back(std::move(compiled[k]));
+    }
     t.slots_ += l.subsigs;
     index_of[li] = static_cast<uint32_t>(t.entries_.size());
     t.slot_owner_.insert(t.slot_owner_.end(), l.subsigs, index_of[li]);
@@ -116,7 +151,27 @@ void LogicalTable::reset(LogicalState& state) const {
   }
 }
 
-bool LogicalTable::holds(const LogicalEntry& e, const LogicalState& state,
+// Each PCRE subsignature in order: when its trigger holds over the counts so far, its matches
+// in the offset window become its count.
+void LogicalTable::run_pcres(const LogicalEntry& e, LogicalState& state,
+                             const LogicalFacts& facts) const {
+  uint16_t* counts = state.counts.data() + e.slot_begin;
+  for (uint32_t k = e.pcre_begin; k < e.pcre_begin + e.pcre_count; ++k) {
+    const PcreEntry& p = pcres_[k];
+    if (!sig::evaluate(program_.data() + p.trigger_begin, p.trigger_size, counts)) continue;
+    sig::Offset offset{static_cast<sig::Offset::Kind>(p.offset_kind), p.offset_base, p.offset_shift,
+                       p.offset_section};
+    uint64_t lo = 0, hi = 0;
+    if (!offset.start_range(facts.size, facts.anchors, lo, hi)) continue;
+    uint32_t found = 0;
+    Status st = regexes_[k].find(facts.data, facts.size, lo, hi, state.regex,
+                                 [&](match::RegexMatch) { return ++found < p.max_hits; });
+    if (!st.is_ok()) ++state.limited;
+    counts[p.slot - e.slot_begin] = static_cast<uint16_t>(std::min<uint32_t>(found, UINT16_MAX));
+  }
+}
+
+bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
                          const LogicalFacts& facts) const {
   if (e.target != 0 && e.target != facts.type) return false;
   if ((e.conditions & LogicalEntry::kHasFileSize) != 0 &&
@@ -140,6 +195,7 @@ bool LogicalTable::holds(const LogicalEntry& e, const LogicalState& state,
       want != facts.container) {
     return false;
   }
+  if (e.pcre_count != 0) run_pcres(e, state, facts);
   return sig::evaluate(program_.data() + e.program_begin, e.program_size,
                        state.counts.data() + e.slot_begin);
 }
@@ -148,16 +204,29 @@ void LogicalTable::write(common::ByteWriter& out) const {
   out.array(entries_);
   out.array(program_);
   out.array(roles_);
+  out.array(pcres_);
+  for (const match::Regex& r : regexes_) out.blob(r.serialize());
 }
 
 common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   in.array(entries_, "entries");
   in.array(program_, "expressions");
   in.array(roles_, "subsignature roles");
+  in.array(pcres_, "PCRE subsignatures");
   if (!in.ok()) return in.status();
+  regexes_.clear();
+  for (size_t k = 0; k < pcres_.size(); ++k) {
+    std::string_view bytes;
+    in.blob(bytes, "regex");
+    if (!in.ok()) return in.status();
+    auto r = match::Regex::deserialize(bytes);
+    if (!r.is_ok()) return corrupt("PCRE " + std::to_string(k) + ": " + r.status().message());
+    regexes_.push_back(r.take());
+  }
   if (roles_.size() != matcher_sigs) return corrupt("roles do not cover the body signatures");
   slots_ = 0;
   slot_owner_.clear();
+  uint32_t pcre_seen = 0;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const LogicalEntry& e = entries_[i];
     if (e.slot_begin != slots_ || e.subsigs == 0 || e.subsigs > sig::kMaxSubsigs ||
@@ -170,9 +239,26 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
     }
     Status st = sig::validate_program(program_.data() + e.program_begin, e.program_size, e.subsigs);
     if (!st.is_ok()) return corrupt("entry " + std::to_string(i) + ": " + st.message());
+    if (e.pcre_begin != pcre_seen || e.pcre_count > e.subsigs ||
+        e.pcre_count > pcres_.size() - e.pcre_begin) {
+      return corrupt("entry " + std::to_string(i) + ": PCRE subsignatures out of bounds");
+    }
+    for (uint32_t k = e.pcre_begin; k < e.pcre_begin + e.pcre_count; ++k) {
+      const PcreEntry& p = pcres_[k];
+      if (p.slot < e.slot_begin || p.slot >= e.slot_begin + e.subsigs ||
+          p.offset_kind > sig::Offset::kLastKind || p.max_hits == 0 || p.reserved != 0 ||
+          p.reserved2 != 0 || p.trigger_begin > program_.size() ||
+          p.trigger_size > program_.size() - p.trigger_begin) {
+        return corrupt("PCRE " + std::to_string(k) + " is malformed");
+      }
+      st = sig::validate_program(program_.data() + p.trigger_begin, p.trigger_size, e.subsigs);
+      if (!st.is_ok()) return corrupt("PCRE " + std::to_string(k) + ": " + st.message());
+    }
+    pcre_seen += e.pcre_count;
     slots_ += e.subsigs;
     slot_owner_.insert(slot_owner_.end(), e.subsigs, static_cast<uint32_t>(i));
   }
+  if (pcre_seen != pcres_.size()) return corrupt("PCRE subsignatures without a signature");
   for (uint32_t r : roles_) {
     if (r != kPlain && r != kDead && r >= slots_) {
       return corrupt("a subsignature role is out of range");

@@ -12,6 +12,7 @@
 
 #include "common/byte_io.h"
 #include "common/status.h"
+#include "match/regex.h"
 #include "sig/signature_set.h"
 
 namespace vigil::scan {
@@ -27,6 +28,8 @@ struct LogicalEntry {
   uint32_t program_begin = 0;  // into LogicalTable::program
   uint32_t program_size = 0;
   uint32_t slot_begin = 0;  // its subsignatures' counters: [slot_begin, slot_begin + subsigs)
+  uint32_t pcre_begin = 0;  // its PCRE subsignatures: [pcre_begin, pcre_begin + pcre_count)
+  uint32_t pcre_count = 0;
   uint8_t target = 0;
   uint8_t subsigs = 0;
   uint8_t container = 0;   // sig::ContainerType
@@ -37,9 +40,25 @@ struct LogicalEntry {
   static constexpr uint8_t kHasSections = 4;
 };
 
-// What the conditions look at, for one input.
+// A PCRE subsignature, fixed layout; its regex is LogicalTable::regexes_ at the same index.
+struct PcreEntry {
+  uint64_t offset_base = 0;  // sig::Offset
+  uint64_t offset_shift = 0;
+  uint32_t slot = 0;           // its counter
+  uint32_t trigger_begin = 0;  // into LogicalTable::program
+  uint32_t trigger_size = 0;
+  uint32_t offset_section = 0;
+  uint16_t max_hits = 1;
+  uint8_t offset_kind = 0;
+  uint8_t reserved = 0;
+  uint32_t reserved2 = 0;
+};
+
+// What the conditions look at, for one input (a layer of one: see text_layers.h).
 struct LogicalFacts {
+  const uint8_t* data = nullptr;  // the layer's bytes, for PCRE subsignatures
   uint64_t size = 0;
+  sig::ExeAnchors anchors;
   uint8_t type = 0;
   bool exe = false;  // a parsed executable: the next three are meaningful
   bool has_ep = false;
@@ -54,6 +73,8 @@ struct LogicalState {
   std::vector<uint32_t> touched;      // signatures hit since the last reset
   std::vector<uint32_t> touched_gen;  // per signature: the generation it was touched in
   uint32_t gen = 1;
+  match::RegexScratch regex;
+  uint32_t limited = 0;  // PCRE searches ended by a work limit (the verdict is incomplete)
 };
 
 class LogicalTable {
@@ -90,11 +111,14 @@ class LogicalTable {
   common::Status read(common::ByteReader& in, size_t matcher_sigs);
 
  private:
-  bool holds(const LogicalEntry& e, const LogicalState& state, const LogicalFacts& facts) const;
+  bool holds(const LogicalEntry& e, LogicalState& state, const LogicalFacts& facts) const;
+  void run_pcres(const LogicalEntry& e, LogicalState& state, const LogicalFacts& facts) const;
 
   std::vector<LogicalEntry> entries_;
   std::vector<uint32_t> program_;
-  std::vector<uint32_t> roles_;       // per matcher signature: its slot, or kPlain
+  std::vector<uint32_t> roles_;  // per matcher signature: its slot, or kPlain
+  std::vector<PcreEntry> pcres_;
+  std::vector<match::Regex> regexes_;
   std::vector<uint32_t> slot_owner_;  // per slot: its signature
   std::vector<uint32_t> kept_;
   uint32_t slots_ = 0;

@@ -122,6 +122,8 @@ void finish_logical(Job& job, const LogicalFacts& facts, const common::Status& s
     }
     return job.all();
   });
+  level.incomplete += state.limited;  // PCRE searches a work limit ended
+  state.limited = 0;
 }
 
 // The normalized layers of a text input, each matched on its own (see text_layers.h).
@@ -147,7 +149,8 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
     level.incomplete += scratch.match.abandoned();
     BodySinkCtx* ctx = static_cast<BodySinkCtx*>(sink.ctx);
     stopped = stopped || ctx->stop;
-    finish_logical(job, facts.logical(facts.type, layer->size(), job.parent()), st, level, stopped);
+    finish_logical(job, facts.logical(facts.type, bytes, layer->size(), job.parent()), st, level,
+                   stopped);
     if (!st.is_ok()) break;
   }
   for (std::string* layer : {&a, &b}) {
@@ -192,7 +195,7 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
     scratch.match.facts = facts.matcher(layer);
     st = body(sink, job.all(), level);
     stopped = ctx.stop;
-    finish_logical(job, facts.logical(layer, size, job.parent()), st, level, stopped);
+    finish_logical(job, facts.logical(layer, data, size, job.parent()), st, level, stopped);
   }
   if (st.is_ok() && !stopped && (job.all() || level.detections == 0) &&
       (facts.type == kTypeAscii || facts.type == kTypeHtml)) {

@@ -133,13 +133,51 @@ bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig
   return true;
 }
 
-// One subsignature: "[OFFSET:]HEX[::MODIFIERS]". Appends its body form(s) to `out`.
-bool parse_subsig(std::string_view text, uint32_t index, const LogicalSig& sig,
-                  const LineContext& ctx, std::vector<BodySig>& out) {
+// A PCRE subsignature, "[OFFSET:]TRIGGER/REGEX/FLAGS" (hex never holds a '/'). The regex
+// itself is compiled with the engine; here its place, trigger and offset are checked.
+bool parse_pcre(std::string_view text, uint32_t index, LogicalSig& sig, const LineContext& ctx) {
   auto where = [&] { return "subsignature " + std::to_string(index) + ": "; };
-  if (text.find('/') != std::string_view::npos) {
-    return unsupported(ctx, sig.name, where() + "PCRE subsignatures are not supported yet");
+  size_t first = text.find('/'), last = text.rfind('/');
+  if (first == last) return report_error(ctx, sig.name, where() + "PCRE without a closing '/'");
+  PcreSubsig p;
+  p.subsig = static_cast<uint8_t>(index);
+  p.pattern.assign(text.substr(first + 1, last - first - 1));
+  p.flags.assign(text.substr(last + 1));
+  std::string_view head = text.substr(0, first);
+  size_t colon = head.rfind(':');
+  std::string_view trigger = colon == std::string_view::npos ? head : head.substr(colon + 1);
+  if (colon != std::string_view::npos) {
+    std::string_view off = head.substr(0, colon);
+    auto offset = parse_offset(off);
+    if (!offset.is_ok()) {
+      bool unsup = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
+      report(ctx, unsup ? VIGIL_DIAG_UNSUPPORTED : VIGIL_DIAG_SYNTAX, VIGIL_SEVERITY_ERROR,
+             sig.name, where() + offset.status().message());
+      return false;
+    }
+    p.offset = offset.value();
+    if (p.offset.exe_relative() && !executable_target(sig.target)) {
+      return report_error(ctx, sig.name,
+                          where() + "offset '" + std::string(off) +
+                              "' needs target type 1, 6 or 9 (an executable)");
+    }
   }
+  if (trigger.empty()) return report_error(ctx, sig.name, where() + "PCRE without a trigger");
+  auto program = parse_expression(trigger, sig.subsigs, /*whole=*/false);
+  if (!program.is_ok()) {
+    return report_error(ctx, sig.name, where() + "trigger: " + program.status().message());
+  }
+  p.trigger = program.take();
+  if (p.pattern.empty()) return report_error(ctx, sig.name, where() + "empty PCRE");
+  sig.pcres.push_back(std::move(p));
+  return true;
+}
+
+// One subsignature: "[OFFSET:]HEX[::MODIFIERS]". Appends its body form(s) to `out`.
+bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const LineContext& ctx,
+                  std::vector<BodySig>& out) {
+  auto where = [&] { return "subsignature " + std::to_string(index) + ": "; };
+  if (text.find('/') != std::string_view::npos) return parse_pcre(text, index, sig, ctx);
   if (text.starts_with("${")) {
     return unsupported(ctx, sig.name, where() + "macro subsignatures are not supported");
   }
@@ -268,6 +306,7 @@ bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& o
   }
   std::vector<uint16_t> caps = hit_caps(out.program.data(), out.program.size(), out.subsigs);
   for (size_t i = first; i < subsigs.size(); ++i) subsigs[i].max_hits = caps[subsigs[i].subsig];
+  for (PcreSubsig& p : out.pcres) p.max_hits = caps[p.subsig];
   out.text.assign(line);
   return true;
 }

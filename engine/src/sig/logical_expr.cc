@@ -121,7 +121,7 @@ struct Value {
 
 }  // namespace
 
-common::Result<Program> parse_expression(std::string_view text, uint32_t subsigs) {
+common::Result<Program> parse_expression(std::string_view text, uint32_t subsigs, bool whole) {
   if (text.empty()) return Status(VIGIL_ERR_SIGNATURE, "invalid logical expression: empty");
   std::string compact;  // spaces are tolerated, as ClamAV tolerates them
   for (char c : text) {
@@ -129,7 +129,7 @@ common::Result<Program> parse_expression(std::string_view text, uint32_t subsigs
   }
   Parser parser(compact, subsigs);
   auto program = parser.run();
-  if (program.is_ok() && parser.highest() + 1 != subsigs) {
+  if (program.is_ok() && whole && parser.highest() + 1 != subsigs) {
     return Status(VIGIL_ERR_SIGNATURE, "the signature has " + std::to_string(subsigs) +
                                            " subsignatures but its expression's highest is " +
                                            std::to_string(parser.highest()) + " (they must agree)");

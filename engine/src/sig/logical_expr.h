@@ -31,8 +31,11 @@ inline constexpr uint32_t expr_operand(uint32_t word) { return word & 0xFFFFFF; 
 
 using Program = std::vector<uint32_t>;
 
-// Parses `text` for a signature with `subsigs` subsignatures. Errors name the column.
-common::Result<Program> parse_expression(std::string_view text, uint32_t subsigs);
+// Parses `text` for a signature with `subsigs` subsignatures. Errors name the column. A
+// signature's own expression must name its last subsignature (ClamAV refuses it otherwise);
+// a PCRE subsignature's trigger need not (`whole` false).
+common::Result<Program> parse_expression(std::string_view text, uint32_t subsigs,
+                                         bool whole = true);
 
 // Checks a program read from a file: known operations, operands in range, a stack that never
 // underflows and ends with one value. Evaluating an unchecked program is undefined.

@@ -109,8 +109,19 @@ struct Range {
   bool contains(uint64_t v) const { return v >= lo && v <= hi; }
 };
 
-// A logical signature: its conditions and expression. Its subsignatures are the BodySigs
-// whose `logical` is its index.
+// A PCRE subsignature, "[OFFSET:]TRIGGER/REGEX/FLAGS": the regex runs only when the trigger
+// expression holds over the other subsignatures; its matches count as the subsignature's.
+struct PcreSubsig {
+  uint8_t subsig = 0;
+  uint16_t max_hits = 1;
+  Program trigger;
+  Offset offset;
+  std::string pattern;  // between the slashes, as written
+  std::string flags;
+};
+
+// A logical signature: its conditions and expression. Its pattern subsignatures are the
+// BodySigs whose `logical` is its index; its PCRE subsignatures are listed here.
 struct LogicalSig {
   std::string name;
   std::string text;  // the source line as read, for a DAT's IR
@@ -124,6 +135,7 @@ struct LogicalSig {
   Range entry_point;
   Range sections;
   Program program;
+  std::vector<PcreSubsig> pcres;  // in subsignature order
   uint32_t file_index = 0;
   uint32_t line = 0;
 };

@@ -136,8 +136,8 @@ TEST(Cvd, MembersLoadAsSourcesNamedAfterTheContainer) {
   ASSERT_TRUE(members.is_ok()) << members.status().message();
   std::vector<std::string> names;
   for (const Source& s : members.value()) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"x.cvd/x.hdb", "x.cvd/x.ndb", "x.cvd/x.fp",
-                                              "x.cvd/x.ldb"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"x.cvd/x.hdb", "x.cvd/x.ndb", "x.cvd/x.fp", "x.cvd/x.ldb"}));
   EXPECT_EQ(members.value()[1].bytes, "Body.DEF:0:*:444546\n");
   EXPECT_EQ(skipped, (std::vector<std::string>{"x.cvd/x.mdb"}));
   EXPECT_EQ(header.version, 7u);
