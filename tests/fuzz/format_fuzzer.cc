@@ -1,0 +1,72 @@
+// Fuzzes the format module (file typing and executable headers) on any bytes. Beyond "no crash,
+// no leak, no out-of-bounds read": identify() reads only the leading kIdentifyBytes;
+// identify_file() only ever turns text into HTML; HtmlTagFinder finds the same in any pieces;
+// parse_executable() parses a file as the type identify() gives it, and a PE result stays inside
+// the file; the slices of a fat Mach-O lie inside the file and parse on their own.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "format/format.h"
+#include "fuzz_check.h"
+
+namespace {
+
+using vigil::format::ExeInfo;
+using vigil::format::TargetType;
+
+void check_executable(const uint8_t* data, size_t size) {
+  const TargetType type = vigil::format::identify(data, size);
+  auto r = vigil::format::parse_executable(data, size);
+  if (!r.is_ok()) {
+    FUZZ_CHECK(r.status().code() == VIGIL_ERR_CORRUPT ||
+               r.status().code() == VIGIL_ERR_UNSUPPORTED);
+    FUZZ_CHECK(!r.status().message().empty());
+    return;
+  }
+  const ExeInfo& info = r.value();
+  FUZZ_CHECK(info.kind == type);
+  FUZZ_CHECK(info.has_ep);
+  FUZZ_CHECK(info.sections.size() <= vigil::format::kMaxSections);
+  FUZZ_CHECK(!info.ep_is_default || info.ep == 0);
+  if (info.kind == TargetType::kPe) {
+    FUZZ_CHECK(info.ep < size);
+    for (const auto& s : info.sections) {
+      FUZZ_CHECK(s.raw_size == 0 || (s.raw_offset < size && s.raw_size <= size - s.raw_offset));
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Typing: only the window counts, and the whole-file search only refines text.
+  const TargetType type = vigil::format::identify(data, size);
+  const size_t window = std::min(size, vigil::format::kIdentifyBytes);
+  FUZZ_CHECK(type == vigil::format::identify(data, window));
+  const TargetType whole = vigil::format::identify_file(data, size);
+  FUZZ_CHECK(whole == type || (type == TargetType::kAscii && whole == TargetType::kHtml));
+
+  // The HTML search over pieces of a size the input picks, against one pass.
+  vigil::format::HtmlTagFinder once, pieces;
+  once.feed(data, size);
+  const size_t piece = 1 + (size != 0 ? data[size - 1] % 13 : 0);
+  for (size_t at = 0; at < size; at += piece) pieces.feed(data + at, std::min(piece, size - at));
+  FUZZ_CHECK(once.found() == pieces.found());
+  if (type == TargetType::kHtml) FUZZ_CHECK(once.found());
+
+  check_executable(data, size);
+
+  auto slices = vigil::format::macho_fat_slices(data, size);
+  if (slices.is_ok()) {
+    FUZZ_CHECK(type == TargetType::kMachO || type == TargetType::kHtml || type == TargetType::kPdf);
+    FUZZ_CHECK(slices.value().size() < 0x20);
+    for (const auto& s : slices.value()) {
+      FUZZ_CHECK(s.offset >= 8 && s.offset < size && s.size <= size - s.offset);
+      // Copied so that a read past the slice is a read past the allocation.
+      const std::vector<uint8_t> slice(data + s.offset, data + s.offset + s.size);
+      check_executable(slice.data(), slice.size());
+    }
+  }
+  return 0;
+}
