@@ -18,9 +18,13 @@ void InputFacts::reset() {
   sections.clear();
 }
 
-void InputFacts::identify(const uint8_t* data, uint64_t size) {
-  size_t n = size < format::kIdentifyBytes ? static_cast<size_t>(size) : format::kIdentifyBytes;
-  type = static_cast<uint8_t>(format::identify(data, n));
+void InputFacts::identify(const uint8_t* data, uint64_t size, bool whole) {
+  if (whole) {
+    type = static_cast<uint8_t>(format::identify_file(data, static_cast<size_t>(size)));
+  } else {
+    size_t n = size < format::kIdentifyBytes ? static_cast<size_t>(size) : format::kIdentifyBytes;
+    type = static_cast<uint8_t>(format::identify(data, n));
+  }
   typed = true;
 }
 

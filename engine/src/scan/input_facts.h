@@ -28,8 +28,11 @@ struct InputFacts {
   std::vector<sig::SectionSpan> sections;
 
   void reset();
-  // Sets `type` from the input's first bytes (format::kIdentifyBytes at most).
-  void identify(const uint8_t* data, uint64_t size);
+  // Sets `type` from the input's first bytes (format::kIdentifyBytes at most) or, for the
+  // whole input (`whole`), also from the HTML markers a clean text file may hold anywhere.
+  // Both agree but for text that is found to be HTML, whose raw bytes are matched as type 0
+  // either way, so a stream typed early is matched as the whole input would be.
+  void identify(const uint8_t* data, uint64_t size, bool whole);
   // Reads the executable headers of a PE, ELF or Mach-O input (a no-op for other types).
   void parse_exe(const uint8_t* data, uint64_t size);
   // The matcher's view for a layer of `layer_type` (the raw bytes of a text file are scanned

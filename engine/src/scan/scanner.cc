@@ -221,7 +221,7 @@ common::Status scan_stream(Job& job, Stream& stream, uint32_t depth, bool& allow
                            uint64_t window) {
   const uint8_t* data = stream.data.data();
   const uint64_t size = stream.data.size();
-  if (!stream.facts.typed) stream.facts.identify(data, size);
+  stream.facts.identify(data, size, /*whole=*/true);
   return scan_level(job, data, size, depth, stream.facts, allowlisted,
                     [&](match::HitSink sink, bool all, vigil_scan_result& level) {
                       common::Status s = job.engine.body->stream_finish(
@@ -246,7 +246,7 @@ common::Status scan_bytes(const Engine& engine, Scratch& scratch, const uint8_t*
   Job job(engine, scratch, flags, cb);
   bool allowlisted = false;
   InputFacts facts;
-  facts.identify(data, size);
+  facts.identify(data, size, /*whole=*/true);
   common::Status st = scan_level(job, data, size, 0, facts, allowlisted,
                                  [&](match::HitSink sink, bool all, vigil_scan_result& level) {
                                    common::Status s = engine.body->scan(data, size, scratch.match,
@@ -273,7 +273,7 @@ common::Status stream_scan(Stream& stream, Scratch& scratch, uint64_t window) {
   // is typed.
   if (!stream.facts.typed) {
     if (stream.data.size() < format::kIdentifyBytes) return common::Status::ok();
-    stream.facts.identify(stream.data.data(), stream.data.size());
+    stream.facts.identify(stream.data.data(), stream.data.size(), /*whole=*/false);
   }
   scratch.match.facts = stream.facts.matcher(raw_layer_type(stream.facts.type));
   return stream.engine->body->stream_scan(stream.data.data(), stream.data.size(), stream.match,

@@ -44,13 +44,12 @@ bool Offset::start_range(uint64_t size, const ExeAnchors& exe, uint64_t& lo, uin
       if (!exe.valid || section >= exe.count) return false;
       lo = add_clamped(exe.sections[section].offset, base);
       break;
-    case Kind::kSectionWhole: {
+    case Kind::kSectionWhole: {  // a start from the section's first byte to one past its last
       if (!exe.valid || section >= exe.count) return false;
       const SectionSpan& s = exe.sections[section];
-      if (s.size == 0 || s.offset >= size) return false;
       lo = s.offset;
-      hi = add_clamped(s.offset, s.size - 1);
-      return true;
+      hi = add_clamped(s.offset, s.size);
+      return lo <= size;
     }
     case Kind::kLastSection:
       if (!exe.valid || exe.count == 0) return false;

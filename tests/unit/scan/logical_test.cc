@@ -125,9 +125,11 @@ TEST(Logical, ModifiersMatchAsClamAvReadsThem) {
       {"68656c6c6f::fi", "(HELLO)", true},
       {"(68|6a)656c6c6f::w", "j\0e\0l\0l\0o\0"s, true},
   };
+  // A binary prefix keeps the inputs from being text, which is also matched lowercased.
+  const std::string binary("\x00\x01\x02\x03\xff\xfe", 6);
   for (const Case& c : cases) {
     std::string sig = std::string("T;Engine:51-255,Target:0;0;") + c.subsig + "\n";
-    EXPECT_EQ(detects(sig, c.data), c.found) << c.subsig;
+    EXPECT_EQ(detects(sig, binary + c.data), c.found) << c.subsig;
   }
 }
 
