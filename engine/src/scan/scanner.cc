@@ -5,6 +5,8 @@
 // and shared.
 #include "scan/scanner.h"
 
+#include <algorithm>
+
 #include "format/format.h"
 #include "scan/job.h"
 #include "scan/text_layers.h"
@@ -18,7 +20,16 @@ struct BodySinkCtx {
   Callback cb;
   vigil_scan_result* result;
   bool stop;
+  // Signatures reported for this input so far: a text input is matched raw and normalized,
+  // and a signature found in both is still one detection.
+  std::vector<uint32_t>* reported;
 };
+
+bool first_report(std::vector<uint32_t>& reported, uint32_t id) {
+  if (std::find(reported.begin(), reported.end(), id) != reported.end()) return false;
+  reported.push_back(id);
+  return true;
+}
 
 bool report(const Engine& e, Callback cb, uint32_t id, vigil_sig_kind kind, uint64_t offset,
             vigil_scan_result& result) {
@@ -34,6 +45,7 @@ bool on_body_hit(void* raw, uint32_t sig, uint64_t start) {
     c.engine->logical.hit(*c.logical, sig);
     return true;
   }
+  if (!first_report(*c.reported, sig)) return true;
   if (!report(*c.engine, c.cb, sig, VIGIL_SIG_BODY, start, *c.result)) {
     c.stop = true;
     return false;
@@ -115,6 +127,7 @@ void finish_logical(Job& job, const LogicalFacts& facts, const common::Status& s
   }
   const Callback cb = job.here();
   engine.logical.finish(state, facts, [&](uint32_t index) {
+    if (!first_report(job.scratch.reported, engine.logical_base + index)) return true;
     if (!report(engine, cb, engine.logical_base + index, VIGIL_SIG_LOGICAL, VIGIL_OFFSET_NONE,
                 level)) {
       stopped = true;
@@ -186,7 +199,8 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
   if (!facts.exe_read) facts.parse_exe(data, size);
   // Body signatures before logical and hash signatures, as ClamAV reports them: a file both
   // match is named after its body signature, and with ALLMATCH the body matches come first.
-  BodySinkCtx ctx{&engine, &scratch.logical, cb, &level, false};
+  scratch.reported.clear();
+  BodySinkCtx ctx{&engine, &scratch.logical, cb, &level, false, &scratch.reported};
   const match::HitSink sink{&on_body_hit, &ctx};
   bool stopped = false;
   // ClamAV matches HTML only in its normalized forms, never as raw bytes.
