@@ -80,7 +80,7 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
   for (size_t i = 0; i < sigs.size(); ++i) {
     sig::BodySig& s = sigs[i];
     auto parsed = sig::parse_hex_pattern(
-        s.hex, s.logical == sig::kNotLogical ? sig::kMinExactBody : sig::kMinExactSubsig);
+        s.hex, s.logical == sig::kNotLogical ? sig::HexRules::kBody : sig::HexRules::kSubsig);
     std::string().swap(s.hex);  // the text is not needed past this point
     std::optional<Fragment> f;
     if (parsed.is_ok()) {

@@ -72,6 +72,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   text.reserve(text.size() + size / 2);
   bool markup_space = false, text_space = false;
   bool in_tag = false;
+  uint8_t quote = 0;  // the quote of an attribute value being read, if any
   for (uint64_t i = 0; i < size; ++i) {
     uint8_t c = data[i];
     if (!in_tag && c == '<' && size - i >= 4 && std::memcmp(data + i, "<!--", 4) == 0) {
@@ -84,6 +85,27 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       }
       if (end == nullptr) break;  // an unterminated comment runs to the end
       i = static_cast<uint64_t>(static_cast<const uint8_t*>(end) - data) + 2;
+      continue;
+    }
+    if (!in_tag && c == '<' && size - i >= 2 && data[i + 1] == '!') {
+      // A declaration or CDATA section ("<!doctype ...>", "<![cdata[...") is dropped through
+      // the next '>'.
+      uint64_t j = i + 2;
+      while (j < size && data[j] != '>') ++j;
+      i = j;
+      continue;
+    }
+    if (in_tag && (c == '"' || c == '\'')) {
+      // A quoted attribute value; after it closes, a space separates the next attribute.
+      markup.push_back(static_cast<char>(c));
+      markup_space = false;
+      if (quote == 0) {
+        quote = c;
+      } else if (quote == c) {
+        quote = 0;
+        if (i + 1 < size && data[i + 1] != '>' && !space(data[i + 1]))
+          put(markup, ' ', markup_space);
+      }
       continue;
     }
     if (c == '<') {
@@ -100,6 +122,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     }
     if (c == '>' && in_tag) {
       in_tag = false;
+      quote = 0;
       markup.push_back('>');
       markup_space = true;  // a space right after a tag is dropped too
       continue;

@@ -1,7 +1,8 @@
 // The normalized forms of text inputs that ClamAV matches instead of (HTML) or besides (ASCII
 // text) their raw bytes. ASCII text is lowercased with every run of whitespace made one space;
-// HTML is lowercased with comments removed, character references decoded and whitespace
-// collapsed (and dropped between tags), and also reduced to its text alone. Each form is its
+// HTML is lowercased with comments, declarations and CDATA sections removed, character
+// references decoded, whitespace collapsed (and dropped between tags) and attributes spaced
+// apart, and also reduced to its text alone. Each form is its
 // own layer: subsignatures found in one never combine with those found in another.
 #ifndef VIGIL_SCAN_TEXT_LAYERS_H_
 #define VIGIL_SCAN_TEXT_LAYERS_H_

@@ -21,7 +21,7 @@ constexpr uint32_t kMaxAnchorGap = 32;
 
 class Parser {
  public:
-  Parser(std::string_view text, size_t min_exact) : text_(text), min_exact_(min_exact) {}
+  Parser(std::string_view text, HexRules rules) : text_(text), rules_(rules) {}
 
   Result<Sequence> parse() {
     Sequence seq;
@@ -248,13 +248,17 @@ class Parser {
     place_classes(seq);
     bool all_exact =
         std::all_of(seq.begin(), seq.end(), [](const Node& n) { return n.is_exact_byte(); });
-    if (all_exact && seq.size() < min_exact_) {
+    const size_t min_exact = rules_ == HexRules::kSubsig ? 2 : 3;
+    if (all_exact && seq.size() < min_exact) {
       return fail_at(0, "a pattern of fixed bytes only must be at least " +
-                            std::to_string(min_exact_) + " bytes long"),
+                            std::to_string(min_exact) + " bytes long"),
              false;
     }
     if (seq.front().kind == NodeKind::kGap) return fail_at(0, "pattern starts with a gap"), false;
-    if (seq.back().kind == NodeKind::kGap) {
+    const Node& last = seq.back();
+    bool fixed_tail = rules_ == HexRules::kSubsig && last.kind == NodeKind::kGap &&
+                      last.min == last.max && seq.size() > 1;
+    if (last.kind == NodeKind::kGap && !fixed_tail) {
       return fail_at(text_.size() - 1, "pattern ends with a gap"), false;
     }
     for (const auto& [index, col] : anchors_) {
@@ -268,7 +272,7 @@ class Parser {
   }
 
   std::string_view text_;
-  size_t min_exact_;
+  HexRules rules_;
   size_t pos_ = 0;
   size_t branching_ = 0;
   std::vector<std::pair<size_t, size_t>> anchors_;  // (node index, column)
@@ -316,8 +320,8 @@ LengthRange sequence_length(const Node* first, size_t count) {
   return r;
 }
 
-common::Result<Sequence> parse_hex_pattern(std::string_view text, size_t min_exact) {
-  return Parser(text, min_exact).parse();
+common::Result<Sequence> parse_hex_pattern(std::string_view text, HexRules rules) {
+  return Parser(text, rules).parse();
 }
 
 }  // namespace vigil::sig

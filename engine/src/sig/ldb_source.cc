@@ -4,6 +4,7 @@
 // signature, so the matcher plans subsignatures exactly as it plans .ndb signatures. Forms this
 // engine cannot honour (icon groups, handler types, macros, byte comparisons) reject the whole
 // signature with an UNSUPPORTED diagnostic naming the construct.
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -228,7 +229,7 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
   if ((mods != 0 || ascii_and_wide) && hex.find("!(") != std::string_view::npos) {
     return report_error(ctx, sig.name, where() + "a negated alternative cannot take modifiers");
   }
-  auto pattern = parse_hex_pattern(hex, kMinExactSubsig);
+  auto pattern = parse_hex_pattern(hex, HexRules::kSubsig);
   if (!pattern.is_ok()) {
     return report_error(ctx, sig.name,
                         where() + "invalid hex pattern: " + pattern.status().message());
@@ -304,7 +305,12 @@ bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& o
       return false;
     }
   }
+  // Counts that matter: those the expression compares, and those PCRE triggers compare.
   std::vector<uint16_t> caps = hit_caps(out.program.data(), out.program.size(), out.subsigs);
+  for (const PcreSubsig& p : out.pcres) {
+    std::vector<uint16_t> more = hit_caps(p.trigger.data(), p.trigger.size(), out.subsigs);
+    for (size_t k = 0; k < caps.size(); ++k) caps[k] = std::max(caps[k], more[k]);
+  }
   for (size_t i = first; i < subsigs.size(); ++i) subsigs[i].max_hits = caps[subsigs[i].subsig];
   for (PcreSubsig& p : out.pcres) p.max_hits = caps[p.subsig];
   out.text.assign(line);

@@ -30,19 +30,24 @@ class Parser {
   }
 
  private:
-  // expr := operand (('&' | '|') operand)*. As ClamAV reads it, a chain groups from the right
-  // ("0&1|2" is "0&(1|2)"); a count binds to the operand just before it.
+  // expr := operand (('&' | '|') operand)*. As ClamAV 1.4 reads it, a chain at the top level
+  // groups from the right ("0&1|2" is "0&(1|2)") and one inside parentheses from the left
+  // ("(0&1|2)" is "((0&1)|2)"); a count binds to the operand just before it.
   bool expr(int depth) {
     if (depth > kMaxNesting) return fail("nested too deeply");
     if (!operand(depth)) return false;
     std::vector<uint32_t> ops;
     while (pos_ < t_.size() && (t_[pos_] == '&' || t_[pos_] == '|')) {
-      ops.push_back(expr_word(t_[pos_] == '&' ? ExprOp::kAnd : ExprOp::kOr, 0));
+      uint32_t op = expr_word(t_[pos_] == '&' ? ExprOp::kAnd : ExprOp::kOr, 0);
       ++pos_;
       if (!operand(depth)) return false;
+      if (depth > 0) {
+        out_.push_back(op);  // from the left: join as soon as the right operand is there
+      } else {
+        ops.push_back(op);
+      }
     }
-    // Operands o1..on are on the stack in order; applying the joins last-first groups them
-    // from the right.
+    // From the right: operands o1..on are on the stack in order; the joins, last first.
     out_.insert(out_.end(), ops.rbegin(), ops.rend());
     return true;
   }

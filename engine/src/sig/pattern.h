@@ -79,14 +79,14 @@ inline LengthRange sequence_length(const Sequence& seq) {
   return sequence_length(seq.data(), seq.size());
 }
 
-// A pattern of fixed bytes only must be this long: 3 bytes for a body signature, 2 for a
-// logical signature's subsignature (ClamAV accepts "726d" there).
-inline constexpr size_t kMinExactBody = 3;
-inline constexpr size_t kMinExactSubsig = 2;
+// Where a pattern comes from. A body signature of fixed bytes only must be at least 3 bytes
+// long; a logical signature's subsignature 2 (ClamAV accepts "726d"), and may end with a fixed
+// gap ("5068{4}": four more bytes must follow).
+enum class HexRules : uint8_t { kBody, kSubsig };
 
 // Parses ClamAV body-signature hex ("de ad ?? {2-4} (aa|bb) *...") into a Sequence.
 // Errors name the column: "column 12: unbalanced '('".
-common::Result<Sequence> parse_hex_pattern(std::string_view text, size_t min_exact = kMinExactBody);
+common::Result<Sequence> parse_hex_pattern(std::string_view text, HexRules rules = HexRules::kBody);
 
 // A letter byte under modifier "::i": it matches either case, as the byte node
 // (value & 0xDF, mask 0xDF). The matcher searches such bytes with a caseless prefilter.

@@ -72,6 +72,12 @@ TEST(Logical, ExpressionsAndCounts) {
       {"0&1|2", 3, "CCCC", false},
       {"0&1|2", 3, "AAAA.CCCC", true},
       {"0|1&2", 3, "AAAA", true},
+      {"2|0&1", 3, "CCCC", true},
+      // ... and inside parentheses from the left: (0&1|2) is ((0&1)|2).
+      {"(0&1|2)", 3, "CCCC", true},
+      {"(0|1&2)", 3, "AAAA", false},
+      {"(2|0&1)", 3, "CCCC", false},
+      {"(2|0&1)", 3, "CCCC.BBBB", true},
       {"((0|1)&(2))", 3, "BBBB.CCCC", true},
       {"0 & 1", 2, "AAAA.BBBB", true},
   };
@@ -119,6 +125,8 @@ TEST(Logical, ModifiersMatchAsClamAvReadsThem) {
       {"68??6c6c6f::w", "h\0X\0l\0l\0o\0"s, true},        // a wildcard byte is widened
       {"6865{3}6c6c6f::w", "h\0e\0ABCl\0l\0o\0"s, true},  // a gap stays a byte count
       {"68656c6c6f::f", "_hello_", true},
+      {"5068{4}", "Ph1234", true},  // a subsignature may end with a fixed gap
+      {"5068{4}", "Ph12", false},
       {"68656c6c6f::f", "hello", true},
       {"68656c6c6f::f", "xhello.", false},
       {"68656c6c6f::f", ".hello1", false},
@@ -219,6 +227,74 @@ TEST(Logical, TargetTypesAndExecutableOffsets) {
   ASSERT_TRUE(l.engine);
   EXPECT_EQ(scan(*l.engine, with(pe, 0x210, "AAAA")), std::vector<std::string>{"N@528"});
   EXPECT_TRUE(scan(*l.engine, with(plain, 0x210, "AAAA")).empty());
+}
+
+TEST(Logical, PcreSubsignaturesRunWhenTheirTriggerHolds) {
+  struct Case {
+    const char* sig;
+    const char* data;
+    bool found;
+  };
+  const Case cases[] = {
+      {"T;Engine:51-255,Target:0;0&1;41414141;0/B{2,}C/", "AAAA.BBBC", true},
+      {"T;Engine:51-255,Target:0;0&1;41414141;0/B{2,}C/", "AAAA.BC", false},
+      {"T;Engine:51-255,Target:0;0&1;41414141;0/b{2,}c/i", "AAAA.BBBC", true},
+      // The trigger does not hold: the regex does not run.
+      {"T;Engine:51-255,Target:0;0|1;41414141;0>1/x/", "AAAA.x", true},
+      {"T;Engine:51-255,Target:0;1;41414141;0>1/x/", "AAAA.x", false},
+      {"T;Engine:51-255,Target:0;1;41414141;0>1/x/", "AAAA.AAAA.x", true},
+      // Counting: a global regex counts every match; the trigger's counts are kept too.
+      {"T;Engine:51-255,Target:0;1>2;41414141;0>2/x/g", "AAAA.AAAA.AAAA.xxx", true},
+      {"T;Engine:51-255,Target:0;1>2;41414141;0>2/x/g", "AAAA.AAAA.xxx", false},
+      {"T;Engine:51-255,Target:0;1>2;41414141;0/x/", "AAAA.xxx", false},
+      // An offset: the match starts there (no maxshift: anchored), or within a window (the
+      // input starts with two bytes that keep it from being text).
+      {"T;Engine:51-255,Target:0;0&1;41414141;7:0/x+/", "AAAA.xx", true},
+      {"T;Engine:51-255,Target:0;0&1;41414141;6:0/x+/", "AAAA.xx", false},
+      {"T;Engine:51-255,Target:0;0&1;41414141;5,2:0/x+/", "AAAA.xx", true},
+      {"T;Engine:51-255,Target:0;0&1;41414141;5,1:0/x+/", "AAAA.xx", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(detects(std::string(c.sig) + "\n", std::string("\xfe\xff") + c.data), c.found)
+        << c.sig << " on " << c.data;
+  }
+  // A regex that does not compile drops its signature, naming the subsignature.
+  auto bad = load({{"b.ldb", "T;Engine:51-255,Target:0;0&1;41414141;0/a(b/\n"}});
+  ASSERT_TRUE(bad.engine);
+  EXPECT_EQ(bad.engine->logical.size(), 0u);
+  ASSERT_EQ(bad.diags.size(), 1u);
+  EXPECT_EQ(bad.diags[0].message.rfind("subsignature 1: ", 0), 0u) << bad.diags[0].message;
+}
+
+TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
+  struct Case {
+    const char* sig;
+    const char* data;
+    bool found;
+  };
+  const Case cases[] = {
+      // ASCII text: target 0 sees the raw bytes and the lowercased, whitespace-collapsed form;
+      // target 7 the normalized form only.
+      {"T;Engine:51-255,Target:0;0;48656c6c6f20202057", "Hello   WORLD\n", true},
+      {"T;Engine:51-255,Target:0;0;68656c6c6f20776f726c64", "Hello   WORLD\n", true},
+      {"T;Engine:51-255,Target:7;0;68656c6c6f20776f726c64", "Hello   WORLD\n", true},
+      {"T;Engine:51-255,Target:7;0;48656c6c6f20202057", "Hello   WORLD\n", false},
+      // Subsignatures found in different layers do not combine.
+      {"T;Engine:51-255,Target:0;0&1;48656c6c6f;68656c6c6f20776f", "Hello   World\n", false},
+      // HTML: never its raw bytes; its markup and its text, normalized.
+      {"T;Engine:51-255,Target:0;0;3c212d2d", "<html><!-- x --><p>Hi</p></html>", false},
+      {"T;Engine:51-255,Target:3;0;3c703e6869", "<HTML><P>  Hi</P></HTML>", true},
+      {"T;Engine:51-255,Target:3;0;3c703e68693c2f703e", "<html><p>H&#105;</p></html>", true},
+      {"T;Engine:51-255,Target:3;0;206869206d6f6d20", "<html><p>Hi <b>mom</b></p></html>",
+       true},  // the text layer
+      {"T;Engine:51-255,Target:3;0;7661723d31", "<html><![CDATA[var=1]]></html>", false},
+      {"T;Engine:51-255,Target:3;0;22612220616c743d", "<html><img src=\"a\"alt=\"b\"></html>",
+       true},  // attributes spaced apart
+      {"T;Engine:51-255,Target:7;0;3c703e6869", "<html><p>hi</p></html>", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(detects(std::string(c.sig) + "\n", c.data), c.found) << c.sig << " on " << c.data;
+  }
 }
 
 TEST(Logical, ReportedAfterBodyAndBeforeHashSignatures) {
