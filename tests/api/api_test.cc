@@ -215,12 +215,12 @@ TEST(Api, DirectoriesLoadTheirSupportedFilesInNameOrder) {
   write_file(dir + "/b.hdb", "902fbdd2b1df0c4f70b4a5d23525e932:3:DirHash\n");
   write_file(dir + "/notes.txt", "not signatures\n");
   write_file(dir + "/c.ldb", "X;Engine:51-255,Target:0;0;414243\n");
-  write_file(dir + "/d.mdb", "1024:8f4d7a7e8f7c8a6d9e2b1c0d5e4f3a2b:Y\n");
+  write_file(dir + "/d.imp", "1024:8f4d7a7e8f7c8a6d9e2b1c0d5e4f3a2b:Y\n");
   auto l = load({}, {dir});
   ASSERT_EQ(l.status, VIGIL_OK);
   EXPECT_EQ(
       l.messages,
-      (std::vector<std::string>{dir + "/d.mdb:0: skipped: the .mdb format is not supported by this "
+      (std::vector<std::string>{dir + "/d.imp:0: skipped: the .imp format is not supported by this "
                                       "engine version []"}));
   vigil_scratch* raw = nullptr;
   ASSERT_EQ(vigil_scratch_new(l.engine.get(), &raw), VIGIL_OK);
@@ -231,7 +231,7 @@ TEST(Api, DirectoriesLoadTheirSupportedFilesInNameOrder) {
             VIGIL_OK);
   std::sort(hits.begin(), hits.end());
   EXPECT_EQ(hits, (std::vector<std::string>{"DirBody", "DirHash", "X"}));
-  for (const char* f : {"/a.ndb", "/b.hdb", "/notes.txt", "/c.ldb", "/d.mdb"}) {
+  for (const char* f : {"/a.ndb", "/b.hdb", "/notes.txt", "/c.ldb", "/d.imp"}) {
     unlink((dir + f).c_str());
   }
   rmdir(dir.c_str());

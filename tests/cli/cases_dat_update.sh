@@ -31,8 +31,8 @@ case_dat_info() {
   done
   expect_stdout_line "content_id: [0-9a-f]{64}"
   [[ "$(sed -nE 's/^section (.+): [0-9]+ bytes$/\1/p' "$WORK/.stdout" | paste -sd ,)" == \
-    "meta,names,body plan,pattern database,hash signatures,allowlist,logical signatures,signature sources" ]] ||
-    fail "info does not list the eight sections in file order"
+    "meta,names,body plan,pattern database,hash signatures,allowlist,logical signatures,section hashes,signature sources" ]] ||
+    fail "info does not list the nine sections in file order"
   cp "$WORK/.stdout" info.txt
 
   dat info full.vdat --json
@@ -59,7 +59,7 @@ assert j["allowlist_entries"] == 1 and j["ignored_signatures"] == 1, j
 assert j["file_size"] == '"$size"', j
 names = [s["name"] for s in j["sections"]]
 assert names == ["meta", "names", "body plan", "pattern database", "hash signatures",
-                 "allowlist", "logical signatures", "signature sources"], names
+                 "allowlist", "logical signatures", "section hashes", "signature sources"], names
 end = 0
 for s in j["sections"]:
     assert s["offset"] >= end and s["offset"] % 8 == 0, s

@@ -179,13 +179,12 @@ VIGIL_API void vigil_load_options_free(vigil_load_options *opts);
 /** Replace the VIGIL_LOAD_* flags. @return VIGIL_OK or VIGIL_ERR_INVALID_ARGUMENT. */
 VIGIL_API vigil_status vigil_load_options_set_flags(vigil_load_options *opts, uint32_t flags);
 /**
- * Add a signature source path: a file (format from its extension: .hdb .hsb .ndb .ldb .fp .sfp
- * .ign2, optionally followed by .gz; or a .cvd/.cld container of such files) or a directory
- * (its supported files, not recursive,
- * in name order). The path is copied; it is opened only by vigil_engine_load().
- * A DAT (built by vigil-dat; recognised by its content, whatever its name) is loaded
- * precompiled, after its signature is checked against the trusted keys; it must be the only
- * source of a load. The same holds for memory and descriptor sources.
+ * Add a signature source path: a file (format from its extension: .hdb .hsb .mdb .msb .ndb .ldb
+ * .fp .sfp .ign2, optionally followed by .gz; or a .cvd/.cld container of such files) or a
+ * directory (its supported files, not recursive, in name order). The path is copied; it is opened
+ * only by vigil_engine_load(). A DAT (built by vigil-dat; recognised by its content, whatever its
+ * name) is loaded precompiled, after its signature is checked against the trusted keys; it must be
+ * the only source of a load. The same holds for memory and descriptor sources.
  * @return VIGIL_OK, VIGIL_ERR_INVALID_ARGUMENT, VIGIL_ERR_NOMEM.
  */
 VIGIL_API vigil_status vigil_load_options_add_path(vigil_load_options *opts, const char *path);
@@ -280,6 +279,8 @@ typedef struct vigil_engine_stats {
   uint64_t dat_created;
   /** Logical (.ldb) signatures. Their subsignatures are not counted in body_signatures. */
   uint64_t logical_signatures;
+  /** PE section hash (.mdb/.msb) signatures. */
+  uint64_t section_hash_signatures;
 } vigil_engine_stats;
 
 /** vigil_engine_stats.database_origin. */

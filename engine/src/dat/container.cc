@@ -148,6 +148,8 @@ std::string_view section_name(uint32_t type) {
       return "signature sources";
     case SectionType::kLogical:
       return "logical signatures";
+    case SectionType::kSectionHashes:
+      return "section hashes";
     case SectionType::kDeltaBase:
       return "delta base";
     case SectionType::kDeltaChanges:

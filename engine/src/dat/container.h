@@ -29,14 +29,15 @@ inline constexpr uint32_t kMaxSections = 64;
 enum class Kind : uint8_t { kDat, kDelta };
 
 enum class SectionType : uint32_t {
-  kMeta = 1,        // counts, build target, plan version
-  kNames = 2,       // signature names by id
-  kBodyPlan = 3,    // the matcher's plan and fragment table
-  kHsDatabase = 4,  // the serialized Hyperscan database (may be empty)
-  kHashes = 5,      // hash signatures, laid out for lookup
-  kAllow = 6,       // allowlist entries, laid out for lookup
-  kSourceIr = 7,    // every signature in canonical source form (engine-neutral)
-  kLogical = 8,     // logical signatures: conditions, expressions, subsignature roles
+  kMeta = 1,           // counts, build target, plan version
+  kNames = 2,          // signature names by id
+  kBodyPlan = 3,       // the matcher's plan and fragment table
+  kHsDatabase = 4,     // the serialized Hyperscan database (may be empty)
+  kHashes = 5,         // hash signatures, laid out for lookup
+  kAllow = 6,          // allowlist entries, laid out for lookup
+  kSourceIr = 7,       // every signature in canonical source form (engine-neutral)
+  kLogical = 8,        // logical signatures: conditions, expressions, subsignature roles
+  kSectionHashes = 9,  // PE section hash signatures, laid out for lookup
   // Delta files:
   kDeltaBase = 16,     // the DAT a delta applies to, and the one it produces
   kDeltaChanges = 17,  // source IR lines removed and added

@@ -13,7 +13,8 @@ namespace vigil::scan {
 namespace {
 
 constexpr uint32_t kWildcardSizeFlevel = 73;  // a "*" size needs this minimum level
-constexpr const char* kIrNames[] = {"ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp", "ir.ldb"};
+constexpr const char* kIrNames[] = {"ir.ndb", "ir.hdb", "ir.hsb", "ir.fp",
+                                    "ir.sfp", "ir.ldb", "ir.mdb", "ir.msb"};
 
 // Reorders v by the keys' order (stable for equal keys), returns the sorted keys, and fills
 // `moved_to` (if given) with each old index's new one.
@@ -112,6 +113,14 @@ std::string ir_line(const sig::HashSig& s) {
   return line;
 }
 
+std::string ir_section_line(const sig::HashSig& s) {
+  std::string line = s.any_size ? "*" : std::to_string(s.size);
+  line += ":" + common::encode_hex(s.digest.data(), sig::digest_size(s.type));
+  line += ":" + s.name;
+  if (s.any_size) line += ":" + std::to_string(kWildcardSizeFlevel);
+  return line;
+}
+
 CanonicalSet canonicalize(sig::SignatureSet& set) {
   CanonicalSet lines;
   std::vector<std::string> texts;
@@ -136,6 +145,9 @@ CanonicalSet canonicalize(sig::SignatureSet& set) {
   lines.body = sort_by_lines(set.body, std::move(keys));
   lines.hashes = sort_by_lines(set.hashes);
   lines.allow = sort_by_lines(set.allow);
+  std::vector<std::string> section_lines;
+  for (const sig::HashSig& h : set.section_hashes) section_lines.push_back(ir_section_line(h));
+  lines.sections = sort_by_lines(set.section_hashes, std::move(section_lines));
   return lines;
 }
 
@@ -157,6 +169,8 @@ SourceIr make_ir(const CanonicalSet& lines, const sig::SignatureSet& set,
   append_hash_lines(ir.files[2].bytes, lines.hashes, set.hashes, false);
   append_hash_lines(ir.files[3].bytes, lines.allow, set.allow, true);
   append_hash_lines(ir.files[4].bytes, lines.allow, set.allow, false);
+  append_hash_lines(ir.files[6].bytes, lines.sections, set.section_hashes, true);
+  append_hash_lines(ir.files[7].bytes, lines.sections, set.section_hashes, false);
   return ir;
 }
 

@@ -37,7 +37,7 @@ std::string encode_meta(const DatMeta& meta);
 common::Result<DatMeta> decode_meta(std::string_view bytes);
 
 // The IR: one in-memory source per format ("ir.ndb", "ir.hdb", "ir.hsb", "ir.fp", "ir.sfp",
-// "ir.ldb"), each a sorted list of canonical lines.
+// "ir.ldb", "ir.mdb", "ir.msb"), each a sorted list of canonical lines.
 inline constexpr uint32_t kMaxIrFiles = 16;  // a bound for readers; a DAT has five
 
 struct SourceIr {
@@ -47,6 +47,7 @@ struct SourceIr {
 // Canonical line of each signature (as the format's parser reads it back).
 std::string ir_line(const sig::BodySig& s);
 std::string ir_line(const sig::HashSig& s);
+std::string ir_section_line(const sig::HashSig& s);  // "SIZE:HASH:NAME", as .mdb/.msb read it
 
 // Canonical lines of a set's body, hash and allowlist entries, index-aligned with them.
 struct CanonicalSet {
@@ -54,6 +55,7 @@ struct CanonicalSet {
   std::vector<std::string> logical;  // the .ldb lines
   std::vector<std::string> hashes;
   std::vector<std::string> allow;
+  std::vector<std::string> sections;  // .mdb/.msb lines
 };
 
 // Sorts the set's body, hash and allowlist entries by their canonical lines (so that the same

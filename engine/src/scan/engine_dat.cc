@@ -135,12 +135,13 @@ common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOpti
 
   auto db = e.body->serialize_database();
   if (!db.is_ok()) return db.status();
-  common::ByteWriter names, plan, hashes, allow, logical;
+  common::ByteWriter names, plan, hashes, allow, logical, section_table;
   e.names.write(names);
   e.body->write_plan(plan);
   e.hashes.write(hashes);
   e.allow.write(allow);
   e.logical.write(logical);
+  e.sections.write(section_table);
 
   dat::Header header;
   header.dat_version = opts.version;
@@ -154,6 +155,7 @@ common::Result<std::string> build_dat(sig::SignatureSet& set, const DatBuildOpti
   sections.push_back({SectionType::kHashes, hashes.take()});
   sections.push_back({SectionType::kAllow, allow.take()});
   sections.push_back({SectionType::kLogical, logical.take()});
+  sections.push_back({SectionType::kSectionHashes, section_table.take()});
   sections.push_back(
       {SectionType::kSourceIr, encode_ir(make_ir(lines, set, e.body->kept(), e.logical.kept()))});
   return dat::assemble(header, sections);
@@ -178,11 +180,12 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     built = rebuild_from_ir(view, meta.value(), diags);
   } else {
     auto engine = std::make_unique<Engine>();
-    std::string_view parts[6];
-    const SectionType types[6] = {SectionType::kNames,      SectionType::kBodyPlan,
-                                  SectionType::kHsDatabase, SectionType::kHashes,
-                                  SectionType::kAllow,      SectionType::kLogical};
-    for (int i = 0; i < 6; ++i) {
+    std::string_view parts[7];
+    const SectionType types[7] = {SectionType::kNames,        SectionType::kBodyPlan,
+                                  SectionType::kHsDatabase,   SectionType::kHashes,
+                                  SectionType::kAllow,        SectionType::kLogical,
+                                  SectionType::kSectionHashes};
+    for (int i = 0; i < 7; ++i) {
       auto s = require_section(view, types[i]);
       if (!s.is_ok()) return s.status();
       parts[i] = s.value();
@@ -227,12 +230,20 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     if (!st.is_ok()) return st;
     common::ByteReader hashes = reader_for(parts[3], SectionType::kHashes);
     st = engine->hashes.read(hashes, static_cast<uint32_t>(body_count));
-    if (st.is_ok() && (!hashes.at_end() ||
-                       body_count + engine->hashes.size() + engine->logical.size() != id_limit)) {
+    if (st.is_ok() && !hashes.at_end()) st = corrupt("hash signatures: trailing bytes");
+    if (!st.is_ok()) return st;
+    engine->logical_base = static_cast<uint32_t>(body_count + engine->hashes.size());
+    const uint64_t section_base = uint64_t{engine->logical_base} + engine->logical.size();
+    if (section_base > id_limit) {
+      return corrupt("hash and logical signatures: count does not match the names");
+    }
+    common::ByteReader section_hashes = reader_for(parts[6], SectionType::kSectionHashes);
+    st = engine->sections.read(section_hashes, static_cast<uint32_t>(section_base));
+    if (st.is_ok() &&
+        (!section_hashes.at_end() || section_base + engine->sections.size() != id_limit)) {
       st = corrupt("hash and logical signatures: count does not match the names");
     }
     if (!st.is_ok()) return st;
-    engine->logical_base = static_cast<uint32_t>(body_count + engine->hashes.size());
     common::ByteReader allow = reader_for(parts[4], SectionType::kAllow);
     st = engine->allow.read(allow, 0);
     if (st.is_ok() && !allow.at_end()) st = corrupt("allowlist: trailing bytes");
@@ -248,6 +259,7 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
       s.body_signatures += engine->logical.slot_of(i) == LogicalTable::kPlain ? 1 : 0;
     }
     s.logical_signatures = engine->logical.size();
+    s.section_hash_signatures = engine->sections.size();
     s.hash_signatures = engine->hashes.size();
     s.allowlist_entries = engine->allow.size();
     s.ignored_signatures = meta.value().ignored_signatures;

@@ -15,6 +15,7 @@
 namespace vigil::scan {
 
 // Target types ClamAV scans as normalized text rather than as their raw bytes.
+inline constexpr uint8_t kTypePe = 1;
 inline constexpr uint8_t kTypeHtml = 3;
 inline constexpr uint8_t kTypeAscii = 7;
 

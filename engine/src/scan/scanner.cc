@@ -90,11 +90,15 @@ common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set,
   engine->allow.build(set.allow, 0);
   engine->logical_base = static_cast<uint32_t>(engine->names.size());
   for (uint32_t li : engine->logical.kept()) engine->names.add(set.logical[li].name);
+  uint32_t section_base = static_cast<uint32_t>(engine->names.size());
+  for (const sig::HashSig& h : set.section_hashes) engine->names.add(h.name);
+  engine->sections.build(set.section_hashes, section_base);
 
   vigil_engine_stats& st = engine->stats;
   st.struct_size = sizeof st;
   st.body_signatures = plain;
   st.logical_signatures = engine->logical.size();
+  st.section_hash_signatures = set.section_hashes.size();
   st.hash_signatures = set.hashes.size();
   st.allowlist_entries = set.allow.size();
   st.ignored_signatures = set.ignored;
@@ -172,6 +176,31 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
   return st;
 }
 
+// PE section hash signatures: each section's raw data that lies inside the input, hashed only
+// when some signature has its size.
+common::Status lookup_sections(Job& job, const uint8_t* data, uint64_t size,
+                               const InputFacts& facts, const Callback& cb,
+                               vigil_scan_result& level, bool& stopped) {
+  const Engine& engine = job.engine;
+  if (engine.sections.empty() || !facts.exe || facts.type != kTypePe) return common::Status::ok();
+  for (const sig::SectionSpan& s : facts.sections) {
+    if (s.offset > size || s.size > size - s.offset) continue;
+    hash::Digests digests;
+    common::Status st =
+        lookup(engine.sections, data + s.offset, s.size, digests, job.scratch.hash_hits);
+    if (!st.is_ok()) return st;
+    for (uint32_t id : job.scratch.hash_hits) {
+      if (!first_report(job.scratch.reported, id)) continue;
+      if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, level)) {
+        stopped = true;
+        return common::Status::ok();
+      }
+      if (!job.all()) return common::Status::ok();
+    }
+  }
+  return common::Status::ok();
+}
+
 // One level: the allowlist (an allowlisted input is clean, members and all), the members
 // inside it (deepest first, so a detection carries the most precise path), then the level's
 // own bytes: the body matcher (run by `body`, which reports through the sink it is given and
@@ -226,6 +255,9 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
       }
       if (!job.all()) break;
     }
+  }
+  if (st.is_ok() && !stopped && (job.all() || level.detections == 0)) {
+    st = lookup_sections(job, data, size, facts, cb, level, stopped);
   }
   job.add(level, stopped);
   return st;

@@ -22,13 +22,14 @@ namespace vigil::scan {
 
 struct Engine {
   // By signature id: the matcher's signatures first (a subsignature's name is empty: it is
-  // never reported), then hash signatures, then logical signatures.
+  // never reported), then hash, logical and PE section hash signatures.
   NameTable names;
   std::unique_ptr<match::BodyMatcher> body;
   hash::HashTable hashes;  // ids start at body->signature_count()
   hash::HashTable allow;
   LogicalTable logical;
   uint32_t logical_base = 0;  // id of logical signature 0
+  hash::HashTable sections;   // PE section hashes (.mdb/.msb), ids after the logical ones
   vigil_engine_stats stats{};
 };
 

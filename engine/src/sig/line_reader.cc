@@ -73,13 +73,14 @@ SourceFormat format_from_name(std::string_view name) {
   if (ext == "hsb") return SourceFormat::kHsb;
   if (ext == "ndb") return SourceFormat::kNdb;
   if (ext == "ldb") return SourceFormat::kLdb;
+  if (ext == "mdb") return SourceFormat::kMdb;
+  if (ext == "msb") return SourceFormat::kMsb;
   if (ext == "fp") return SourceFormat::kFp;
   if (ext == "sfp") return SourceFormat::kSfp;
   if (ext == "ign2") return SourceFormat::kIgn2;
-  static constexpr std::string_view kLater[] = {"cvd",  "cld", "cud", "mdb", "msb",  "imp", "idb",
-                                                "crb",  "cdb", "wdb", "pdb", "gdb",  "ftm", "yar",
-                                                "yara", "hdu", "hsu", "ndu", "ldu",  "ign", "cfg",
-                                                "info", "cbc", "mdu", "msu", "pwdb", "ioc"};
+  static constexpr std::string_view kLater[] = {
+      "cvd", "cld", "cud", "imp", "idb", "crb", "cdb",  "wdb", "pdb", "gdb", "ftm",  "yar", "yara",
+      "hdu", "hsu", "ndu", "ldu", "ign", "cfg", "info", "cbc", "mdu", "msu", "pwdb", "ioc"};
   for (std::string_view later : kLater) {
     if (ext == later) return SourceFormat::kKnownUnsupported;
   }

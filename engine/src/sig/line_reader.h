@@ -16,6 +16,8 @@ enum class SourceFormat : uint8_t {
   kHsb,
   kNdb,
   kLdb,
+  kMdb,
+  kMsb,
   kFp,
   kSfp,
   kIgn2,

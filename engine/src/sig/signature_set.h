@@ -1,6 +1,6 @@
 // Facade of the sig module: everything a set of signature sources turns into before the
 // matcher compiles it. load_sources() reads paths and in-memory sources in ClamAV's formats
-// (.hdb .hsb .ndb .ldb .fp .sfp .ign2, optionally gzip'd), applies ignore lists and
+// (.hdb .hsb .mdb .msb .ndb .ldb .fp .sfp .ign2, optionally gzip'd), applies ignore lists and
 // functionality levels, and reports every problem as a Diagnostic. A logical signature (.ldb)
 // becomes a LogicalSig (conditions and expression) plus one BodySig per subsignature form.
 #ifndef VIGIL_SIG_SIGNATURE_SET_H_
@@ -145,6 +145,7 @@ struct SignatureSet {
   std::vector<BodySig> body;
   std::vector<LogicalSig> logical;
   std::vector<HashSig> hashes;
+  std::vector<HashSig> section_hashes;  // .mdb/.msb: a PE section's raw data, by its size
   std::vector<HashSig> allow;
   Diagnostics diags;
   uint64_t ignored = 0;
@@ -172,6 +173,7 @@ struct LineContext {
   Diagnostics* diags;
 };
 bool parse_hash_line(std::string_view line, const LineContext& ctx, HashSig& out);
+bool parse_section_hash_line(std::string_view line, const LineContext& ctx, HashSig& out);
 bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out);
 // A .ldb line: the signature and its subsignatures' body forms (in subsignature order; an
 // "::a" subsignature gives two).

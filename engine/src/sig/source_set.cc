@@ -121,17 +121,18 @@ class Loader {
     SourceFormat fmt = text.value().format();
     if (fmt == SourceFormat::kUnknown || fmt == SourceFormat::kKnownUnsupported) {
       bool known = fmt == SourceFormat::kKnownUnsupported;
-      file_diag(set_.diags, known ? VIGIL_DIAG_UNSUPPORTED : VIGIL_DIAG_UNKNOWN_FORMAT,
-                explicit_file ? VIGIL_SEVERITY_ERROR : VIGIL_SEVERITY_WARNING, name,
-                known ? "the ." + std::string(extension_of(name)) +
-                            " format is not supported by this engine version"
-                : text.value().is_dat()
-                    ? "a DAT loads on its own: it cannot be combined with other signature "
-                      "sources or compiled into another DAT"
-                : name.ends_with(".vdat")
-                    ? "not a DAT (bad magic, or a truncated or damaged file)"
-                    : "unknown signature format (expected .hdb .hsb .ndb .ldb .fp .sfp .ign2, "
-                      "optionally .gz, a .cvd or .cld, or a DAT)");
+      file_diag(
+          set_.diags, known ? VIGIL_DIAG_UNSUPPORTED : VIGIL_DIAG_UNKNOWN_FORMAT,
+          explicit_file ? VIGIL_SEVERITY_ERROR : VIGIL_SEVERITY_WARNING, name,
+          known ? "the ." + std::string(extension_of(name)) +
+                      " format is not supported by this engine version"
+          : text.value().is_dat()
+              ? "a DAT loads on its own: it cannot be combined with other signature "
+                "sources or compiled into another DAT"
+          : name.ends_with(".vdat")
+              ? "not a DAT (bad magic, or a truncated or damaged file)"
+              : "unknown signature format (expected .hdb .hsb .mdb .msb .ndb .ldb .fp .sfp .ign2, "
+                "optionally .gz, a .cvd or .cld, or a DAT)");
       return;
     }
     texts.push_back(text.take());
@@ -202,6 +203,13 @@ class Loader {
           sig.name = display_name(sig.name);
           sig.file_index = file_index;
           set_.body.push_back(std::move(sig));
+        }
+      } else if (fmt == SourceFormat::kMdb || fmt == SourceFormat::kMsb) {
+        HashSig sig;
+        ok = parse_section_hash_line(line, ctx, sig);
+        if (ok && !ignored(sig.name, line, ctx)) {
+          sig.name = display_name(sig.name);
+          set_.section_hashes.push_back(std::move(sig));
         }
       } else {
         HashSig sig;

@@ -95,7 +95,7 @@ const std::vector<HostileCase>& hostile_cases() {
        [](U& u) {
          u.sections.push_back({S::kNames, u[S::kNames]});
        },
-       "section 8 (names): duplicated"},
+       "section 9 (names): duplicated"},
 
       // Meta.
       {"meta trailing bytes", on_bytes(S::kMeta, [](std::string& s) { s += '\0'; }),
@@ -275,6 +275,9 @@ const std::vector<HostileCase>& hostile_cases() {
       {"hashes truncated", on_bytes(S::kHashes, [](std::string& s) { s.resize(60); }),
        "hash signatures: entries by size: count exceeds the bytes left"},
       {"hashes trailing bytes", on_bytes(S::kHashes, [](std::string& s) { s += '\0'; }),
+       "hash signatures: trailing bytes"},
+      {"section hashes trailing bytes",
+       on_bytes(S::kSectionHashes, [](std::string& s) { s += '\0'; }),
        "hash and logical signatures: count does not match the names"},
       {"allowlist huge count", on_bytes(S::kAllow, [](std::string& s) { set_u64(s, 0, kHuge); }),
        "allowlist: entries by size: count exceeds the bytes left"},

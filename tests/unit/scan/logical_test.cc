@@ -4,11 +4,14 @@
 // 1.4's on the same signatures and inputs). Every scan is also streamed in pieces by
 // scan_support.h, which must give the same verdict.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "common/hex.h"
+#include "scan/engine_dat.h"
 #include "scan_support.h"
 
 namespace vigil {
@@ -295,6 +298,56 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
   for (const Case& c : cases) {
     EXPECT_EQ(detects(std::string(c.sig) + "\n", c.data), c.found) << c.sig << " on " << c.data;
   }
+}
+
+std::string md5_hex(std::string_view bytes) {
+  unsigned char d[16];
+  unsigned int n = 0;
+  EVP_Digest(bytes.data(), bytes.size(), d, &n, EVP_md5(), nullptr);
+  return common::encode_hex(d, 16);
+}
+
+TEST(Logical, PeSectionHashesAndTheDatKeepEverything) {
+  std::string pe = with(make_pe(3, 0x1010), 0x400, "section one's data");
+  const std::string s1 = md5_hex(pe.substr(0x400, 0x200));
+  const std::vector<std::pair<std::string, std::string>> sources = {
+      {"s.mdb", "512:" + s1 + ":Sect.One\n1024:" + s1 + ":Sect.OtherSize\n"},
+      {"l.ldb", "Logi;Engine:51-255,Target:1,NumberOfSections:3-3;0&1;EP+0:414243;S1+0:73656374\n"},
+  };
+  auto l = load(sources);
+  ASSERT_TRUE(l.engine);
+  EXPECT_TRUE(l.diags.empty());
+  const std::string hit = with(pe, 0x210, "ABC");
+  const std::vector<std::string> want = {"Logi@-", "Sect.One@-"};
+  EXPECT_EQ(scan(*l.engine, hit), want);
+  // Section hashes are for PE files: the same bytes after a non-PE header are not looked up.
+  EXPECT_TRUE(scan(*l.engine, "ZZ" + hit.substr(2)).empty());
+
+  std::vector<sig::Source> src;
+  for (const auto& [name, text] : sources) src.push_back(sig::Source{name, true, text});
+  sig::SignatureSet set = sig::load_sources(src, sig::LoadFlags{});
+  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
+  ASSERT_TRUE(dat.is_ok()) << dat.status().message();
+  scan::DatLoadOptions opts;
+  opts.trust.allow_unsigned = true;
+  sig::Diagnostics diags;
+  auto loaded = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
+                               dat.value().size(), opts, diags);
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().message();
+  EXPECT_EQ(scan(*loaded.value(), hit), want);
+  EXPECT_EQ(loaded.value()->stats.logical_signatures, 1u);
+  EXPECT_EQ(loaded.value()->stats.section_hash_signatures, 2u);
+
+  // Bad lines name the problem in the format's own field order.
+  auto bad = load({{"bad.mdb", "512:" + s1 + ":Good\nabc:" + s1 + ":N\n512:xyz:N\n" + s1 +
+                                   ":512:N\n512:" + s1 + "\n"}});
+  std::vector<std::string> messages;
+  for (const sig::Diagnostic& d : bad.diags) messages.push_back(d.message);
+  EXPECT_EQ(messages,
+            (std::vector<std::string>{"invalid section size 'abc'",
+                                      "hash must be 32 (MD5), 40 (SHA1) or 64 (SHA256) hex digits",
+                                      "hash must be 32 (MD5), 40 (SHA1) or 64 (SHA256) hex digits",
+                                      "expected SIZE:HASH:NAME[:MINFL[:MAXFL]], got 2 fields"}));
 }
 
 TEST(Logical, ReportedAfterBodyAndBeforeHashSignatures) {

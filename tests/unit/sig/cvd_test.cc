@@ -106,7 +106,7 @@ const std::vector<Entry> kMembers = {
     {"x.ndb", "Body.DEF:0:*:444546\n"},
     {"x.fp", "9ab51743f9b05886fa17c98dd17e5393:4:Allowed\n"},
     {"x.ldb", "Logical;Target:0;0;414243\n"},
-    {"x.mdb", "1024:0123456789abcdef0123456789abcdef:Section\n"},
+    {"x.imp", "1024:0123456789abcdef0123456789abcdef:Imports\n"},
 };
 
 std::vector<Entry> with_manifest(std::vector<Entry> entries, const Fields& f = {}) {
@@ -139,7 +139,7 @@ TEST(Cvd, MembersLoadAsSourcesNamedAfterTheContainer) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"x.cvd/x.hdb", "x.cvd/x.ndb", "x.cvd/x.fp", "x.cvd/x.ldb"}));
   EXPECT_EQ(members.value()[1].bytes, "Body.DEF:0:*:444546\n");
-  EXPECT_EQ(skipped, (std::vector<std::string>{"x.cvd/x.mdb"}));
+  EXPECT_EQ(skipped, (std::vector<std::string>{"x.cvd/x.imp"}));
   EXPECT_EQ(header.version, 7u);
   EXPECT_EQ(header.builder, "vigil-test");
 
@@ -148,7 +148,7 @@ TEST(Cvd, MembersLoadAsSourcesNamedAfterTheContainer) {
   EXPECT_EQ(render(l.diags, VIGIL_SEVERITY_ERROR), std::vector<std::string>{});
   EXPECT_EQ(render(l.diags, VIGIL_SEVERITY_WARNING),
             std::vector<std::string>{
-                "x.cvd/x.mdb:0: skipped: the .mdb format is not supported by this engine version"});
+                "x.cvd/x.imp:0: skipped: the .imp format is not supported by this engine version"});
   EXPECT_EQ(vigil::testing::scan(*l.engine, "zzDEF"), (std::vector<std::string>{"Body.DEF@2"}));
   EXPECT_EQ(vigil::testing::scan(*l.engine, "ABC"),
             (std::vector<std::string>{"Logical@-", "Hash.ABC@-"}));
@@ -435,9 +435,10 @@ TEST(Cvd, ClamavSignedTestContainer) {
   std::vector<std::string> names;
   for (const Source& s : members.value()) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string>{"test-3.cvd/test.hdb", "test-3.cvd/test.hsb",
+                                             "test-3.cvd/test.mdb", "test-3.cvd/test.msb",
                                              "test-3.cvd/test.ndb", "test-3.cvd/test.ldb",
                                              "test-3.cvd/test.fp", "test-3.cvd/test.sfp"}));
-  EXPECT_EQ(skipped.size(), 12u);
+  EXPECT_EQ(skipped.size(), 10u);
 
   SignatureSet set = load_sources({Source{path, false, {}}}, LoadFlags{});
   EXPECT_EQ(render(set.diags, VIGIL_SEVERITY_ERROR), std::vector<std::string>{});
@@ -461,7 +462,7 @@ TEST(Cvd, ClamavSignedTestContainer) {
   std::string cld = cvd.substr(0, kCvdHeaderSize) + tar;
   auto from_cld = unpack_cvd(cld, "test.cld");
   ASSERT_TRUE(from_cld.is_ok()) << from_cld.status().message();
-  EXPECT_EQ(from_cld.value().size(), 6u);
+  EXPECT_EQ(from_cld.value().size(), 8u);
   size_t at = cld.find("Clamav.Test.File-6");
   ASSERT_NE(at, std::string::npos);
   cld[at + 17] = '7';  // what ClamAV rejects as "Invalid checksum for file test.hdb"

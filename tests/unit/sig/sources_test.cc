@@ -185,12 +185,12 @@ TEST(Sources, ConcatenatedGzipMembersAllLoad) {
 }
 
 TEST(Sources, UnknownAndUnsupportedFormatsAreErrorsWhenNamed) {
-  auto l = load({{"x.txt", "whatever\n"}, {"y.mdb", "a;b\n"}, {"ok.ndb", "A:0:*:414243\n"}});
+  auto l = load({{"x.txt", "whatever\n"}, {"y.imp", "a;b\n"}, {"ok.ndb", "A:0:*:414243\n"}});
   ASSERT_GE(l.diags.size(), 2u);
   EXPECT_EQ(l.diags[0].code, VIGIL_DIAG_UNKNOWN_FORMAT);
   EXPECT_EQ(l.diags[0].severity, VIGIL_SEVERITY_ERROR);
   EXPECT_EQ(l.diags[1].code, VIGIL_DIAG_UNSUPPORTED);
-  EXPECT_EQ(l.diags[1].message, "the .mdb format is not supported by this engine version");
+  EXPECT_EQ(l.diags[1].message, "the .imp format is not supported by this engine version");
 }
 
 TEST(Sources, AllowlistMakesAMatchingFileClean) {
