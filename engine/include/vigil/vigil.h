@@ -37,14 +37,14 @@ extern "C" {
 /** @name Version */
 /**@{*/
 #define VIGIL_VERSION_MAJOR 0
-#define VIGIL_VERSION_MINOR 2
+#define VIGIL_VERSION_MINOR 3
 #define VIGIL_VERSION_PATCH 0
-#define VIGIL_VERSION_STRING "0.2.0"
+#define VIGIL_VERSION_STRING "0.3.0"
 /** The version as one comparable number: major * 10000 + minor * 100 + patch. */
 #define VIGIL_VERSION_NUMBER \
   (VIGIL_VERSION_MAJOR * 10000 + VIGIL_VERSION_MINOR * 100 + VIGIL_VERSION_PATCH)
 
-/** Runtime version of the linked library, e.g. "0.2.0". Static storage; thread-safe. */
+/** Runtime version of the linked library, e.g. "0.3.0". Static storage; thread-safe. */
 VIGIL_API const char *vigil_version(void);
 /** Runtime version number of the linked library (see VIGIL_VERSION_NUMBER). */
 VIGIL_API uint32_t vigil_version_number(void);
@@ -277,9 +277,9 @@ typedef struct vigil_engine_stats {
   uint32_t database_origin;
   /** The DAT's creation time (seconds since the epoch); 0 if it has none or for sources. */
   uint64_t dat_created;
-  /** Logical (.ldb) signatures. Their subsignatures are not counted in body_signatures. */
+  /** Since 0.3.0. Logical (.ldb) signatures. Their subsignatures are not counted in body_signatures. */
   uint64_t logical_signatures;
-  /** PE section hash (.mdb/.msb) signatures. */
+  /** Since 0.3.0. PE section hash (.mdb/.msb) signatures. */
   uint64_t section_hash_signatures;
 } vigil_engine_stats;
 
@@ -327,7 +327,7 @@ typedef enum vigil_sig_kind {
    *  "Heuristics.Encrypted.Zip", "Heuristics.Broken.Archive",
    *  "Heuristics.Limits.Exceeded.MaxFileSize"... (signature_id VIGIL_SIGNATURE_ID_NONE). */
   VIGIL_SIG_HEURISTIC = 2,
-  /** A logical (.ldb) signature: its conditions held over the subsignatures found in the
+  /** Since 0.3.0. A logical (.ldb) signature: its conditions held over the subsignatures found in the
    *  input (offset VIGIL_OFFSET_NONE). */
   VIGIL_SIG_LOGICAL = 3
 } vigil_sig_kind;

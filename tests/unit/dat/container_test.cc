@@ -419,7 +419,9 @@ TEST(ContainerHostile, BrokenFieldsAreNamed) {
                " bytes (truncated or padded)")},
       {"flags", kFlagsAt, false, 4, 1, corrupt("header: unknown flags")},
       {"min engine version next patch", kMinEngineAt, false, 4, VIGIL_VERSION_NUMBER + 1,
-       version("DAT needs engine version 0.2.1 or later (this is " VIGIL_VERSION_STRING ")")},
+       version("DAT needs engine version " + std::to_string(VIGIL_VERSION_MAJOR) + "." +
+               std::to_string(VIGIL_VERSION_MINOR) + "." + std::to_string(VIGIL_VERSION_PATCH + 1) +
+               " or later (this is " VIGIL_VERSION_STRING ")")},
       {"min engine version 1.0.0", kMinEngineAt, false, 4, 10000,
        version("DAT needs engine version 1.0.0 or later (this is " VIGIL_VERSION_STRING ")")},
       {"min engine version 0", kMinEngineAt, false, 4, 0, "ok"},
