@@ -33,6 +33,7 @@ std::string short_id(const dat::DatId& id) { return common::encode_hex(id.data()
 
 SigKind kind_of(std::string_view file) {
   if (file.ends_with(".ndb")) return SigKind::kBody;
+  if (file.ends_with(".ldb")) return SigKind::kLogical;
   if (file.ends_with(".fp") || file.ends_with(".sfp")) return SigKind::kAllow;
   return SigKind::kHash;
 }
@@ -236,11 +237,12 @@ common::Result<std::string> patch_file(std::string_view old_text, const FileChan
 }  // namespace
 
 std::string_view kind_name(SigKind kind) {
-  constexpr std::string_view kNames[] = {"body", "hash", "allowlist"};
+  constexpr std::string_view kNames[] = {"body", "hash", "allowlist", "logical"};
   return kNames[static_cast<size_t>(kind)];
 }
 
 std::string_view signature_name(std::string_view file, std::string_view line) {
+  if (kind_of(file) == SigKind::kLogical) return line.substr(0, line.find(';'));
   size_t skip = kind_of(file) == SigKind::kBody ? 0 : 2;  // fields before the name
   size_t start = 0;
   for (; skip > 0; --skip) {

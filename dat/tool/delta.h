@@ -31,7 +31,7 @@ namespace vigil::dattool {
 inline constexpr uint32_t kDeltaFormat = 1;
 
 // What a signature is, by the IR file its lines are in.
-enum class SigKind : uint8_t { kBody, kHash, kAllow };
+enum class SigKind : uint8_t { kBody, kHash, kAllow, kLogical };
 // "body", "hash", "allowlist".
 std::string_view kind_name(SigKind kind);
 

@@ -277,7 +277,8 @@ typedef struct vigil_engine_stats {
   uint32_t database_origin;
   /** The DAT's creation time (seconds since the epoch); 0 if it has none or for sources. */
   uint64_t dat_created;
-  /** Since 0.3.0. Logical (.ldb) signatures. Their subsignatures are not counted in body_signatures. */
+  /** Since 0.3.0. Logical (.ldb) signatures. Their subsignatures are not counted in
+   * body_signatures. */
   uint64_t logical_signatures;
   /** Since 0.3.0. PE section hash (.mdb/.msb) signatures. */
   uint64_t section_hash_signatures;
@@ -327,8 +328,8 @@ typedef enum vigil_sig_kind {
    *  "Heuristics.Encrypted.Zip", "Heuristics.Broken.Archive",
    *  "Heuristics.Limits.Exceeded.MaxFileSize"... (signature_id VIGIL_SIGNATURE_ID_NONE). */
   VIGIL_SIG_HEURISTIC = 2,
-  /** Since 0.3.0. A logical (.ldb) signature: its conditions held over the subsignatures found in the
-   *  input (offset VIGIL_OFFSET_NONE). */
+  /** Since 0.3.0. A logical (.ldb) signature: its conditions held over the subsignatures found in
+   * the input (offset VIGIL_OFFSET_NONE). */
   VIGIL_SIG_LOGICAL = 3
 } vigil_sig_kind;
 

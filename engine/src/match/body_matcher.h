@@ -108,6 +108,7 @@ class BodyMatcher {
       sig::Diagnostics& diags, const HsTarget& target = HsTarget{.host = true});
 
   size_t signature_count() const { return plan_.sigs.size(); }
+  bool is_subsig(uint32_t s) const { return plan_.sigs[s].is_subsig(); }
   size_t fragment_count() const { return frag_begin_.size() - 1; }
   const std::vector<uint32_t>& kept() const { return kept_; }
 

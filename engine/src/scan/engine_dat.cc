@@ -228,6 +228,14 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     st = engine->logical.read(logical, body_count);
     if (st.is_ok() && !logical.at_end()) st = corrupt("logical signatures: trailing bytes");
     if (!st.is_ok()) return st;
+    // A subsignature never ends a scan and is never reported: the plan and the logical table
+    // must agree on which signatures are subsignatures.
+    for (uint32_t i = 0; i < body_count; ++i) {
+      if (engine->body->is_subsig(i) != (engine->logical.slot_of(i) != LogicalTable::kPlain)) {
+        return corrupt("logical signatures: roles disagree with the body plan at signature " +
+                       std::to_string(i));
+      }
+    }
     common::ByteReader hashes = reader_for(parts[3], SectionType::kHashes);
     st = engine->hashes.read(hashes, static_cast<uint32_t>(body_count));
     if (st.is_ok() && !hashes.at_end()) st = corrupt("hash signatures: trailing bytes");

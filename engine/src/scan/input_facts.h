@@ -39,7 +39,8 @@ struct InputFacts {
   // The matcher's view for a layer of `layer_type` (the raw bytes of a text file are scanned
   // as type 0, so only signatures for any file see them).
   match::InputFacts matcher(uint8_t layer_type) const;
-  LogicalFacts logical(uint8_t layer_type, const uint8_t* data, uint64_t size,
+  // For a layer of the input (its raw bytes, or a normalized form) of `file_size` bytes.
+  LogicalFacts logical(uint8_t layer_type, const uint8_t* data, uint64_t size, uint64_t file_size,
                        sig::ContainerType parent) const;
 };
 

@@ -12,6 +12,10 @@ Job::Job(const Engine& e, Scratch& s, uint32_t f, Callback c)
                                           : std::chrono::steady_clock::now() +
                                                 std::chrono::milliseconds(limits.max_scan_time_ms);
   budget = limits.max_scan_size == 0 ? UINT64_MAX : limits.max_scan_size;
+  // Counts a failed earlier scan may have left (an allocation failure mid-scan) are not this
+  // input's: forgetting them costs only what they touched.
+  e.logical.reset(s.logical);
+  s.logical.limited = 0;
 }
 
 // A compressed stream's bytes have no name of their own (they stand for the file), so they

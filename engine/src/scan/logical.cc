@@ -175,7 +175,7 @@ bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
                          const LogicalFacts& facts) const {
   if (e.target != 0 && e.target != facts.type) return false;
   if ((e.conditions & LogicalEntry::kHasFileSize) != 0 &&
-      !in(facts.size, e.file_size_lo, e.file_size_hi)) {
+      !in(facts.file_size, e.file_size_lo, e.file_size_hi)) {
     return false;
   }
   if ((e.conditions & LogicalEntry::kHasEntryPoint) != 0 &&

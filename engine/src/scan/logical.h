@@ -58,6 +58,7 @@ struct PcreEntry {
 struct LogicalFacts {
   const uint8_t* data = nullptr;  // the layer's bytes, for PCRE subsignatures
   uint64_t size = 0;
+  uint64_t file_size = 0;  // the input's own size (FileSize), whatever layer is matched
   sig::ExeAnchors anchors;
   uint8_t type = 0;
   bool exe = false;  // a parsed executable: the next three are meaningful

@@ -166,8 +166,8 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
     level.incomplete += scratch.match.abandoned();
     BodySinkCtx* ctx = static_cast<BodySinkCtx*>(sink.ctx);
     stopped = stopped || ctx->stop;
-    finish_logical(job, facts.logical(facts.type, bytes, layer->size(), job.parent()), st, level,
-                   stopped);
+    finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parent()), st,
+                   level, stopped);
     if (!st.is_ok()) break;
   }
   for (std::string* layer : {&a, &b}) {
@@ -238,7 +238,7 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
     scratch.match.facts = facts.matcher(layer);
     st = body(sink, job.all(), level);
     stopped = ctx.stop;
-    finish_logical(job, facts.logical(layer, data, size, job.parent()), st, level, stopped);
+    finish_logical(job, facts.logical(layer, data, size, size, job.parent()), st, level, stopped);
   }
   if (st.is_ok() && !stopped && (job.all() || level.detections == 0) &&
       (facts.type == kTypeAscii || facts.type == kTypeHtml)) {

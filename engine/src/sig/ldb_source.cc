@@ -62,8 +62,10 @@ bool parse_range(std::string_view text, Range& out) {
          parse_number(text.substr(dash + 1), out.hi) && out.lo <= out.hi;
 }
 
+// A construct this engine does not run: the signature is skipped with a warning (ClamAV too
+// skips unknown keys and types, and loads icon-group signatures that then never match).
 bool unsupported(const LineContext& ctx, std::string_view name, std::string message) {
-  report(ctx, VIGIL_DIAG_UNSUPPORTED, VIGIL_SEVERITY_ERROR, name, std::move(message));
+  report(ctx, VIGIL_DIAG_UNSUPPORTED, VIGIL_SEVERITY_WARNING, name, "skipped: " + message);
   return false;
 }
 
@@ -121,8 +123,8 @@ bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig
       return unsupported(ctx, out.name,
                          "the " + std::string(key) + " condition is not supported by this engine");
     } else {
-      return report_error(ctx, out.name,
-                          "unknown target description key '" + std::string(key) + "'");
+      return unsupported(ctx, out.name,
+                         "unknown target description key '" + std::string(key) + "'");
     }
   }
   if (!have_target) return report_error(ctx, out.name, "target description has no Target");
@@ -152,9 +154,8 @@ bool parse_pcre(std::string_view text, uint32_t index, LogicalSig& sig, const Li
     auto offset = parse_offset(off);
     if (!offset.is_ok()) {
       bool unsup = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
-      report(ctx, unsup ? VIGIL_DIAG_UNSUPPORTED : VIGIL_DIAG_SYNTAX, VIGIL_SEVERITY_ERROR,
-             sig.name, where() + offset.status().message());
-      return false;
+      if (unsup) return unsupported(ctx, sig.name, where() + offset.status().message());
+      return report_error(ctx, sig.name, where() + offset.status().message());
     }
     p.offset = offset.value();
     if (p.offset.exe_relative() && !executable_target(sig.target)) {
@@ -186,13 +187,12 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
     return unsupported(ctx, sig.name, where() + "byte-compare subsignatures are not supported");
   }
   uint8_t mods = 0;
-  bool ascii_and_wide = false;
+  bool ascii = false;
   size_t sep = text.find("::");
   if (sep != std::string_view::npos) {
     std::string_view letters = text.substr(sep + 2);
     text = text.substr(0, sep);
-    if (letters.empty()) return report_error(ctx, sig.name, where() + "empty modifier list");
-    for (char c : letters) {
+    for (char c : letters) {  // no letters: a plain subsignature, as ClamAV reads "::"
       if (c == 'i') {
         mods |= kModNocase;
       } else if (c == 'w') {
@@ -200,7 +200,7 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
       } else if (c == 'f') {
         mods |= kModFullword;
       } else if (c == 'a') {
-        ascii_and_wide = true;
+        ascii = true;
       } else {
         return report_error(ctx, sig.name,
                             where() + "unknown modifier '" + std::string(1, c) + "'");
@@ -214,9 +214,8 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
     auto offset = parse_offset(text.substr(0, colon));
     if (!offset.is_ok()) {
       bool unsup = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
-      report(ctx, unsup ? VIGIL_DIAG_UNSUPPORTED : VIGIL_DIAG_SYNTAX, VIGIL_SEVERITY_ERROR,
-             sig.name, where() + offset.status().message());
-      return false;
+      if (unsup) return unsupported(ctx, sig.name, where() + offset.status().message());
+      return report_error(ctx, sig.name, where() + offset.status().message());
     }
     body.offset = offset.value();
     hex = text.substr(colon + 1);
@@ -226,7 +225,7 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
                               "' needs target type 1, 6 or 9 (an executable)");
     }
   }
-  if ((mods != 0 || ascii_and_wide) && hex.find("!(") != std::string_view::npos) {
+  if ((mods != 0 || ascii) && hex.find("!(") != std::string_view::npos) {
     return report_error(ctx, sig.name, where() + "a negated alternative cannot take modifiers");
   }
   auto pattern = parse_hex_pattern(hex, HexRules::kSubsig);
@@ -239,12 +238,12 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
   body.line = ctx.line;
   body.target = sig.target;
   body.subsig = static_cast<uint8_t>(index);
-  if (!ascii_and_wide) {
+  if (!ascii || (mods & kModWide) == 0) {  // "::a" alone is the ASCII form only
     body.modifiers = mods;
     out.push_back(std::move(body));
     return true;
   }
-  // "::a" (and "::aw"): the ASCII form and the wide form.
+  // "::wa": the ASCII form and the wide form.
   body.modifiers = static_cast<uint8_t>(mods & ~kModWide);
   out.push_back(body);
   body.modifiers = static_cast<uint8_t>(mods | kModWide);

@@ -55,7 +55,8 @@ class Parser {
   // operand := (number | '(' expr ')') [('=' | '>' | '<') number [',' number]]
   bool operand(int depth) {
     if (pos_ >= t_.size()) return fail("expression ends where an operand was expected");
-    if (t_[pos_] == '(') {
+    const bool group = t_[pos_] == '(';
+    if (group) {
       ++pos_;
       if (!expr(depth + 1)) return false;
       if (pos_ >= t_.size() || t_[pos_] != ')') return fail("missing ')'");
@@ -84,7 +85,8 @@ class Parser {
         uint32_t y = 0;
         if (!number(y)) return fail("expected a distinct-subsignature count after ','");
         if (y > kMaxSubsigs) return fail("distinct count " + std::to_string(y) + " is too large");
-        out_.push_back(expr_word(ExprOp::kDistinct, y));
+        // On a single subsignature ClamAV ignores the distinct count.
+        if (group) out_.push_back(expr_word(ExprOp::kDistinct, y));
       }
     }
     return true;

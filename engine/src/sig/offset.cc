@@ -48,7 +48,7 @@ bool Offset::start_range(uint64_t size, const ExeAnchors& exe, uint64_t& lo, uin
       if (!exe.valid || section >= exe.count) return false;
       const SectionSpan& s = exe.sections[section];
       lo = s.offset;
-      hi = add_clamped(s.offset, s.size);
+      hi = add_clamped(add_clamped(s.offset, s.size), shift);
       return lo <= size;
     }
     case Kind::kLastSection:
@@ -90,7 +90,6 @@ common::Result<Offset> parse_offset(std::string_view text) {
   if (base.starts_with("SE")) {
     off.kind = Offset::Kind::kSectionWhole;
     if (!parse_number(base.substr(2), off.section)) return bad(text, "expected SEx");
-    if (comma != std::string_view::npos) return bad(text, "SEx takes no maxshift");
     return off;
   }
   if (base.size() > 1 && base[0] == 'S' && base[1] >= '0' && base[1] <= '9') {
@@ -120,6 +119,10 @@ std::string format_offset(const Offset& offset) {
     case Offset::Kind::kSectionWhole:
       text = "SE";
       text += std::to_string(offset.section);
+      if (offset.shift != 0) {
+        text += ',';
+        text += std::to_string(offset.shift);
+      }
       return text;
     case Offset::Kind::kAbsolute:
       break;

@@ -42,8 +42,8 @@ inline constexpr uint8_t kMaxTarget = 12;
 inline constexpr bool known_target(uint32_t t) { return t <= kMaxTarget && t != 8; }
 
 // Subsignature modifiers: "::i" (letters match either case), "::w" (each byte followed by 00),
-// "::f" (delimited by non-alphanumeric bytes or the input's edges). "::a" (ASCII and wide)
-// is two BodySigs, one with kModWide and one without.
+// "::f" (delimited by non-alphanumeric bytes or the input's edges). "::wa" (ASCII and wide)
+// is two BodySigs, one with kModWide and one without; "::a" alone is the ASCII form.
 inline constexpr uint8_t kModNocase = 1;
 inline constexpr uint8_t kModWide = 2;
 inline constexpr uint8_t kModFullword = 4;

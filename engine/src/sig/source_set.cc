@@ -229,6 +229,8 @@ class Loader {
     subsigs_.clear();
     if (!parse_ldb_line(line, ctx, sig, subsigs_)) return false;
     if (ignored(sig.name, line, ctx)) return true;
+    // The stored line names the signature as it is reported (a DAT rebuilt from it must).
+    sig.text = display_name(sig.name) + sig.text.substr(sig.name.size());
     sig.name = display_name(sig.name);
     sig.file_index = file_index;
     uint32_t index = static_cast<uint32_t>(set_.logical.size());

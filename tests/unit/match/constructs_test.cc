@@ -25,8 +25,11 @@ const Case kCases[] = {
     {"6162636465666768696a6b6c6d6e6f707172737475", "*", "abcdefghijklmnopqrstux", 0},
     {"6162636465666768696a6b6c6d6e6f707172737475", "*", "xbcdefghijklmnopqrstu", -1},
     {"6162636465666768696a6b6c6d6e6f707172737475", "*", "abcdefghijklmnopqrst", -1},
-    // (A byte-order mark makes the input binary: text is also matched lowercased.)
-    {"6162636465666768696a6b6c6d6e6f707172737475", "*", "\xfe\xffabcdefghijkLmnopqrstu", -1},
+    // (Two NUL bytes at offset 2 make the input binary: text is also matched lowercased.)
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*",
+     std::string("xy\0\0abcdefghijkLmnopqrstu", 25), -1},
+    {"6162636465666768696a6b6c6d6e6f707172737475", "*",
+     std::string("xy\0\0abcdefghijklmnopqrstu", 25), 4},
     {"6162636465666768696a6b6c6d6e6f707172737475", "EOF-21", "xxabcdefghijklmnopqrstu", 2},
     {"6162636465666768696a6b6c6d6e6f707172737475", "1", "xxabcdefghijklmnopqrstu", -1},
     // ?? and nibbles

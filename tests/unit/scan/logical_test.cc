@@ -64,6 +64,7 @@ TEST(Logical, ExpressionsAndCounts) {
       {"(0|1|2)>5,2", 3, "AAAA.AAAA.AAAA.BBBB.BBBB.BBBB", true},
       {"(0|1|2)>5,2", 3, "AAAA.AAAA.AAAA.AAAA.AAAA.AAAA", false},
       {"(0|1|2)=3,2", 3, "AAAA.AAAA.BBBB", true},
+      {"0=3,2", 1, "AAAA.AAAA.AAAA", true},  // on one subsignature the ",Y" is ignored
       {"(0|1|2)=3,2", 3, "AAAA.AAAA.AAAA", false},
       // An '&' group counts only when it holds.
       {"(0&1)>2", 2, "AAAA.AAAA.BBBB", true},
@@ -124,6 +125,8 @@ TEST(Logical, ModifiersMatchAsClamAvReadsThem) {
       {"68656c6c6f::wa", ".." + wide + "..", true},
       {"68656c6c6f::aw", "..hello..", true},
       {"68656c6c6f::a", "..hello..", true},
+      {"68656c6c6f::a", ".." + wide + "..", false},  // "::a" alone is the ASCII form only
+      {"68656c6c6f::", "..hello..", true},           // no letters: no modifier
       {"68656c6c6f::wi", "..H\0E\0L\0L\0O\0"s, true},
       {"68??6c6c6f::w", "h\0X\0l\0l\0o\0"s, true},        // a wildcard byte is widened
       {"6865{3}6c6c6f::w", "h\0e\0ABCl\0l\0o\0"s, true},  // a gap stays a byte count
@@ -294,6 +297,9 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       {"T;Engine:51-255,Target:3;0;22612220616c743d", "<html><img src=\"a\"alt=\"b\"></html>",
        true},  // attributes spaced apart
       {"T;Engine:51-255,Target:7;0;3c703e6869", "<html><p>hi</p></html>", false},
+      // FileSize is the file's, not the normalized layer's (14 bytes, 12 normalized).
+      {"T;Engine:51-255,Target:7,FileSize:14-14;0;68656c6c6f", "Hello   WORLD\n", true},
+      {"T;Engine:51-255,Target:7,FileSize:12-12;0;68656c6c6f", "Hello   WORLD\n", false},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(detects(std::string(c.sig) + "\n", c.data), c.found) << c.sig << " on " << c.data;
@@ -372,7 +378,6 @@ TEST(Logical, LoadErrorsNameTheProblem) {
   const Case cases[] = {
       {"N;Target:0", "expected NAME;TARGETDESC;EXPRESSION;SUBSIG0[;SUBSIG1...], got 2 fields"},
       {"N;Engine:51-255;0;414243", "target description has no Target"},
-      {"N;Engine:51-255,Target:0,Bogus:1;0;414243", "unknown target description key 'Bogus'"},
       {"N;Engine:51-255,Target:0,FileSize:10;0;414243", "invalid FileSize '10': expected min-max"},
       {"N;Engine:51-255,Target:0,EntryPoint:1-9;0;414243",
        "EntryPoint and NumberOfSections need target type 1, 6 or 9 (an executable)"},
@@ -412,11 +417,15 @@ TEST(Logical, LoadErrorsNameTheProblem) {
       "N;Engine:51-255,Target:0,Container:CL_TYPE_BOGUS;0;414243",
       "N;Engine:51-255,Target:1;0;VI:414243",
       "N;Engine:51-255,Target:0;0=0;414243",
+      "N;Engine:51-255,Target:0,Bogus:1;0;414243",
+      "N;Engine:51-255,Target:99;0;414243",
   };
   for (const char* line : unsupported) {
     auto l = load({{"u.ldb", std::string(line) + "\n"}});
     ASSERT_EQ(l.diags.size(), 1u) << line;
     EXPECT_EQ(l.diags[0].code, VIGIL_DIAG_UNSUPPORTED) << line << ": " << l.diags[0].message;
+    EXPECT_EQ(l.diags[0].severity, VIGIL_SEVERITY_WARNING) << line;
+    EXPECT_EQ(l.diags[0].message.rfind("skipped: ", 0), 0u) << l.diags[0].message;
   }
   // A subsignature the matcher cannot search for drops its whole signature.
   auto dropped = load({{"d.ldb", "N;Engine:51-255,Target:0;0&1;414243;41(42|43)\n"}});
