@@ -97,30 +97,9 @@ CLAM_FLAGS=(-r -i --tempdir="$CLAM_TMP" --max-dir-recursion=255
   --scan-mail=no --scan-swf=no --scan-xmldocs=no --scan-hwp3=no --scan-onenote=no
   --scan-image=no --scan-image-fuzzy-hash=no --heuristic-alerts=no --bytecode=no)
 
-# run_timed N NAME CMD... : runs CMD N times; keeps the fastest run's logs in $RUN_DIR/NAME.*
-run_timed() {
-  local runs=$1 name=$2; shift 2
-  local best="" i t0 t1 ns rc
-  for ((i = 0; i < runs; i++)); do
-    t0=$(date +%s%N)
-    set +e
-    /usr/bin/time -v -o "$RUN_DIR/$name.time.tmp" "$@" > "$RUN_DIR/$name.out.tmp" \
-      2> "$RUN_DIR/$name.err.tmp"
-    rc=$?
-    set -e
-    t1=$(date +%s%N)
-    ns=$((t1 - t0))
-    if [[ -z $best || $ns -lt $best ]]; then
-      best=$ns
-      for f in time out err; do mv -f "$RUN_DIR/$name.$f.tmp" "$RUN_DIR/$name.$f"; done
-      echo "$rc" > "$RUN_DIR/$name.rc"
-      echo "$ns" > "$RUN_DIR/$name.wall_ns"
-    fi
-  done
-  rm -f "$RUN_DIR/$name".*.tmp
-  printf '  %-16s %8.3f s  exit %s\n' "$name" "$(awk -v ns="$best" 'BEGIN { print ns / 1e9 }')" \
-    "$(cat "$RUN_DIR/$name.rc")" >&2
-}
+# run_timed N NAME CMD...: see run_timed.sh.
+# shellcheck source=run_timed.sh
+source "$HERE/run_timed.sh"
 
 mkdir -p "$WORK/runs"
 cat /proc/loadavg > "$WORK/runs/loadavg"
