@@ -17,7 +17,6 @@
 #include "fuzz_check.h"
 #include "match/regex.h"
 
-
 namespace {
 
 using vigil::match::Regex;
