@@ -1,6 +1,7 @@
 // Fuzzes DAT loading (scan::load_dat), which reads files that arrive over the network: the
 // container checks, then every section parser (meta, names, body plan and fragment table, hash
-// tables, allowlist, source IR) and the pattern database, including the recompile and the
+// tables, allowlist, logical signatures with their regexes, section hashes, source IR) and the
+// pattern database, including the recompile and the
 // rebuild from the IR. Any bytes must load or fail with a clean status, never crash or leak,
 // and an engine that loads must scan without breaking the scan invariants.
 //
@@ -56,6 +57,14 @@ constexpr char kHdb[] =
     "362e8056e8e71d4d232a5e31134dc70a:*:Fz.Hash.Any:73\n"
     "3e99b83b2db633b14c348f5bf0dc79769e850bbad3b53b772b10a45d6a02427b:22:Fz.Hash.Sized\n";
 constexpr char kFp[] = "bcc18a6a7351cb0946cd2189d96dba3c:31:Fz.Allowed\n";
+// Logical signatures (the logical section: entries, expressions, roles, regexes) and a PE
+// section hash (the section-hash section).
+constexpr char kLdb[] =
+    "Fz.Logic;Engine:51-255,Target:0;(0|1)&2>1;6c6f6769;6c6f6761;6c6f67::i\n"
+    "Fz.Pcre;Engine:51-255,Target:0;0&1;70637265;0/pcre\\s+\\d+/\n"
+    "Fz.Exe;Engine:51-255,Target:6,NumberOfSections:0-9;0;EP+0:7f454c46\n"
+    "Fz.Word;Engine:51-255,Target:0,FileSize:10-4096;0;776964::wa\n";
+constexpr char kMdb[] = "512:0123456789abcdef0123456789abcdef:Fz.Section\n";
 
 // Scanned by every engine that loads: text that fires each signature above (and the hash
 // signatures' contents), and binary runs.
@@ -66,7 +75,7 @@ const std::vector<std::string>& fixed_inputs() {
                   "start...end up--to! least!!!! alt\xaa!! neg\xccneg nmabnm! nm12nm! dpbdfth "
                   "fia\x00\x00"
                   "bnal \xaa\x02\xbb\xcc word whXwhw lmid\nlmid shared\x00\x01 "
-                  "shared\x03 shift TRLR"sv),
+                  "shared\x03 logi LOG loga pcre 42 w\0i\0d\0 shift TRLR"sv),
       "vigil fuzz hash any\n",
       "vigil fuzz hash sized\n",
       std::string(300, '\0') + std::string(300, '\xff') + "\xde\xad\xbe\xef\x01",
@@ -80,7 +89,8 @@ const std::string& reference_dat() {
   static const std::string kDat = [] {
     sig::SignatureSet set =
         sig::load_sources({sig::Source{"fz.ndb", true, kNdb}, sig::Source{"fz.hdb", true, kHdb},
-                           sig::Source{"fz.fp", true, kFp}},
+                           sig::Source{"fz.fp", true, kFp}, sig::Source{"fz.ldb", true, kLdb},
+                           sig::Source{"fz.mdb", true, kMdb}},
                           sig::LoadFlags{});
     FUZZ_CHECK(!sig::has_errors(set.diags));
     auto built = scan::build_dat(set, {.version = 1});
@@ -176,16 +186,21 @@ void scan_checked(const scan::Engine& e, scan::Scratch& scratch, std::string_vie
     FUZZ_CHECK(result.bytes_scanned == in.size());
     if (result.allowlisted) FUZZ_CHECK(hits.empty());
     if (!all) FUZZ_CHECK(hits.size() <= 1);
-    std::set<uint32_t> body_ids;
+    std::set<uint32_t> ids;
     for (const Hit& h : hits) {
       FUZZ_CHECK(h.id < e.names.size());
+      FUZZ_CHECK(ids.insert(h.id).second);
       if (h.kind == VIGIL_SIG_HASH) {
         FUZZ_CHECK(h.offset == VIGIL_OFFSET_NONE);
+      } else if (h.kind == VIGIL_SIG_LOGICAL) {
+        FUZZ_CHECK(h.offset == VIGIL_OFFSET_NONE);
+        FUZZ_CHECK(h.id >= e.logical_base && h.id - e.logical_base < e.logical.size());
       } else {
+        // A body detection is a signature of its own, never a subsignature.
         FUZZ_CHECK(h.kind == VIGIL_SIG_BODY);
         FUZZ_CHECK(h.id < e.body->signature_count());
+        FUZZ_CHECK(e.logical.slot_of(h.id) == scan::LogicalTable::kPlain);
         FUZZ_CHECK(h.offset < in.size());
-        FUZZ_CHECK(body_ids.insert(h.id).second);
       }
     }
   }
@@ -231,9 +246,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const scan::Engine& e = *loaded.value();
   const vigil_engine_stats& s = e.stats;
-  FUZZ_CHECK(s.body_signatures == e.body->signature_count());
+  uint64_t subsigs = 0;
+  for (uint32_t i = 0; i < e.body->signature_count(); ++i) {
+    subsigs += e.logical.slot_of(i) != scan::LogicalTable::kPlain ? 1 : 0;
+  }
+  FUZZ_CHECK(s.body_signatures + subsigs == e.body->signature_count());
+  FUZZ_CHECK(s.logical_signatures == e.logical.size());
+  FUZZ_CHECK(s.section_hash_signatures == e.sections.size());
   FUZZ_CHECK(s.fragments == e.body->fragment_count());
-  FUZZ_CHECK(s.body_signatures + s.hash_signatures == e.names.size());
+  FUZZ_CHECK(e.body->signature_count() + s.hash_signatures + s.logical_signatures +
+                 s.section_hash_signatures ==
+             e.names.size());
   FUZZ_CHECK(s.database_origin == VIGIL_DATABASE_PRECOMPILED ||
              s.database_origin == VIGIL_DATABASE_COMPILED);
   auto scratch = scan::make_scratch(e);
