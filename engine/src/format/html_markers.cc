@@ -68,11 +68,13 @@ void HtmlTagFinder::feed(const uint8_t* data, size_t size) {
     // Skip ahead to the next byte that can start a marker, which is what makes long text fast.
     size_t i = 0;
     while (i < size && !found_) {
-      if (href_from_ == UINT64_MAX) {
-        const void* lt = std::memchr(data + i, '<', size - i);
-        if (lt == nullptr) break;
-        i = static_cast<size_t>(static_cast<const uint8_t*>(lt) - data);
+      if (href_from_ != UINT64_MAX) {
+        scan(data, size, i, size, fed_);  // an href may start anywhere now: one pass over the rest
+        break;
       }
+      const void* lt = std::memchr(data + i, '<', size - i);
+      if (lt == nullptr) break;
+      i = static_cast<size_t>(static_cast<const uint8_t*>(lt) - data);
       scan(data, size, i, i + 1, fed_);
       ++i;
     }

@@ -163,7 +163,7 @@ class BodyMatcher {
   // Whether signature s is still worth confirming in this scan, and recording one confirm.
   bool wanted(const MatchState& state, uint32_t s) const {
     const PlannedSig& p = plan_.sigs[s];
-    if (p.target != 0 && p.target != state.facts.type) return false;
+    if (!p.for_type(state.facts.type)) return false;
     return state.reported_gen[s] != state.gen || state.hits[s] < p.max_hits;
   }
   void count_hit(MatchState& state, uint32_t s) const {

@@ -70,7 +70,7 @@ struct StreamContext {
   // Whether the signature has all the occurrences it can use, or is not for this input.
   bool done(uint32_t s) const {
     const PlannedSig& p = m->plan_.sigs[s];
-    if (p.target != 0 && p.target != state->facts.type) return true;
+    if (!p.for_type(state->facts.type)) return true;
     auto it = stream->confirmed.find(s);
     return it != stream->confirmed.end() && it->second >= p.max_hits;
   }

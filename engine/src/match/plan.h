@@ -73,6 +73,8 @@ struct PlannedSig {
   static constexpr uint8_t kRoleSubsig = 1;
   bool is_literal() const { return literal != 0; }
   bool is_subsig() const { return (role & kRoleSubsig) != 0; }
+  // Whether an input matched as `type` (see InputFacts) is one this signature is for.
+  bool for_type(uint8_t type) const { return target == sig::kTargetAny || target == type; }
   sig::Offset offset() const {
     return sig::Offset{static_cast<sig::Offset::Kind>(offset_kind), offset_base, offset_shift,
                        offset_section};

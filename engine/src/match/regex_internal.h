@@ -73,7 +73,6 @@ struct RegexScratchState {
   PcreMatchContext match_context;
   PcreJitStack jit_stack;
   HsScratch hs_scratch;
-  std::vector<const hs_database_t*> hs_fitted;  // databases hs_scratch has been grown for
   std::vector<HsReport> reports;
   std::vector<uint64_t> suffix_min_start;  // over reports[i..]: the least start
   bool reports_overflowed = false;

@@ -8,6 +8,11 @@
 
 namespace vigil::scan {
 
+static_assert(sig::kTargetPe == static_cast<uint8_t>(format::TargetType::kPe) &&
+                  sig::kTargetHtml == static_cast<uint8_t>(format::TargetType::kHtml) &&
+                  sig::kTargetAscii == static_cast<uint8_t>(format::TargetType::kAscii),
+              "format types are ClamAV's target numbers");
+
 void InputFacts::reset() {
   type = 0;
   typed = false;
@@ -30,7 +35,7 @@ void InputFacts::identify(const uint8_t* data, uint64_t size, bool whole) {
 
 void InputFacts::parse_exe(const uint8_t* data, uint64_t size) {
   exe_read = true;
-  if (type != 1 && type != 6 && type != 9) return;
+  if (!sig::executable_target(type)) return;
   auto info = format::parse_executable(data, size);
   if (!info.is_ok()) return;
   exe = true;
@@ -60,10 +65,6 @@ LogicalFacts InputFacts::logical(uint8_t layer_type, const uint8_t* data, uint64
   f.file_size = file_size;
   f.anchors = matcher(layer_type).exe;
   f.type = layer_type;
-  f.exe = exe;
-  f.has_ep = has_ep;
-  f.entry_point = entry_point;
-  f.sections = sections.size();
   f.container = parent;
   return f;
 }

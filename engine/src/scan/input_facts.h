@@ -11,13 +11,9 @@
 #include "match/body_matcher.h"
 #include "scan/logical.h"
 #include "sig/offset.h"
+#include "sig/signature_set.h"
 
 namespace vigil::scan {
-
-// Target types ClamAV scans as normalized text rather than as their raw bytes.
-inline constexpr uint8_t kTypePe = 1;
-inline constexpr uint8_t kTypeHtml = 3;
-inline constexpr uint8_t kTypeAscii = 7;
 
 struct InputFacts {
   uint8_t type = 0;
@@ -45,7 +41,7 @@ struct InputFacts {
 };
 
 // The type the raw bytes of an input of type `type` are matched as.
-inline uint8_t raw_layer_type(uint8_t type) { return type == kTypeAscii ? 0 : type; }
+inline uint8_t raw_layer_type(uint8_t type) { return type == sig::kTargetAscii ? 0 : type; }
 
 }  // namespace vigil::scan
 

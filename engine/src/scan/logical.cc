@@ -179,11 +179,12 @@ bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
     return false;
   }
   if ((e.conditions & LogicalEntry::kHasEntryPoint) != 0 &&
-      (!facts.exe || !facts.has_ep || !in(facts.entry_point, e.entry_point_lo, e.entry_point_hi))) {
+      (!facts.anchors.valid || !facts.anchors.has_ep ||
+       !in(facts.anchors.ep, e.entry_point_lo, e.entry_point_hi))) {
     return false;
   }
   if ((e.conditions & LogicalEntry::kHasSections) != 0 &&
-      (!facts.exe || !in(facts.sections, e.sections_lo, e.sections_hi))) {
+      (!facts.anchors.valid || !in(facts.anchors.count, e.sections_lo, e.sections_hi))) {
     return false;
   }
   // The immediate parent's type; CL_TYPE_ANY means the input is not inside a container.

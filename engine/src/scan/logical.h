@@ -58,13 +58,9 @@ struct PcreEntry {
 struct LogicalFacts {
   const uint8_t* data = nullptr;  // the layer's bytes, for PCRE subsignatures
   uint64_t size = 0;
-  uint64_t file_size = 0;  // the input's own size (FileSize), whatever layer is matched
-  sig::ExeAnchors anchors;
+  uint64_t file_size = 0;   // the input's own size (FileSize), whatever layer is matched
+  sig::ExeAnchors anchors;  // entry point and sections, for conditions and PCRE offsets
   uint8_t type = 0;
-  bool exe = false;  // a parsed executable: the next three are meaningful
-  bool has_ep = false;
-  uint64_t entry_point = 0;
-  uint64_t sections = 0;
   sig::ContainerType container = sig::ContainerType::kNone;  // the level holding the input
 };
 

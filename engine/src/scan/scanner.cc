@@ -15,16 +15,14 @@ namespace vigil::scan {
 namespace {
 
 struct BodySinkCtx {
-  const Engine* engine;
-  LogicalState* logical;
+  Job* job;
   Callback cb;
   vigil_scan_result* result;
   bool stop;
-  // Signatures reported for this input so far: a text input is matched raw and normalized,
-  // and a signature found in both is still one detection.
-  std::vector<uint32_t>* reported;
 };
 
+// Signatures reported for the level so far (Scratch::reported): a text input is matched raw
+// and normalized, and a signature found in both is still one detection.
 bool first_report(std::vector<uint32_t>& reported, uint32_t id) {
   if (std::find(reported.begin(), reported.end(), id) != reported.end()) return false;
   reported.push_back(id);
@@ -41,12 +39,14 @@ bool report(const Engine& e, Callback cb, uint32_t id, vigil_sig_kind kind, uint
 
 bool on_body_hit(void* raw, uint32_t sig, uint64_t start) {
   BodySinkCtx& c = *static_cast<BodySinkCtx*>(raw);
-  if (c.engine->logical.slot_of(sig) != LogicalTable::kPlain) {
-    c.engine->logical.hit(*c.logical, sig);
+  const Engine& engine = c.job->engine;
+  Scratch& scratch = c.job->scratch;
+  if (engine.logical.slot_of(sig) != LogicalTable::kPlain) {
+    engine.logical.hit(scratch.logical, sig);
     return true;
   }
-  if (!first_report(*c.reported, sig)) return true;
-  if (!report(*c.engine, c.cb, sig, VIGIL_SIG_BODY, start, *c.result)) {
+  if (!first_report(scratch.reported, sig)) return true;
+  if (!report(engine, c.cb, sig, VIGIL_SIG_BODY, start, *c.result)) {
     c.stop = true;
     return false;
   }
@@ -119,25 +119,36 @@ common::Result<std::unique_ptr<Scratch>> make_scratch(const Engine& engine) {
 
 namespace {
 
+// Whether the level still takes detections: nothing asked to stop, and all-match mode or none
+// found yet.
+bool wants_more(const Job& job, const vigil_scan_result& level, bool stopped) {
+  return !stopped && (job.all() || level.detections == 0);
+}
+
+// Reports a whole-input detection (logical or hash) once per level; false when the level
+// takes no more.
+bool report_once(Job& job, const Callback& cb, uint32_t id, vigil_sig_kind kind,
+                 vigil_scan_result& level, bool& stopped) {
+  if (!first_report(job.scratch.reported, id)) return true;
+  if (!report(job.engine, cb, id, kind, VIGIL_OFFSET_NONE, level)) {
+    stopped = true;
+    return false;
+  }
+  return job.all();
+}
+
 // Evaluates the logical signatures the last matcher run touched (or forgets them when that run
-// ended early or first-match mode has its detection already).
+// failed or the level takes no more detections).
 void finish_logical(Job& job, const LogicalFacts& facts, const common::Status& st,
-                    vigil_scan_result& level, bool& stopped) {
+                    const Callback& cb, vigil_scan_result& level, bool& stopped) {
   const Engine& engine = job.engine;
   LogicalState& state = job.scratch.logical;
-  if (!st.is_ok() || stopped || (!job.all() && level.detections != 0)) {
+  if (!st.is_ok() || !wants_more(job, level, stopped)) {
     engine.logical.reset(state);
     return;
   }
-  const Callback cb = job.here();
   engine.logical.finish(state, facts, [&](uint32_t index) {
-    if (!first_report(job.scratch.reported, engine.logical_base + index)) return true;
-    if (!report(engine, cb, engine.logical_base + index, VIGIL_SIG_LOGICAL, VIGIL_OFFSET_NONE,
-                level)) {
-      stopped = true;
-      return false;
-    }
-    return job.all();
+    return report_once(job, cb, engine.logical_base + index, VIGIL_SIG_LOGICAL, level, stopped);
   });
   level.incomplete += state.limited;  // PCRE searches a work limit ended
   state.limited = 0;
@@ -145,29 +156,29 @@ void finish_logical(Job& job, const LogicalFacts& facts, const common::Status& s
 
 // The normalized layers of a text input, each matched on its own (see text_layers.h).
 common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
-                                const InputFacts& facts, match::HitSink sink,
-                                vigil_scan_result& level, bool& stopped) {
+                                const InputFacts& facts, BodySinkCtx& ctx, vigil_scan_result& level,
+                                bool& stopped) {
   Scratch& scratch = job.scratch;
   std::string& a = scratch.text_layers[0];
   std::string& b = scratch.text_layers[1];
   a.clear();
   b.clear();
-  if (facts.type == kTypeHtml) {
+  if (facts.type == sig::kTargetHtml) {
     normalize_html(data, size, a, b);
   } else {
     normalize_text(data, size, a);
   }
   common::Status st;
   for (const std::string* layer : {&a, &b}) {
-    if (layer->empty() || stopped || (!job.all() && level.detections != 0)) continue;
+    if (layer->empty() || !wants_more(job, level, stopped)) continue;
     const auto* bytes = reinterpret_cast<const uint8_t*>(layer->data());
     scratch.match.facts = facts.matcher(facts.type);
-    st = job.engine.body->scan(bytes, layer->size(), scratch.match, job.all(), sink);
+    st = job.engine.body->scan(bytes, layer->size(), scratch.match, job.all(),
+                               match::HitSink{&on_body_hit, &ctx});
     level.incomplete += scratch.match.abandoned();
-    BodySinkCtx* ctx = static_cast<BodySinkCtx*>(sink.ctx);
-    stopped = stopped || ctx->stop;
+    stopped = stopped || ctx.stop;
     finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parent()), st,
-                   level, stopped);
+                   ctx.cb, level, stopped);
     if (!st.is_ok()) break;
   }
   for (std::string* layer : {&a, &b}) {
@@ -176,27 +187,33 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
   return st;
 }
 
-// PE section hash signatures: each section's raw data that lies inside the input, hashed only
-// when some signature has its size.
-common::Status lookup_sections(Job& job, const uint8_t* data, uint64_t size,
-                               const InputFacts& facts, const Callback& cb,
-                               vigil_scan_result& level, bool& stopped) {
-  const Engine& engine = job.engine;
-  if (engine.sections.empty() || !facts.exe || facts.type != kTypePe) return common::Status::ok();
+// Hash signatures of `table` for data[0, size), computing into `digests` only what entries of
+// this size need.
+common::Status report_hashes(Job& job, const hash::HashTable& table, const uint8_t* data,
+                             uint64_t size, hash::Digests& digests, const Callback& cb,
+                             vigil_scan_result& level, bool& stopped) {
+  common::Status st = lookup(table, data, size, digests, job.scratch.hash_hits);
+  if (!st.is_ok()) return st;
+  for (uint32_t id : job.scratch.hash_hits) {
+    if (!report_once(job, cb, id, VIGIL_SIG_HASH, level, stopped)) break;
+  }
+  return st;
+}
+
+// PE section hash signatures: each section's raw data that lies inside the input.
+common::Status report_section_hashes(Job& job, const uint8_t* data, uint64_t size,
+                                     const InputFacts& facts, const Callback& cb,
+                                     vigil_scan_result& level, bool& stopped) {
+  if (job.engine.sections.empty() || !facts.exe || facts.type != sig::kTargetPe) {
+    return common::Status::ok();
+  }
   for (const sig::SectionSpan& s : facts.sections) {
+    if (!wants_more(job, level, stopped)) break;
     if (s.offset > size || s.size > size - s.offset) continue;
     hash::Digests digests;
-    common::Status st =
-        lookup(engine.sections, data + s.offset, s.size, digests, job.scratch.hash_hits);
+    common::Status st = report_hashes(job, job.engine.sections, data + s.offset, s.size, digests,
+                                      cb, level, stopped);
     if (!st.is_ok()) return st;
-    for (uint32_t id : job.scratch.hash_hits) {
-      if (!first_report(job.scratch.reported, id)) continue;
-      if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, level)) {
-        stopped = true;
-        return common::Status::ok();
-      }
-      if (!job.all()) return common::Status::ok();
-    }
   }
   return common::Status::ok();
 }
@@ -229,35 +246,26 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
   // Body signatures before logical and hash signatures, as ClamAV reports them: a file both
   // match is named after its body signature, and with ALLMATCH the body matches come first.
   scratch.reported.clear();
-  BodySinkCtx ctx{&engine, &scratch.logical, cb, &level, false, &scratch.reported};
-  const match::HitSink sink{&on_body_hit, &ctx};
+  BodySinkCtx ctx{&job, cb, &level, false};
   bool stopped = false;
   // ClamAV matches HTML only in its normalized forms, never as raw bytes.
-  if (facts.type != kTypeHtml) {
+  if (facts.type != sig::kTargetHtml) {
     const uint8_t layer = raw_layer_type(facts.type);
     scratch.match.facts = facts.matcher(layer);
-    st = body(sink, job.all(), level);
+    st = body(match::HitSink{&on_body_hit, &ctx}, job.all(), level);
     stopped = ctx.stop;
-    finish_logical(job, facts.logical(layer, data, size, size, job.parent()), st, level, stopped);
+    finish_logical(job, facts.logical(layer, data, size, size, job.parent()), st, cb, level,
+                   stopped);
   }
-  if (st.is_ok() && !stopped && (job.all() || level.detections == 0) &&
-      (facts.type == kTypeAscii || facts.type == kTypeHtml)) {
-    st = scan_text_layers(job, data, size, facts, sink, level, stopped);
-    stopped = stopped || ctx.stop;
+  if (st.is_ok() && wants_more(job, level, stopped) &&
+      (facts.type == sig::kTargetAscii || facts.type == sig::kTargetHtml)) {
+    st = scan_text_layers(job, data, size, facts, ctx, level, stopped);
   }
-  if (st.is_ok() && !stopped && (job.all() || level.detections == 0)) {
-    st = lookup(engine.hashes, data, size, digests, scratch.hash_hits);
-    for (uint32_t id : scratch.hash_hits) {
-      if (!st.is_ok()) break;
-      if (!report(engine, cb, id, VIGIL_SIG_HASH, VIGIL_OFFSET_NONE, level)) {
-        stopped = true;
-        break;
-      }
-      if (!job.all()) break;
-    }
+  if (st.is_ok() && wants_more(job, level, stopped)) {
+    st = report_hashes(job, engine.hashes, data, size, digests, cb, level, stopped);
   }
-  if (st.is_ok() && !stopped && (job.all() || level.detections == 0)) {
-    st = lookup_sections(job, data, size, facts, cb, level, stopped);
+  if (st.is_ok() && wants_more(job, level, stopped)) {
+    st = report_section_hashes(job, data, size, facts, cb, level, stopped);
   }
   job.add(level, stopped);
   return st;

@@ -5,6 +5,7 @@
 #include "scan/text_layers.h"
 
 #include <cstring>
+#include <string_view>
 
 namespace vigil::scan {
 namespace {
@@ -59,6 +60,13 @@ bool reference(const uint8_t* d, uint64_t size, uint64_t i, char& out, uint64_t&
   return true;
 }
 
+// Where `what` next starts in data[from, size), or size when it does not.
+uint64_t find(const uint8_t* data, uint64_t size, uint64_t from, std::string_view what) {
+  if (from > size) return size;
+  const void* at = ::memmem(data + from, size - from, what.data(), what.size());
+  return at == nullptr ? size : static_cast<uint64_t>(static_cast<const uint8_t*>(at) - data);
+}
+
 }  // namespace
 
 void normalize_text(const uint8_t* data, uint64_t size, std::string& out) {
@@ -76,23 +84,14 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   for (uint64_t i = 0; i < size; ++i) {
     uint8_t c = data[i];
     if (!in_tag && c == '<' && size - i >= 4 && std::memcmp(data + i, "<!--", 4) == 0) {
-      const void* end = nullptr;
-      for (uint64_t j = i + 4; j + 3 <= size; ++j) {
-        if (std::memcmp(data + j, "-->", 3) == 0) {
-          end = data + j;
-          break;
-        }
-      }
-      if (end == nullptr) break;  // an unterminated comment runs to the end
-      i = static_cast<uint64_t>(static_cast<const uint8_t*>(end) - data) + 2;
+      // A comment; one left open runs to the end.
+      i = find(data, size, i + 4, "-->") + 2;
       continue;
     }
     if (!in_tag && c == '<' && size - i >= 2 && data[i + 1] == '!') {
       // A declaration or CDATA section ("<!doctype ...>", "<![cdata[...") is dropped through
       // the next '>'.
-      uint64_t j = i + 2;
-      while (j < size && data[j] != '>') ++j;
-      i = j;
+      i = find(data, size, i + 2, ">");
       continue;
     }
     if (in_tag && (c == '"' || c == '\'')) {
@@ -110,8 +109,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     }
     if (c == '<') {
       // Whitespace between tags is dropped.
-      if (markup_space && !markup.empty() && markup.size() >= 2 &&
-          markup[markup.size() - 2] == '>') {
+      if (markup_space && markup.size() >= 2 && markup[markup.size() - 2] == '>') {
         markup.pop_back();
       }
       in_tag = true;

@@ -69,9 +69,6 @@ bool unsupported(const LineContext& ctx, std::string_view name, std::string mess
   return false;
 }
 
-// Targets whose files have an entry point and sections: PE, ELF, Mach-O.
-bool executable_target(uint8_t t) { return t == 1 || t == 6 || t == 9; }
-
 // The target description block. False (with a diagnostic) when it is malformed, names what
 // this engine cannot check, or excludes this engine's functionality level.
 bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig& out) {
@@ -261,11 +258,6 @@ ContainerType container_type(std::string_view name) {
     if (a.name == name) return a.type;
   }
   return ContainerType::kNone;
-}
-
-std::string_view container_type_name(ContainerType type) {
-  size_t i = static_cast<size_t>(type);
-  return i < kTypeNames.size() ? kTypeNames[i] : std::string_view();
 }
 
 bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& out,

@@ -214,23 +214,20 @@ bool evaluate(const uint32_t* program, size_t size, const uint16_t* counts) {
 
 std::vector<uint16_t> hit_caps(const uint32_t* program, size_t size, uint32_t subsigs) {
   std::vector<uint16_t> caps(subsigs, 1);
-  // Each stack entry remembers which program words produced it, so a comparison can raise the
-  // cap of every subsignature under it.
-  struct Span {
-    size_t first;
-  };
-  std::vector<Span> spans;
+  // Per stack entry, the first program word that produced it: a comparison raises the cap of
+  // every subsignature from there to itself.
+  std::vector<size_t> firsts;
   for (size_t i = 0; i < size; ++i) {
     ExprOp op = expr_op(program[i]);
     if (op == ExprOp::kSub) {
-      spans.push_back(Span{i});
+      firsts.push_back(i);
     } else if (op == ExprOp::kAnd || op == ExprOp::kOr) {
-      if (spans.size() < 2) break;
-      spans.pop_back();
+      if (firsts.size() < 2) break;
+      firsts.pop_back();
     } else if (op == ExprOp::kEq || op == ExprOp::kGt || op == ExprOp::kLt) {
-      if (spans.empty()) break;
+      if (firsts.empty()) break;
       uint32_t cap = std::min<uint32_t>(expr_operand(program[i]) + 1, kMaxCount + 1);
-      for (size_t k = spans.back().first; k < i; ++k) {
+      for (size_t k = firsts.back(); k < i; ++k) {
         if (expr_op(program[k]) != ExprOp::kSub) continue;
         uint32_t s = expr_operand(program[k]);
         if (s < subsigs) caps[s] = std::max<uint16_t>(caps[s], static_cast<uint16_t>(cap));

@@ -36,7 +36,7 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
            name, offset.status().message());
     return false;
   }
-  if (offset.value().exe_relative() && target != 1 && target != 6 && target != 9) {
+  if (offset.value().exe_relative() && !executable_target(target)) {
     return report_error(
         ctx, name,
         "offset '" + std::string(f[2]) + "' needs target type 1, 6 or 9 (an executable)");

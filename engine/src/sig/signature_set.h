@@ -38,8 +38,14 @@ struct HashSig {
 
 // ClamAV's target types (the .ndb TARGET field, the .ldb Target key).
 inline constexpr uint8_t kTargetAny = 0;
+inline constexpr uint8_t kTargetPe = 1;
+inline constexpr uint8_t kTargetHtml = 3;
+inline constexpr uint8_t kTargetAscii = 7;
 inline constexpr uint8_t kMaxTarget = 12;
 inline constexpr bool known_target(uint32_t t) { return t <= kMaxTarget && t != 8; }
+// PE, ELF and Mach-O: the targets whose files have an entry point and sections, the only ones
+// executable-relative offsets and the EntryPoint/NumberOfSections conditions may name.
+inline constexpr bool executable_target(uint32_t t) { return t == 1 || t == 6 || t == 9; }
 
 // Subsignature modifiers: "::i" (letters match either case), "::w" (each byte followed by 00),
 // "::f" (delimited by non-alphanumeric bytes or the input's edges). "::wa" (ASCII and wide)
@@ -47,7 +53,6 @@ inline constexpr bool known_target(uint32_t t) { return t <= kMaxTarget && t != 
 inline constexpr uint8_t kModNocase = 1;
 inline constexpr uint8_t kModWide = 2;
 inline constexpr uint8_t kModFullword = 4;
-inline constexpr uint8_t kModAll = 7;
 
 inline constexpr uint32_t kNotLogical = UINT32_MAX;
 
@@ -100,7 +105,6 @@ enum class ContainerType : uint8_t {
 };
 // kNone for a name this engine does not know.
 ContainerType container_type(std::string_view cl_type_name);
-std::string_view container_type_name(ContainerType type);
 
 // An inclusive range condition of a logical signature's target description.
 struct Range {
