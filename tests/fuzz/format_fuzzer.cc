@@ -44,6 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const TargetType type = vigil::format::identify(data, size);
   const size_t window = std::min(size, vigil::format::kIdentifyBytes);
   FUZZ_CHECK(type == vigil::format::identify(data, window));
+  if (size > window) {
+    // Bytes past the window do not change the type (identify itself clamps the size, so only
+    // different bytes there can show that nothing past the window is read).
+    std::vector<uint8_t> changed(data, data + size);
+    for (size_t i = window; i < size; ++i) changed[i] = static_cast<uint8_t>(~changed[i]);
+    FUZZ_CHECK(type == vigil::format::identify(changed.data(), size));
+  }
   const TargetType whole = vigil::format::identify_file(data, size);
   FUZZ_CHECK(whole == type || (type == TargetType::kAscii && whole == TargetType::kHtml));
 
