@@ -337,8 +337,10 @@ make_foreign_dat() {
 import hashlib, struct, sys
 src, dst, off, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 b = bytearray(open(src, "rb").read())
-assert struct.unpack_from("<I", b, off)[0] == 0xDBDBDBDB, "not a Hyperscan database"
-struct.pack_into("<I", b, off + 4, 0x05030000)
+# The section holds the first-pass database after its 8-byte length, then the second pass's.
+db = off + 8
+assert struct.unpack_from("<I", b, db)[0] == 0xDBDBDBDB, "not a Hyperscan database"
+struct.pack_into("<I", b, db + 4, 0x05030000)
 # The digest: SHA-256 of the SHA-256s of the 1 MiB chunks (dat/container.h), in the table.
 chunk = 1 << 20
 digest = hashlib.sha256(b"".join(hashlib.sha256(b[p:min(p + chunk, off + size)]).digest()

@@ -140,8 +140,8 @@ std::string spliced(const uint8_t* data, size_t size) {
       s.bytes = bytes;
       replaced = true;
     }
-    if (s.type == dat::SectionType::kHsDatabase && (data[0] & 0x40) && s.bytes.size() > 8) {
-      s.bytes[6] ^= 1;  // the serialized database's version field
+    if (s.type == dat::SectionType::kHsDatabase && (data[0] & 0x40) && s.bytes.size() > 16) {
+      s.bytes[8 + 6] ^= 1;  // the first-pass database's version field, after its length
     }
     if (s.type == dat::SectionType::kMeta && (data[0] & 0x80)) {
       auto meta = scan::decode_meta(s.bytes);

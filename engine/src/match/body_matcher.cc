@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "match/fragment.h"
+#include "match/passes.h"
 
 namespace vigil::match {
 
@@ -73,8 +74,9 @@ bool BodyMatcher::check_hit(const uint8_t* data, uint64_t size, uint32_t id, uin
 
 common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
     std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files, sig::Diagnostics& diags,
-    const HsTarget& target) {
+    const HsTarget& target, const std::vector<sig::LogicalSig>* logical) {
   auto m = std::make_unique<BodyMatcher>();
+  std::vector<int> scores;  // per kept signature: its fragment's
   auto frag_ids = std::make_unique<std::unordered_map<std::string, uint32_t>>();
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (fragment id, local sig)
   for (size_t i = 0; i < sigs.size(); ++i) {
@@ -109,8 +111,15 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
     }
     pairs.emplace_back(it->second, static_cast<uint32_t>(m->kept_.size()));
     m->kept_.push_back(static_cast<uint32_t>(i));
+    scores.push_back(f->score);
   }
   frag_ids.reset();
+  if (logical != nullptr) {
+    std::vector<uint8_t> deferred = plan_passes(sigs, m->kept_, scores, *logical);
+    for (size_t k = 0; k < deferred.size(); ++k) {
+      if (deferred[k] != 0) m->plan_.sigs[k].role |= PlannedSig::kRoleDeferred;
+    }
+  }
   common::Status st = m->finish_fragments(pairs);
   if (!st.is_ok()) return st;
   if (m->fragment_count() != 0) {
@@ -133,7 +142,9 @@ common::Status BodyMatcher::finish_fragments(
   for (size_t i = 1; i < frag_sigs_begin_.size(); ++i) {
     frag_sigs_begin_[i] += frag_sigs_begin_[i - 1];
   }
-  return validate_fragments();
+  common::Status st = validate_fragments();
+  if (st.is_ok()) set_passes();
+  return st;
 }
 
 // Checks the fragment table against the plan; also sets max_frag_len_.
@@ -228,42 +239,8 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::read_plan(common::Byte
   m->kept_.resize(m->plan_.sigs.size());
   for (uint32_t i = 0; i < m->kept_.size(); ++i) m->kept_[i] = i;
   m->set_max_frag_len();
+  m->set_passes();
   return m;
-}
-
-common::Result<std::string> BodyMatcher::serialize_database() const {
-  if (!db_) return std::string();
-  return match::serialize_database(db_.get());
-}
-
-common::Status BodyMatcher::load_database(const uint8_t* data, size_t size) {
-  if (size == 0) return set_database(nullptr);
-  auto db = deserialize_database(data, size);
-  if (!db.is_ok()) return db.status();
-  return set_database(db.take());
-}
-
-common::Status BodyMatcher::set_database(HsDatabase db) {
-  if ((db == nullptr) != (fragment_count() == 0)) {
-    return common::Status(VIGIL_ERR_CORRUPT, db ? "pattern database present without fragments"
-                                                : "pattern database missing");
-  }
-  db_ = std::move(db);
-  return common::Status::ok();
-}
-
-common::Status BodyMatcher::compile_database(const HsTarget& target) {
-  set_max_frag_len();
-  if (fragment_count() == 0) return common::Status::ok();
-  std::vector<std::string> literals(fragment_count());
-  for (uint32_t f = 0; f < fragment_count(); ++f) {
-    literals[f].assign(frag_bytes_.begin() + frag_begin_[f],
-                       frag_bytes_.begin() + frag_begin_[f + 1]);
-  }
-  auto db = compile_literals(literals, target, frag_caseless_);
-  if (!db.is_ok()) return db.status();
-  db_ = db.take();
-  return common::Status::ok();
 }
 
 void BodyMatcher::set_max_frag_len() {
@@ -276,10 +253,10 @@ common::Status BodyMatcher::prepare(MatchState& state) const {
   state.reported_gen.assign(plan_.sigs.size(), 0);
   state.hits.assign(plan_.sigs.size(), 0);
   state.gen = 0;
-  if (db_) {
-    auto s = make_scratch(db_.get());
-    if (!s.is_ok()) return s.status();
-    state.hs = s.take();
+  state.hs.reset();
+  for (const HsDatabase* db : all_databases()) {
+    common::Status st = grow_scratch(db->get(), state.hs);
+    if (!st.is_ok()) return st;
   }
   return common::Status::ok();
 }
@@ -296,15 +273,27 @@ common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState&
                                  bool all_matches, HitSink sink, uint64_t window,
                                  common::ReleaseHook release) const {
   for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;  // counts are per scan
-  if (!db_ || size == 0) return common::Status::ok();
+  const hs_database_t* db = first_database(state.facts.type);
+  if (db == nullptr || size == 0) return common::Status::ok();
   next_generation(state);
   ScanContext ctx{this, &state, data, size, {}, all_matches, sink};
-  return run_windows(data, size, 0, window, state, ctx.w, &ScanContext::on_hit, &ctx, release);
+  return run_windows(db, data, size, 0, window, state, ctx.w, &ScanContext::on_hit, &ctx, release);
 }
 
-common::Status BodyMatcher::run_windows(const uint8_t* data, uint64_t size, uint64_t from,
-                                        uint64_t window, MatchState& state, Windows& w,
-                                        match_event_handler on_hit, void* ctx,
+common::Status BodyMatcher::scan_second(const uint8_t* data, uint64_t size, MatchState& state,
+                                        HitSink sink) const {
+  if (!db2_ || size == 0) return common::Status::ok();
+  // A generation of its own: the signatures searched now are not searched in the first pass,
+  // so none was confirmed yet. Subsignatures never end a scan, so all_matches is moot.
+  next_generation(state);
+  ScanContext ctx{this, &state, data, size, {}, true, sink};
+  return run_windows(db2_.get(), data, size, 0, kDefaultWindow, state, ctx.w, &ScanContext::on_hit,
+                     &ctx, {});
+}
+
+common::Status BodyMatcher::run_windows(const hs_database_t* db, const uint8_t* data, uint64_t size,
+                                        uint64_t from, uint64_t window, MatchState& state,
+                                        Windows& w, match_event_handler on_hit, void* ctx,
                                         common::ReleaseHook release) const {
   if (window <= max_frag_len_) window = max_frag_len_ + 1;
   const uint64_t overlap = max_frag_len_ - 1;
@@ -312,7 +301,7 @@ common::Status BodyMatcher::run_windows(const uint8_t* data, uint64_t size, uint
   w.base = from > overlap ? from - overlap : 0;
   for (;;) {
     uint64_t len = std::min(window, size - w.base);
-    hs_error_t rc = hs_scan(db_.get(), reinterpret_cast<const char*>(data + w.base),
+    hs_error_t rc = hs_scan(db, reinterpret_cast<const char*>(data + w.base),
                             static_cast<unsigned int>(len), 0, state.hs.get(), on_hit, ctx);
     if (rc == HS_SCAN_TERMINATED && w.stopped) break;
     if (rc != HS_SUCCESS) {

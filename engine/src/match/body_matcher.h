@@ -1,6 +1,8 @@
-// Facade of the match module. BodyMatcher compiles body signatures into one Hyperscan literal
-// database of their fragments (deduplicated: many signatures may share one), then at scan
-// time confirms each fragment hit against the full pattern with confirm_match(). Inputs are
+// Facade of the match module. BodyMatcher compiles body signatures into Hyperscan literal
+// databases of their fragments (deduplicated: many signatures may share one), then at scan
+// time confirms each fragment hit against the full pattern with confirm_match(). Fragments
+// only deferred subsignatures search for (see passes.h) form a second database, run by
+// scan_second() when a first-pass hit calls for it. Inputs are
 // prefiltered in overlapping windows (kDefaultWindow; Hyperscan takes at most 4 GiB a call);
 // confirmation always sees the whole input, so patterns spanning window edges are found.
 #ifndef VIGIL_MATCH_BODY_MATCHER_H_
@@ -93,6 +95,18 @@ struct HitSink {
   void* ctx;
 };
 
+// Input types the first pass has a database for (sig target types 0..kMaxTarget).
+inline constexpr size_t kInputTypes = sig::kMaxTarget + 1;
+
+// The first pass's databases by input type and the second pass's. first[t] holds the
+// fragments of signatures for type t and for any type; it is null for a type without
+// signatures of its own (first[0] serves it), and first[0] or second when there are no such
+// fragments at all.
+struct Databases {
+  std::array<HsDatabase, kInputTypes> first;
+  HsDatabase second;
+};
+
 // Prefilter window: small enough that a mapped input's pages can be released behind the scan,
 // large enough that per-call overhead is negligible.
 inline constexpr uint64_t kDefaultWindow = uint64_t{16} << 20;
@@ -103,12 +117,22 @@ class BodyMatcher {
   // stay), so the source form is gone before Hyperscan's compiler, the memory peak, runs.
   // Signatures without a usable fragment are left out with a VIGIL_DIAG_NO_FRAGMENT error; kept()
   // maps the matcher's indices back to `sigs`.
+  // With `logical` (the set's logical signatures), their subsignatures are split between the
+  // two passes; without, every signature is searched for in the first.
   static common::Result<std::unique_ptr<BodyMatcher>> build(
       std::vector<sig::BodySig>& sigs, const std::vector<std::string>& files,
-      sig::Diagnostics& diags, const HsTarget& target = HsTarget{.host = true});
+      sig::Diagnostics& diags, const HsTarget& target = HsTarget{.host = true},
+      const std::vector<sig::LogicalSig>* logical = nullptr);
 
   size_t signature_count() const { return plan_.sigs.size(); }
   bool is_subsig(uint32_t s) const { return plan_.sigs[s].is_subsig(); }
+  bool is_deferred(uint32_t s) const { return plan_.sigs[s].is_deferred(); }
+  // Per signature: 1 when it is searched in the second pass.
+  std::vector<uint8_t> deferred() const {
+    std::vector<uint8_t> d(plan_.sigs.size());
+    for (size_t s = 0; s < d.size(); ++s) d[s] = plan_.sigs[s].is_deferred() ? 1 : 0;
+    return d;
+  }
   size_t fragment_count() const { return frag_begin_.size() - 1; }
   const std::vector<uint32_t>& kept() const { return kept_; }
 
@@ -117,13 +141,18 @@ class BodyMatcher {
   // Reads and validates what write_plan wrote; the matcher has no database until
   // load_database() or compile_database() gives it one.
   static common::Result<std::unique_ptr<BodyMatcher>> read_plan(common::ByteReader& in);
+  // All databases in one byte string (empty when there are no fragments).
   common::Result<std::string> serialize_database() const;
-  // VIGIL_ERR_VERSION when the bytes were built for another Hyperscan or CPU (see
-  // deserialize_database). Nothing ties a stored database to the fragment table beyond that;
-  // scans check each hit's id and bytes against the table before confirming.
+  // Reads what serialize_database() wrote. VIGIL_ERR_VERSION when the bytes were built for
+  // another Hyperscan or CPU (see match::deserialize_database), VIGIL_ERR_CORRUPT when they
+  // are not databases in that layout.
+  static common::Result<Databases> deserialize_databases(const uint8_t* data, size_t size);
+  // Nothing ties a stored database to the fragment table beyond the version check; scans
+  // check each hit's id and bytes against the table before confirming.
   common::Status load_database(const uint8_t* data, size_t size);
-  // Adopts a database deserialized elsewhere (null for a matcher without fragments).
-  common::Status set_database(HsDatabase db);
+  // Adopts databases deserialized elsewhere: each must be present exactly when the fragment
+  // table calls for it.
+  common::Status set_database(Databases dbs);
   // Compiles the database from the fragment table, for `target`.
   common::Status compile_database(const HsTarget& target);
 
@@ -134,6 +163,10 @@ class BodyMatcher {
   common::Status scan(const uint8_t* data, uint64_t size, MatchState& state, bool all_matches,
                       HitSink sink, uint64_t window = kDefaultWindow,
                       common::ReleaseHook release = {}) const;
+  // The second pass over the same input, after scan() or stream_finish(): searches for the
+  // deferred subsignatures only. Abandoned confirms add to those of the first pass.
+  common::Status scan_second(const uint8_t* data, uint64_t size, MatchState& state,
+                             HitSink sink) const;
 
   // A stream scan (see StreamMatch): data[0, size) is the whole input so far. stream_scan
   // prefilters what arrived since the last call and confirms what can be decided;
@@ -156,8 +189,9 @@ class BodyMatcher {
   };
   // Runs the database over data[from, size) (hits before `from` were handled) in windows that
   // overlap by the longest fragment less one, so no fragment is missed at an edge.
-  common::Status run_windows(const uint8_t* data, uint64_t size, uint64_t from, uint64_t window,
-                             MatchState& state, Windows& w, match_event_handler on_hit, void* ctx,
+  common::Status run_windows(const hs_database_t* db, const uint8_t* data, uint64_t size,
+                             uint64_t from, uint64_t window, MatchState& state, Windows& w,
+                             match_event_handler on_hit, void* ctx,
                              common::ReleaseHook release) const;
   bool check_hit(const uint8_t* data, uint64_t size, uint32_t id, uint64_t end) const;
   // Whether signature s is still worth confirming in this scan, and recording one confirm.
@@ -180,6 +214,14 @@ class BodyMatcher {
   common::Status finish_fragments(const std::vector<std::pair<uint32_t, uint32_t>>& pairs);
   common::Status validate_fragments() const;
   void set_max_frag_len();
+  // Derives frag_types_ and type_has_own_ from the plan's roles and targets.
+  void set_passes();
+  // The fragment ids a database holds: first pass for `type`, or (type < 0) the second pass.
+  std::vector<uint32_t> fragments_of(int type) const;
+  const hs_database_t* first_database(uint8_t type) const {
+    return type < kInputTypes && db_[type] ? db_[type].get() : db_[0].get();
+  }
+  std::vector<const HsDatabase*> all_databases() const;
   uint32_t frag_len(uint32_t id) const { return frag_begin_[id + 1] - frag_begin_[id]; }
 
   Plan plan_;
@@ -189,8 +231,13 @@ class BodyMatcher {
   std::vector<uint32_t> frag_sigs_begin_{0};  // per fragment id, into frag_sigs_ (count + 1)
   std::vector<uint32_t> frag_sigs_;
   std::vector<uint8_t> frag_caseless_;  // per fragment id: searched without regard to case
+  // Per fragment id: bit t set when a first-pass signature for input type t (or for any type)
+  // searches it; 0 when only deferred signatures do (a second-pass fragment).
+  std::vector<uint16_t> frag_types_;
+  std::array<bool, kInputTypes> type_has_own_{};  // some first-pass fragment is for t only
   uint32_t max_frag_len_ = 0;
-  HsDatabase db_;
+  std::array<HsDatabase, kInputTypes> db_;  // first pass, by input type (see Databases)
+  HsDatabase db2_;                          // second pass
 };
 
 }  // namespace vigil::match

@@ -177,7 +177,8 @@ common::Status BodyMatcher::stream_advance(const uint8_t* data, uint64_t size, S
                                            MatchState& state, bool all_matches, bool final,
                                            uint64_t window) const {
   for (ConfirmMemo& memo : state.memos) memo.abandoned = 0;
-  if (!db_ || stream.rescan) {
+  const hs_database_t* db = first_database(state.facts.type);
+  if (db == nullptr || stream.rescan) {
     stream.scanned = std::max(stream.scanned, size);
     return common::Status::ok();
   }
@@ -187,7 +188,7 @@ common::Status BodyMatcher::stream_advance(const uint8_t* data, uint64_t size, S
   ctx.retry_waiting();
   // In first-match mode a hit found ends the prefilter: every later hit comes after it.
   if (size > stream.scanned && (all_matches || !stream.plain_found)) {
-    common::Status st = run_windows(data, size, stream.scanned, window, state, ctx.w,
+    common::Status st = run_windows(db, data, size, stream.scanned, window, state, ctx.w,
                                     &StreamContext::on_hit, &ctx, {});
     if (!st.is_ok()) return st;
   }

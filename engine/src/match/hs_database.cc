@@ -52,7 +52,8 @@ std::string hyperscan_version() { return hs_version(); }
 
 common::Result<HsDatabase> compile_literals(const std::vector<std::string>& literals,
                                             const HsTarget& target,
-                                            const std::vector<uint8_t>& caseless) {
+                                            const std::vector<uint8_t>& caseless,
+                                            const std::vector<uint32_t>& ids_in) {
   std::vector<const char*> exprs;
   std::vector<size_t> lens;
   std::vector<unsigned> flags(literals.size(), 0);
@@ -66,7 +67,7 @@ common::Result<HsDatabase> compile_literals(const std::vector<std::string>& lite
   for (size_t i = 0; i < literals.size(); ++i) {
     exprs.push_back(literals[i].data());
     lens.push_back(literals[i].size());
-    ids.push_back(static_cast<unsigned>(i));
+    ids.push_back(i < ids_in.size() ? ids_in[i] : static_cast<unsigned>(i));
   }
   hs_platform_info_t platform{};
   platform.tune = target.tune;
@@ -126,6 +127,14 @@ common::Result<HsScratch> make_scratch(const hs_database_t* db) {
   hs_error_t rc = hs_alloc_scratch(db, &s);
   if (rc != HS_SUCCESS) return backend_error(rc, "Hyperscan scratch allocation failed");
   return HsScratch(s);
+}
+
+common::Status grow_scratch(const hs_database_t* db, HsScratch& scratch) {
+  hs_scratch_t* s = scratch.release();
+  hs_error_t rc = hs_alloc_scratch(db, &s);
+  scratch.reset(s);
+  if (rc != HS_SUCCESS) return backend_error(rc, "Hyperscan scratch allocation failed");
+  return common::Status::ok();
 }
 
 }  // namespace vigil::match

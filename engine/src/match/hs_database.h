@@ -43,11 +43,12 @@ std::string describe_features(uint64_t cpu_features);
 // The linked Hyperscan's version ("5.4.0 2023-02-26").
 std::string hyperscan_version();
 
-// Compiles literals (id i for literals[i]) into a block-mode literal database; literal i is
-// matched without regard to case when caseless[i] is set.
+// Compiles literals into a block-mode literal database: literal i is reported as ids[i] (as i
+// when ids is empty) and matched without regard to case when caseless[i] is set.
 common::Result<HsDatabase> compile_literals(const std::vector<std::string>& literals,
                                             const HsTarget& target = HsTarget{.host = true},
-                                            const std::vector<uint8_t>& caseless = {});
+                                            const std::vector<uint8_t>& caseless = {},
+                                            const std::vector<uint32_t>& ids = {});
 
 common::Result<std::string> serialize_database(const hs_database_t* db);
 
@@ -58,6 +59,8 @@ common::Result<HsDatabase> deserialize_database(const uint8_t* data, size_t size
 
 // A scratch sized for `db`.
 common::Result<HsScratch> make_scratch(const hs_database_t* db);
+// Makes `scratch` (allocated if null) large enough for `db` too.
+common::Status grow_scratch(const hs_database_t* db, HsScratch& scratch);
 
 }  // namespace vigil::match
 

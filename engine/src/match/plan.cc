@@ -194,7 +194,8 @@ Status Plan::validate() const {
     auto bad = [i](const std::string& why) {
       return Status(VIGIL_ERR_CORRUPT, "signature " + std::to_string(i) + ": " + why);
     };
-    if (s.offset_kind > sig::Offset::kLastKind || s.literal > 1 || s.role > 1 ||
+    const bool bad_role = s.role > 3 || (s.is_deferred() && !s.is_subsig());
+    if (s.offset_kind > sig::Offset::kLastKind || s.literal > 1 || bad_role ||
         s.target > sig::kMaxTarget || s.max_hits == 0 || s.reserved != 0 || s.reserved2 != 0) {
       return bad("bad offset kind or flags");
     }

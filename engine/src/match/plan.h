@@ -71,8 +71,11 @@ struct PlannedSig {
   uint32_t reserved2 = 0;
 
   static constexpr uint8_t kRoleSubsig = 1;
+  // A subsignature searched for in the second pass only (see match/passes.h).
+  static constexpr uint8_t kRoleDeferred = 2;
   bool is_literal() const { return literal != 0; }
   bool is_subsig() const { return (role & kRoleSubsig) != 0; }
+  bool is_deferred() const { return (role & kRoleDeferred) != 0; }
   // Whether an input matched as `type` (see InputFacts) is one this signature is for.
   bool for_type(uint8_t type) const { return target == sig::kTargetAny || target == type; }
   sig::Offset offset() const {

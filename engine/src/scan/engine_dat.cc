@@ -60,9 +60,8 @@ common::Result<std::unique_ptr<Engine>> rebuild_from_ir(const dat::DatView& view
 
 // Gives the matcher a database: the DAT's own when it runs here, else the cache's, else a
 // fresh compile for this machine (stored in the cache for the next load).
-Status attach_database(Engine& e, common::Result<match::HsDatabase> stored,
-                       const dat::DatView& view, const DatLoadOptions& opts,
-                       sig::Diagnostics& diags) {
+Status attach_database(Engine& e, common::Result<match::Databases> stored, const dat::DatView& view,
+                       const DatLoadOptions& opts, sig::Diagnostics& diags) {
   Status st = stored.is_ok() ? e.body->set_database(stored.take()) : stored.status();
   if (st.code() == VIGIL_ERR_VERSION && e.body->fragment_count() == 0) {
     return corrupt("pattern database present without fragments");
@@ -197,17 +196,14 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     const dat::Section* ir = view.find(SectionType::kSourceIr);
     if (ir == nullptr) return corrupt("DAT has no signature sources section");
     Status ir_ok;
-    auto deserialize = [db_bytes, ir, &ir_ok]() -> common::Result<match::HsDatabase> {
-      common::Result<match::HsDatabase> d = match::HsDatabase();
-      if (!db_bytes.empty()) {
-        d = match::deserialize_database(reinterpret_cast<const uint8_t*>(db_bytes.data()),
-                                        db_bytes.size());
-      }
+    auto deserialize = [db_bytes, ir, &ir_ok]() -> common::Result<match::Databases> {
+      auto d = match::BodyMatcher::deserialize_databases(
+          reinterpret_cast<const uint8_t*>(db_bytes.data()), db_bytes.size());
       ir_ok = dat::check_section(*ir);
       return d;
     };
     // On a thread of its own when one can be started; otherwise on this one, at get().
-    std::future<common::Result<match::HsDatabase>> db;
+    std::future<common::Result<match::Databases>> db;
     try {
       db = std::async(std::launch::async, deserialize);
     } catch (const std::system_error&) {
@@ -228,6 +224,7 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     st = engine->logical.read(logical, body_count);
     if (st.is_ok() && !logical.at_end()) st = corrupt("logical signatures: trailing bytes");
     if (!st.is_ok()) return st;
+    engine->logical.set_passes(engine->body->deferred());
     // A subsignature never ends a scan and is never reported: the plan and the logical table
     // must agree on which signatures are subsignatures.
     for (uint32_t i = 0; i < body_count; ++i) {

@@ -117,7 +117,52 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
     }
     t.roles_[s] = t.entries_[index].slot_begin + b.subsig;
   }
+  t.set_passes({});
   return t;
+}
+
+void LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
+  calls_second_.assign(slots_, 0);
+  open_slot_.assign(slots_, 0);
+  has_deferred_.assign(entries_.size(), 0);
+  const size_t n = std::min(deferred.size(), roles_.size());
+  auto live = [this](uint32_t slot) { return slot != kPlain && slot != kDead && slot < slots_; };
+  for (size_t s = 0; s < n; ++s) {
+    if (deferred[s] != 0 && live(roles_[s])) {
+      has_deferred_[slot_owner_[roles_[s]]] = 1;
+      open_slot_[roles_[s]] = 1;
+    }
+  }
+  for (const PcreEntry& p : pcres_) open_slot_[p.slot] = 1;
+  for (size_t s = 0; s < n; ++s) {
+    uint32_t slot = roles_[s];
+    if (deferred[s] == 0 && live(slot) && has_deferred_[slot_owner_[slot]] != 0) {
+      calls_second_[slot] = 1;
+    }
+  }
+  monotone_.assign(entries_.size(), 1);
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const LogicalEntry& e = entries_[i];
+    for (uint32_t k = e.program_begin; k < e.program_begin + e.program_size; ++k) {
+      sig::ExprOp op = sig::expr_op(program_[k]);
+      if (op == sig::ExprOp::kEq || op == sig::ExprOp::kLt) monotone_[i] = 0;
+    }
+  }
+}
+
+bool LogicalTable::wants_second(const LogicalState& state, const LogicalFacts& facts) const {
+  uint16_t counts[sig::kMaxSubsigs];
+  for (uint32_t index : state.touched) {
+    const LogicalEntry& e = entries_[index];
+    if (has_deferred_[index] == 0 || !conditions_hold(e, facts)) continue;
+    if (monotone_[index] == 0) return true;
+    for (uint32_t k = 0; k < e.subsigs; ++k) {
+      uint32_t slot = e.slot_begin + k;
+      counts[k] = open_slot_[slot] != 0 ? UINT16_MAX : state.counts[slot];
+    }
+    if (sig::evaluate(program_.data() + e.program_begin, e.program_size, counts)) return true;
+  }
+  return false;
 }
 
 void LogicalTable::prepare(LogicalState& state) const {
@@ -132,6 +177,7 @@ void LogicalTable::hit(LogicalState& state, uint32_t s) const {
   if (slot == kPlain || slot == kDead) return;
   uint16_t& c = state.counts[slot];
   if (c != UINT16_MAX) ++c;
+  if (calls_second_[slot] != 0) state.second_pass = true;
   uint32_t owner = slot_owner_[slot];
   if (state.touched_gen[owner] != state.gen) {
     state.touched_gen[owner] = state.gen;
@@ -145,6 +191,7 @@ void LogicalTable::reset(LogicalState& state) const {
     std::fill_n(state.counts.begin() + e.slot_begin, e.subsigs, uint16_t{0});
   }
   state.touched.clear();
+  state.second_pass = false;
   if (++state.gen == 0) {  // wrapped: forget every stamp
     std::fill(state.touched_gen.begin(), state.touched_gen.end(), 0);
     state.gen = 1;
@@ -171,8 +218,7 @@ void LogicalTable::run_pcres(const LogicalEntry& e, LogicalState& state,
   }
 }
 
-bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
-                         const LogicalFacts& facts) const {
+bool LogicalTable::conditions_hold(const LogicalEntry& e, const LogicalFacts& facts) const {
   if (e.target != 0 && e.target != facts.type) return false;
   if ((e.conditions & LogicalEntry::kHasFileSize) != 0 &&
       !in(facts.file_size, e.file_size_lo, e.file_size_hi)) {
@@ -192,10 +238,13 @@ bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
   if (want == sig::ContainerType::kAny && facts.container != sig::ContainerType::kNone) {
     return false;
   }
-  if (want != sig::ContainerType::kNone && want != sig::ContainerType::kAny &&
-      want != facts.container) {
-    return false;
-  }
+  return want == sig::ContainerType::kNone || want == sig::ContainerType::kAny ||
+         want == facts.container;
+}
+
+bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
+                         const LogicalFacts& facts) const {
+  if (!conditions_hold(e, facts)) return false;
   if (e.pcre_count != 0) run_pcres(e, state, facts);
   return sig::evaluate(program_.data() + e.program_begin, e.program_size,
                        state.counts.data() + e.slot_begin);
@@ -265,6 +314,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
       return corrupt("a subsignature role is out of range");
     }
   }
+  set_passes({});
   return Status::ok();
 }
 

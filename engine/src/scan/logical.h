@@ -71,7 +71,8 @@ struct LogicalState {
   std::vector<uint32_t> touched_gen;  // per signature: the generation it was touched in
   uint32_t gen = 1;
   match::RegexScratch regex;
-  uint32_t limited = 0;  // PCRE searches ended by a work limit (the verdict is incomplete)
+  uint32_t limited = 0;      // PCRE searches ended by a work limit (the verdict is incomplete)
+  bool second_pass = false;  // a hit since the last reset calls for the matcher's second pass
 };
 
 class LogicalTable {
@@ -93,6 +94,15 @@ class LogicalTable {
   // logical signature was dropped.
   uint32_t slot_of(uint32_t s) const { return s < roles_.size() ? roles_[s] : kPlain; }
 
+  // From the matcher's split between its passes (deferred[s]: matcher signature s is searched
+  // in the second): a hit of a first-pass subsignature of a signature with deferred ones
+  // flags the second pass as possibly needed (LogicalState::second_pass).
+  void set_passes(const std::vector<uint8_t>& deferred);
+  // After the first pass: whether some touched signature with deferred subsignatures could
+  // still hold, its conditions met and, when its expression only grows with more matches,
+  // true with every deferred and PCRE subsignature counted as often as can matter.
+  bool wants_second(const LogicalState& state, const LogicalFacts& facts) const;
+
   void prepare(LogicalState& state) const;
   // Counts a hit of matcher signature s (a subsignature).
   void hit(LogicalState& state, uint32_t s) const;
@@ -108,6 +118,7 @@ class LogicalTable {
   common::Status read(common::ByteReader& in, size_t matcher_sigs);
 
  private:
+  bool conditions_hold(const LogicalEntry& e, const LogicalFacts& facts) const;
   bool holds(const LogicalEntry& e, LogicalState& state, const LogicalFacts& facts) const;
   void run_pcres(const LogicalEntry& e, LogicalState& state, const LogicalFacts& facts) const;
 
@@ -116,7 +127,11 @@ class LogicalTable {
   std::vector<uint32_t> roles_;  // per matcher signature: its slot, or kPlain
   std::vector<PcreEntry> pcres_;
   std::vector<match::Regex> regexes_;
-  std::vector<uint32_t> slot_owner_;  // per slot: its signature
+  std::vector<uint32_t> slot_owner_;   // per slot: its signature
+  std::vector<uint8_t> calls_second_;  // per slot: a first-pass one of a signature below
+  std::vector<uint8_t> has_deferred_;  // per signature: some subsignature is deferred
+  std::vector<uint8_t> open_slot_;     // per slot: deferred or PCRE (unknown after pass one)
+  std::vector<uint8_t> monotone_;      // per signature: more matches never make it false
   std::vector<uint32_t> kept_;
   uint32_t slots_ = 0;
 };

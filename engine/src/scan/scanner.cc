@@ -71,12 +71,13 @@ common::Status lookup(const hash::HashTable& table, const uint8_t* data, uint64_
 common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set,
                                                      const match::HsTarget& target) {
   auto engine = std::make_unique<Engine>();
-  auto body = match::BodyMatcher::build(set.body, set.files, set.diags, target);
+  auto body = match::BodyMatcher::build(set.body, set.files, set.diags, target, &set.logical);
   if (!body.is_ok()) return body.status();
   engine->body = body.take();
   auto logical = LogicalTable::build(set, engine->body->kept(), set.diags);
   if (!logical.is_ok()) return logical.status();
   engine->logical = logical.take();
+  engine->logical.set_passes(engine->body->deferred());
   uint64_t plain = 0, plain_total = 0;
   for (const sig::BodySig& b : set.body) plain_total += b.logical == sig::kNotLogical ? 1 : 0;
   for (uint32_t i : engine->body->kept()) {
@@ -138,20 +139,30 @@ bool report_once(Job& job, const Callback& cb, uint32_t id, vigil_sig_kind kind,
 }
 
 // Evaluates the logical signatures the last matcher run touched (or forgets them when that run
-// failed or the level takes no more detections).
-void finish_logical(Job& job, const LogicalFacts& facts, const common::Status& st,
-                    const Callback& cb, vigil_scan_result& level, bool& stopped) {
+// failed or the level takes no more detections), after the matcher's second pass over the same
+// bytes when a first-pass hit called for it. Returns `st` or the second pass's failure.
+common::Status finish_logical(Job& job, const LogicalFacts& facts, common::Status st,
+                              BodySinkCtx& ctx, vigil_scan_result& level, bool& stopped) {
   const Engine& engine = job.engine;
-  LogicalState& state = job.scratch.logical;
+  Scratch& scratch = job.scratch;
+  LogicalState& state = scratch.logical;
+  if (st.is_ok() && state.second_pass && wants_more(job, level, stopped) &&
+      engine.logical.wants_second(state, facts)) {
+    const uint32_t before = scratch.match.abandoned();
+    st = engine.body->scan_second(facts.data, facts.size, scratch.match,
+                                  match::HitSink{&on_body_hit, &ctx});
+    level.incomplete += scratch.match.abandoned() - before;
+  }
   if (!st.is_ok() || !wants_more(job, level, stopped)) {
     engine.logical.reset(state);
-    return;
+    return st;
   }
   engine.logical.finish(state, facts, [&](uint32_t index) {
-    return report_once(job, cb, engine.logical_base + index, VIGIL_SIG_LOGICAL, level, stopped);
+    return report_once(job, ctx.cb, engine.logical_base + index, VIGIL_SIG_LOGICAL, level, stopped);
   });
   level.incomplete += state.limited;  // PCRE searches a work limit ended
   state.limited = 0;
+  return st;
 }
 
 // The normalized layers of a text input, each matched on its own (see text_layers.h).
@@ -177,8 +188,8 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
                                match::HitSink{&on_body_hit, &ctx});
     level.incomplete += scratch.match.abandoned();
     stopped = stopped || ctx.stop;
-    finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parent()), st,
-                   ctx.cb, level, stopped);
+    st = finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parent()),
+                        st, ctx, level, stopped);
     if (!st.is_ok()) break;
   }
   for (std::string* layer : {&a, &b}) {
@@ -254,8 +265,8 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
     scratch.match.facts = facts.matcher(layer);
     st = body(match::HitSink{&on_body_hit, &ctx}, job.all(), level);
     stopped = ctx.stop;
-    finish_logical(job, facts.logical(layer, data, size, size, job.parent()), st, cb, level,
-                   stopped);
+    st = finish_logical(job, facts.logical(layer, data, size, size, job.parent()), st, ctx, level,
+                        stopped);
   }
   if (st.is_ok() && wants_more(job, level, stopped) &&
       (facts.type == sig::kTargetAscii || facts.type == sig::kTargetHtml)) {

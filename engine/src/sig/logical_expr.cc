@@ -5,6 +5,7 @@
 #include "sig/logical_expr.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace vigil::sig {
 namespace {
@@ -235,6 +236,70 @@ std::vector<uint16_t> hit_caps(const uint32_t* program, size_t size, uint32_t su
     }
   }
   return caps;
+}
+
+namespace {
+
+using MaybeSet = std::optional<AnchorSet>;
+
+// The better of two sets either of which would do: the rarer weakest member, then the smaller.
+MaybeSet either(const MaybeSet& a, const MaybeSet& b) {
+  if (!a) return b;
+  if (!b) return a;
+  if (a->score != b->score) return a->score > b->score ? a : b;
+  return std::popcount(a->mask) <= std::popcount(b->mask) ? a : b;
+}
+
+// Both sets together, when both are needed.
+MaybeSet both(const MaybeSet& a, const MaybeSet& b) {
+  if (!a || !b) return std::nullopt;
+  return AnchorSet{a->mask | b->mask, std::min(a->score, b->score)};
+}
+
+}  // namespace
+
+std::optional<AnchorSet> anchors(const uint32_t* program, size_t size,
+                                 const std::vector<std::optional<AnchorSet>>& leaf) {
+  // Per value: `truth`, a set one of which matched when the value is true, and `count`, one
+  // of which matched when its count is above zero (what a comparison on it looks at).
+  struct Entry {
+    MaybeSet truth;
+    MaybeSet count;
+  };
+  std::vector<Entry> stack;
+  for (size_t i = 0; i < size; ++i) {
+    uint32_t w = program[i];
+    ExprOp op = expr_op(w);
+    if (op == ExprOp::kSub) {
+      uint32_t s = expr_operand(w);
+      MaybeSet l = s < leaf.size() ? leaf[s] : std::nullopt;
+      stack.push_back(Entry{l, l});
+      continue;
+    }
+    if (stack.empty()) return std::nullopt;
+    if (op == ExprOp::kAnd || op == ExprOp::kOr) {
+      if (stack.size() < 2) return std::nullopt;
+      Entry b = stack.back();
+      stack.pop_back();
+      Entry& a = stack.back();
+      // A true AND needs both sides true, a true OR one of them; either way a count above
+      // zero means the value is true, or that some side's count is.
+      MaybeSet truth = op == ExprOp::kAnd ? either(a.truth, b.truth) : both(a.truth, b.truth);
+      a = Entry{truth, either(truth, both(a.count, b.count))};
+      continue;
+    }
+    // A comparison holds with no match at all unless it asks for a count or a distinct
+    // number above zero; when it holds the count is unchanged, else zero.
+    uint32_t x = expr_operand(w);
+    uint32_t y = 0;
+    if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct)
+      y = expr_operand(program[++i]);
+    Entry& a = stack.back();
+    bool needs_match = y > 0 || (op == ExprOp::kEq && x > 0) || op == ExprOp::kGt;
+    a.truth = needs_match ? a.count : std::nullopt;
+  }
+  if (stack.size() != 1) return std::nullopt;
+  return stack.back().truth;
 }
 
 }  // namespace vigil::sig

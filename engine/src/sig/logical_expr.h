@@ -6,6 +6,7 @@
 #define VIGIL_SIG_LOGICAL_EXPR_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,22 @@ bool evaluate(const uint32_t* program, size_t size, const uint16_t* counts);
 // How many hits of each subsignature can change the outcome (1 unless a count comparison
 // looks at it): the matcher stops counting a subsignature there.
 std::vector<uint16_t> hit_caps(const uint32_t* program, size_t size, uint32_t subsigs);
+
+// A set of subsignatures (bit i: subsignature i) and how rare a match of its weakest member
+// is expected to be (higher: rarer; see match::fragment_score).
+struct AnchorSet {
+  uint64_t mask = 0;
+  int score = 0;
+};
+
+// A set of subsignatures one of which has matched whenever the expression holds, chosen so
+// that its weakest member is as rare as possible: a prefilter that searches for these first
+// can skip the rest of the signature in an input where none of them matched. leaf[i] is what
+// stands for subsignature i (itself, or for a PCRE subsignature its trigger's set; nullopt
+// when it can match with no pattern matched). nullopt when the expression can hold with no
+// subsignature matched ("0=0", "0<2"). `program` must be valid.
+std::optional<AnchorSet> anchors(const uint32_t* program, size_t size,
+                                 const std::vector<std::optional<AnchorSet>>& leaf);
 
 }  // namespace vigil::sig
 

@@ -289,14 +289,19 @@ const std::vector<HostileCase>& hostile_cases() {
 
       // The pattern database (a version problem is not an error: see DatDatabase below).
       {"database garbage", on_bytes(S::kHsDatabase, [](std::string& s) { s.assign(1000, 'Z'); }),
+       "pattern databases: first pass: length 6510615555426900570 exceeds the 992 bytes left"},
+      {"database garbage in its frame",
+       on_bytes(S::kHsDatabase, [](std::string& s) { s.replace(8, 100, 100, 'Z'); }),
        "precompiled pattern database is invalid (Hyperscan error -1)"},
+      {"database trailing bytes", on_bytes(S::kHsDatabase, [](std::string& s) { s += 'Z'; }),
+       "pattern databases: trailing bytes"},
       {"database bytecode altered (CRC)",
        on_bytes(S::kHsDatabase, [](std::string& s) { s.at(200) ^= 0x10; }),
        "precompiled pattern database is invalid (Hyperscan error -1)"},
       {"database truncated", on_bytes(S::kHsDatabase, [](std::string& s) { s.resize(300); }),
-       "precompiled pattern database is invalid (Hyperscan error -1)"},
+       "pattern databases: first pass: length ..."},
       {"database empty", on_bytes(S::kHsDatabase, [](std::string& s) { s.clear(); }),
-       "pattern database missing"},
+       "first-pass pattern database missing"},
   };
   return kCases;
 }
@@ -445,7 +450,17 @@ TEST(DatHostile, DatabaseSearchingForOtherBytesReportsNothing) {
   ASSERT_TRUE(db.is_ok());
   auto bytes = match::serialize_database(db.value().get());
   ASSERT_TRUE(bytes.is_ok());
-  u[SectionType::kHsDatabase] = bytes.value();
+  // In the section's layout: each database as a blob, empty where there is none.
+  const std::string& stored = u[SectionType::kHsDatabase];
+  auto original = match::BodyMatcher::deserialize_databases(
+      reinterpret_cast<const uint8_t*>(stored.data()), stored.size());
+  ASSERT_TRUE(original.is_ok()) << original.status().message();
+  common::ByteWriter framed;
+  for (const match::HsDatabase& db : original.value().first) {
+    framed.blob(db ? bytes.value() : std::string());
+  }
+  framed.blob(original.value().second ? bytes.value() : std::string());
+  u[SectionType::kHsDatabase] = framed.take();
   Loaded l = load(u.seal());
   ASSERT_TRUE(l.engine.is_ok()) << l.engine.status().message();
   EXPECT_TRUE(

@@ -93,7 +93,7 @@ TEST(DatLoad, HashOnlyDatHasNoPatternDatabase) {
   u[SectionType::kHsDatabase] = unseal(test_dat())[SectionType::kHsDatabase];
   Loaded bad = load(u.seal());
   EXPECT_EQ(bad.engine.status().code(), VIGIL_ERR_CORRUPT);
-  EXPECT_EQ(bad.engine.status().message(), "pattern database present without fragments");
+  EXPECT_EQ(bad.engine.status().message(), "first-pass pattern database present without fragments");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ std::string other_hyperscan_dat() {
   Unsealed u = unseal(test_dat());
   std::string& db = u[SectionType::kHsDatabase];
   EXPECT_GT(db.size(), 32u);
-  db[6] ^= 0x01;  // minor version
+  db[8 + 6] ^= 0x01;  // the first-pass database's minor version (after its 8-byte length)
   return u.seal();
 }
 

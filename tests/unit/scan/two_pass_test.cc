@@ -1,0 +1,200 @@
+// The two-pass prefilter of logical signatures (match/passes.h) and the first pass's databases
+// by input type: which subsignatures a signature is anchored on, which wait for the second
+// pass, and that the split never changes a verdict: deferred parts before or after their
+// anchors, negated deferred parts, PCRE triggers, text layers, first-match mode, streams in
+// pieces (scan_support.h) and the same engine loaded from its DAT.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "scan/engine_dat.h"
+#include "scan_support.h"
+#include "sig/logical_expr.h"
+
+namespace vigil {
+namespace {
+
+using testing::scan;
+
+std::optional<sig::AnchorSet> anchors_of(const std::string& expr, std::vector<int> scores) {
+  auto program = sig::parse_expression(expr, static_cast<uint32_t>(scores.size()));
+  EXPECT_TRUE(program.is_ok()) << expr;
+  std::vector<std::optional<sig::AnchorSet>> leaf;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] < 0) {
+      leaf.push_back(std::nullopt);  // as a PCRE subsignature whose trigger can hold unmatched
+    } else {
+      leaf.push_back(sig::AnchorSet{uint64_t{1} << i, scores[i]});
+    }
+  }
+  return sig::anchors(program.value().data(), program.value().size(), leaf);
+}
+
+TEST(TwoPass, AnchorsAreASetOneOfWhichMustMatch) {
+  struct Case {
+    const char* expr;
+    std::vector<int> scores;
+    int64_t mask;  // -1: none (the expression can hold with nothing matched)
+    int score;
+  };
+  const Case cases[] = {
+      {"0&1&2", {10, 50, 30}, 0b010, 50},        // the rarest of an AND
+      {"0|1", {10, 50}, 0b11, 10},               // both sides of an OR, as weak as the weaker
+      {"(0|1)&2", {40, 40, 30}, 0b011, 40},      // the group beats the single weaker part
+      {"(0|1)&2", {40, 20, 30}, 0b100, 30},      // ... unless its weaker member is weaker
+      {"0&1", {30, 30}, 0b01, 30},               // a tie: the first
+      {"0=0", {50}, -1, 0},                      // negation holds on nothing
+      {"0<2", {50}, -1, 0},                      // so does "fewer than"
+      {"1&0=0", {50, 20}, 0b10, 20},             // the negated part is never an anchor
+      {"0>2", {50}, 0b1, 50},                    // a count above zero needs a match
+      {"0=2", {50}, 0b1, 50},                    // so does an exact count above zero
+      {"(0|1|2)>5,2", {40, 20, 60}, 0b111, 20},  // a group's count: any member
+      {"(0&1)>1", {40, 20}, 0b01, 40},           // an AND group counts only when it holds
+      {"(0|1)=0&2", {40, 40, 15}, 0b100, 15},    // a negated group is never an anchor
+      {"0&1", {-1, 30}, 0b10, 30},               // a part with no anchor of its own
+      {"0|1", {-1, 30}, -1, 0},                  // ... makes an OR unanchored
+      {"(0=0|1)&2", {40, 40, 25}, 0b100, 25},
+  };
+  for (const Case& c : cases) {
+    auto got = anchors_of(c.expr, c.scores);
+    if (c.mask < 0) {
+      EXPECT_FALSE(got.has_value()) << c.expr;
+      continue;
+    }
+    ASSERT_TRUE(got.has_value()) << c.expr;
+    EXPECT_EQ(got->mask, static_cast<uint64_t>(c.mask)) << c.expr;
+    EXPECT_EQ(got->score, c.score) << c.expr;
+  }
+}
+
+constexpr const char* kStrong = "5f5374726f6e675f";  // "_Strong_": one rare 8-byte fragment
+
+struct Engines {
+  testing::Loaded sources;
+  std::unique_ptr<scan::Engine> dat;
+};
+
+// The engine from the sources, and the same loaded from its DAT.
+Engines load_both(const std::vector<std::pair<std::string, std::string>>& sources) {
+  Engines e{testing::load(sources), nullptr};
+  EXPECT_TRUE(e.sources.engine);
+  for (const sig::Diagnostic& d : e.sources.diags) ADD_FAILURE() << d.message;
+  std::vector<sig::Source> src;
+  for (const auto& [name, text] : sources) src.push_back(sig::Source{name, true, text});
+  sig::SignatureSet set = sig::load_sources(src, sig::LoadFlags{});
+  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
+  EXPECT_TRUE(dat.is_ok()) << dat.status().message();
+  if (!dat.is_ok()) return e;
+  scan::DatLoadOptions opts;
+  opts.trust.allow_unsigned = true;
+  sig::Diagnostics diags;
+  auto loaded = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
+                               dat.value().size(), opts, diags);
+  EXPECT_TRUE(loaded.is_ok()) << loaded.status().message();
+  if (loaded.is_ok()) e.dat = loaded.take();
+  return e;
+}
+
+// The detections of both engines, which must agree (sorted: a DAT orders its signatures by
+// name, so two logical detections may come in another order).
+std::vector<std::string> verdict(const Engines& e, std::string_view data, bool all = true) {
+  std::vector<std::string> got = scan(*e.sources.engine, data, match::kDefaultWindow, all);
+  std::sort(got.begin(), got.end());
+  if (e.dat) {
+    std::vector<std::string> from_dat = scan(*e.dat, data, match::kDefaultWindow, all);
+    std::sort(from_dat.begin(), from_dat.end());
+    EXPECT_EQ(from_dat, got) << "DAT engine on " << data;
+  }
+  return got;
+}
+
+TEST(TwoPass, WeakPartsWaitForTheSecondPassWhereverTheyAre) {
+  // 0 is rare, 1 and 2 are two common bytes each: 0 anchors, 1 and 2 are deferred.
+  const std::string line =
+      std::string("T;Engine:51-255,Target:0;0&1&2;") + kStrong + ";4242;4343\n";
+  Engines e = load_both({{"t.ldb", line}});
+  ASSERT_TRUE(e.sources.engine);
+  const match::BodyMatcher& body = *e.sources.engine->body;
+  ASSERT_EQ(body.signature_count(), 3u);
+  EXPECT_FALSE(body.is_deferred(0));
+  EXPECT_TRUE(body.is_deferred(1));
+  EXPECT_TRUE(body.is_deferred(2));
+  ASSERT_TRUE(e.dat);
+  EXPECT_EQ(e.dat->body->deferred(), body.deferred());
+
+  const std::vector<std::string> found = {"T@-"};
+  EXPECT_EQ(verdict(e, "BB..CC.._Strong_"), found);  // deferred parts before the anchor
+  EXPECT_EQ(verdict(e, "_Strong_..CC..BB"), found);
+  EXPECT_EQ(verdict(e, "_Strong_..CC..BB", false), found);
+  EXPECT_TRUE(verdict(e, "BB..CC.._Strong").empty());  // no anchor: no second pass either
+  EXPECT_TRUE(verdict(e, "_Strong_..CC....").empty());
+  // The second pass runs after each input's first: counts never carry over.
+  auto scratch = scan::make_scratch(*e.sources.engine);
+  ASSERT_TRUE(scratch.is_ok());
+  std::vector<std::string> hits;
+  vigil_scan_result r{};
+  for (std::string_view data : {"BB..CC", "_Strong_"}) {
+    ASSERT_TRUE(scan::scan_bytes(*e.sources.engine, *scratch.value(),
+                                 reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+                                 VIGIL_SCAN_ALLMATCH, scan::Callback{&testing::collect, &hits}, r)
+                    .is_ok());
+  }
+  EXPECT_TRUE(hits.empty());
+}
+
+TEST(TwoPass, NegatedAndCountedDeferredPartsAreStillSearched) {
+  // "1=0": a deferred part that must be absent; the second pass must look for it.
+  const std::string neg = std::string("N;Engine:51-255,Target:0;0&1=0;") + kStrong + ";4242\n";
+  // "1>2": more than two of a deferred part.
+  const std::string cnt = std::string("C;Engine:51-255,Target:0;0&1>2;") + kStrong + ";4343\n";
+  Engines e = load_both({{"t.ldb", neg + cnt}});
+  ASSERT_TRUE(e.sources.engine);
+  EXPECT_EQ(verdict(e, "_Strong_"), std::vector<std::string>{"N@-"});
+  EXPECT_TRUE(verdict(e, "BB_Strong_").empty());
+  EXPECT_EQ(verdict(e, "CC_Strong_CC.CC"), (std::vector<std::string>{"C@-", "N@-"}));
+  EXPECT_EQ(verdict(e, "CC_Strong_CC.BB"), std::vector<std::string>{});
+}
+
+TEST(TwoPass, PcreTriggersAndTextLayersSeeDeferredParts) {
+  // The PCRE's trigger names deferred part 1; the text signature's weak part is found in the
+  // normalized (lowercased) layer.
+  const std::string pcre =
+      std::string("P;Engine:81-255,Target:0;0&1&2;") + kStrong + ";4242;1/x[0-9]+y/\n";
+  const std::string text = "X;Engine:51-255,Target:7;0&1;5f6c6f776572656e;7a7a\n";
+  Engines e = load_both({{"t.ldb", pcre + text}});
+  ASSERT_TRUE(e.sources.engine);
+  EXPECT_EQ(verdict(e, "x12y_Strong_BB\x01"), std::vector<std::string>{"P@-"});
+  EXPECT_TRUE(verdict(e, "x12y_Strong_\x01").empty());
+  EXPECT_TRUE(verdict(e, "xy_Strong_BB\x01").empty());
+  // ASCII text: "_LOWEREN" matches lowercased only, "zz" raw and lowercased.
+  EXPECT_EQ(verdict(e, "some ZZ text _LOWEREN\n"), std::vector<std::string>{"X@-"});
+  EXPECT_TRUE(verdict(e, "some text _LOWEREN\n").empty());
+}
+
+TEST(TwoPass, TypedSignaturesOnlyInTheirTypesDatabase) {
+  // A PE-only body signature, an ELF-only logical one and one for any type: each input type's
+  // first-pass database holds its own and the any-type fragments.
+  const std::string sources_ndb =
+      std::string("PeOnly:1:*:") + kStrong + "\nAny:0:*:616e792d74797065\n";
+  const std::string elf = "ElfOnly;Engine:51-255,Target:6;0;656c662d6f6e6c79\n";
+  Engines e = load_both({{"t.ndb", sources_ndb}, {"t.ldb", elf}});
+  ASSERT_TRUE(e.sources.engine);
+  std::string pe(512, '\0');
+  pe.replace(0, 2, "MZ");
+  pe[0x3c] = 0x40;
+  pe.replace(0x40, 4, std::string("PE\0\0", 4));
+  std::string elf_file = std::string(
+                             "\x7f"
+                             "ELF\x02\x01\x01",
+                             7) +
+                         std::string(120, '\0');
+  const std::string payload = "_Strong_ any-type elf-only";
+  EXPECT_EQ(verdict(e, std::string("xy\0\0", 4) + payload), std::vector<std::string>{"Any@13"});
+  EXPECT_EQ(verdict(e, elf_file + payload), (std::vector<std::string>{"Any@136", "ElfOnly@-"}));
+  EXPECT_EQ(verdict(e, pe + payload), (std::vector<std::string>{"Any@521", "PeOnly@512"}));
+}
+
+}  // namespace
+}  // namespace vigil
