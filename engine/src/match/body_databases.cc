@@ -11,13 +11,19 @@ constexpr uint16_t kAnyType = (uint16_t{1} << kInputTypes) - 1;
 
 }  // namespace
 
+// Each signature is confirmed in one pass only (see wanted()), so a fragment deferred and
+// first-pass signatures share is in both passes' databases.
 void BodyMatcher::set_passes() {
   frag_types_.assign(fragment_count(), 0);
+  frag_second_.assign(fragment_count(), 0);
   type_has_own_.fill(false);
   for (uint32_t f = 0; f < fragment_count(); ++f) {
     for (uint32_t i = frag_sigs_begin_[f]; i < frag_sigs_begin_[f + 1]; ++i) {
       const PlannedSig& p = plan_.sigs[frag_sigs_[i]];
-      if (p.is_deferred()) continue;
+      if (p.is_deferred()) {
+        frag_second_[f] = 1;
+        continue;
+      }
       frag_types_[f] |= p.target == sig::kTargetAny ? kAnyType : uint16_t(1u << p.target);
     }
     for (size_t t = 1; t < kInputTypes; ++t) {
@@ -29,7 +35,7 @@ void BodyMatcher::set_passes() {
 std::vector<uint32_t> BodyMatcher::fragments_of(int type) const {
   std::vector<uint32_t> ids;
   for (uint32_t f = 0; f < fragment_count(); ++f) {
-    bool in = type < 0 ? frag_types_[f] == 0 : (frag_types_[f] >> type & 1) != 0;
+    bool in = type < 0 ? frag_second_[f] != 0 : (frag_types_[f] >> type & 1) != 0;
     if (in) ids.push_back(f);
   }
   return ids;

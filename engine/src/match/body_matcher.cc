@@ -20,6 +20,7 @@ struct ScanContext {
   BodyMatcher::Windows w;
   bool all_matches;
   HitSink sink;
+  bool second = false;  // the second pass: deferred signatures only
 
   static int on_hit(unsigned int id, unsigned long long /*from*/, unsigned long long to,
                     unsigned int /*flags*/, void* raw) {
@@ -34,7 +35,7 @@ struct ScanContext {
     uint64_t frag_pos = end - m.frag_len(id);
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
       uint32_t s = m.frag_sigs_[i];
-      if (!m.wanted(*c.state, s)) continue;
+      if (!m.wanted(*c.state, s, c.second)) continue;
       uint64_t start = 0;
       const PlannedSig& p = m.plan_.sigs[s];
       if (!confirm_match(m.plan_, p, s, c.state->gen, c.data, c.size, frag_pos,
@@ -286,7 +287,7 @@ common::Status BodyMatcher::scan_second(const uint8_t* data, uint64_t size, Matc
   // A generation of its own: the signatures searched now are not searched in the first pass,
   // so none was confirmed yet. Subsignatures never end a scan, so all_matches is moot.
   next_generation(state);
-  ScanContext ctx{this, &state, data, size, {}, true, sink};
+  ScanContext ctx{this, &state, data, size, {}, true, sink, /*second=*/true};
   return run_windows(db2_.get(), data, size, 0, kDefaultWindow, state, ctx.w, &ScanContext::on_hit,
                      &ctx, {});
 }

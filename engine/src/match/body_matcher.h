@@ -194,10 +194,11 @@ class BodyMatcher {
                              match_event_handler on_hit, void* ctx,
                              common::ReleaseHook release) const;
   bool check_hit(const uint8_t* data, uint64_t size, uint32_t id, uint64_t end) const;
-  // Whether signature s is still worth confirming in this scan, and recording one confirm.
-  bool wanted(const MatchState& state, uint32_t s) const {
+  // Whether signature s is still worth confirming in this scan (in its pass: a deferred one
+  // in the second only, the rest in the first only), and recording one confirm.
+  bool wanted(const MatchState& state, uint32_t s, bool second) const {
     const PlannedSig& p = plan_.sigs[s];
-    if (!p.for_type(state.facts.type)) return false;
+    if (p.is_deferred() != second || !p.for_type(state.facts.type)) return false;
     return state.reported_gen[s] != state.gen || state.hits[s] < p.max_hits;
   }
   void count_hit(MatchState& state, uint32_t s) const {
@@ -232,8 +233,9 @@ class BodyMatcher {
   std::vector<uint32_t> frag_sigs_;
   std::vector<uint8_t> frag_caseless_;  // per fragment id: searched without regard to case
   // Per fragment id: bit t set when a first-pass signature for input type t (or for any type)
-  // searches it; 0 when only deferred signatures do (a second-pass fragment).
+  // searches it; and whether a deferred signature does (it is then in the second pass too).
   std::vector<uint16_t> frag_types_;
+  std::vector<uint8_t> frag_second_;
   std::array<bool, kInputTypes> type_has_own_{};  // some first-pass fragment is for t only
   uint32_t max_frag_len_ = 0;
   std::array<HsDatabase, kInputTypes> db_;  // first pass, by input type (see Databases)

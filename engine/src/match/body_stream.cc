@@ -67,10 +67,11 @@ struct StreamContext {
     return false;
   }
 
-  // Whether the signature has all the occurrences it can use, or is not for this input.
+  // Whether the signature has all the occurrences it can use, or is not for this input or
+  // this pass (a stream is the first pass; deferred signatures wait for the second).
   bool done(uint32_t s) const {
     const PlannedSig& p = m->plan_.sigs[s];
-    if (!p.for_type(state->facts.type)) return true;
+    if (p.is_deferred() || !p.for_type(state->facts.type)) return true;
     auto it = stream->confirmed.find(s);
     return it != stream->confirmed.end() && it->second >= p.max_hits;
   }

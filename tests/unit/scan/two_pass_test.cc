@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scan/engine_dat.h"
+#include "scan/text_layers.h"
 #include "scan_support.h"
 #include "sig/logical_expr.h"
 
@@ -194,6 +195,47 @@ TEST(TwoPass, TypedSignaturesOnlyInTheirTypesDatabase) {
   EXPECT_EQ(verdict(e, std::string("xy\0\0", 4) + payload), std::vector<std::string>{"Any@13"});
   EXPECT_EQ(verdict(e, elf_file + payload), (std::vector<std::string>{"Any@136", "ElfOnly@-"}));
   EXPECT_EQ(verdict(e, pe + payload), (std::vector<std::string>{"Any@521", "PeOnly@512"}));
+}
+
+TEST(TwoPass, FragmentsSharedAcrossPassesAreSearchedInBothAndCountedOnce) {
+  // "BBB" is a PE-only body signature's fragment and a deferred part of an any-type logical
+  // signature: a file of another type must still find it. "CCC" is an any-type body
+  // signature's and a deferred part counted exactly: found in both passes, it counts once.
+  const std::string ndb = "PeWeak:1:*:424242\nAnyWeak:0:*:434343\n";
+  const std::string ldb = std::string("Shared;Engine:51-255,Target:0;0&1;") + kStrong +
+                          ";424242\nOnce;Engine:51-255,Target:0;0&1=1;" + kStrong + ";434343\n";
+  Engines e = load_both({{"t.ndb", ndb}, {"t.ldb", ldb}});
+  ASSERT_TRUE(e.sources.engine);
+  EXPECT_EQ(verdict(e, std::string("xy\0\0BBB_Strong_", 15)), std::vector<std::string>{"Shared@-"});
+  EXPECT_EQ(verdict(e, std::string("xy\0\0CCC_Strong_", 15)),
+            (std::vector<std::string>{"AnyWeak@4", "Once@-"}));
+  EXPECT_EQ(verdict(e, std::string("xy\0\0CCC_Strong_CCC", 18)),
+            (std::vector<std::string>{"AnyWeak@4"}));
+}
+
+// The text layer the second pass (and the first) searches: ASCII letters folded, every run of
+// whitespace one space; checked against the rule written out byte by byte.
+TEST(TwoPass, NormalizedTextFoldsCaseAndCollapsesWhitespace) {
+  std::string data;
+  uint32_t x = 12345;
+  for (int i = 0; i < 100000; ++i) {
+    x = x * 1103515245 + 12345;
+    data.push_back(static_cast<char>((x >> 16) % 5 == 0 ? "\t\n\v\f\r "[(x >> 8) % 6] : x >> 24));
+  }
+  std::string want;
+  bool in_space = false;
+  for (unsigned char c : data) {
+    bool sp = c == ' ' || (c >= '\t' && c <= '\r');
+    if (sp && in_space) continue;
+    want.push_back(sp ? ' ' : static_cast<char>(c >= 'A' && c <= 'Z' ? c | 0x20 : c));
+    in_space = sp;
+  }
+  std::string got = "kept:";
+  scan::normalize_text(reinterpret_cast<const uint8_t*>(data.data()), data.size(), got);
+  EXPECT_EQ(got, "kept:" + want);
+  std::string empty;
+  scan::normalize_text(nullptr, 0, empty);
+  EXPECT_TRUE(empty.empty());
 }
 
 }  // namespace
