@@ -102,6 +102,10 @@ enum class ContainerType : uint8_t {
   kXar,
   kDmg,
   kLast = kDmg,
+  // The slices of a fat/universal Mach-O are scanned inside a CL_TYPE_MACHO_UNIBIN container
+  // (clamscan: Container:CL_TYPE_MACHO_UNIBIN matches in a slice, CL_TYPE_ANY does not). It is
+  // past kLast until the logical-signature name table spells it: no signature can name it yet.
+  kMachoUnibin,
 };
 // kNone for a name this engine does not know.
 ContainerType container_type(std::string_view cl_type_name);
