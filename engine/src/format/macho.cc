@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <string>
 
-#include "format/header_reader.h"
+#include "common/byte_io.h"
+#include "common/hex.h"
+#include "format/exe_parsers.h"
 
 namespace vigil::format::internal {
 namespace {
@@ -52,7 +54,7 @@ common::Result<ExeInfo> parse_macho(const uint8_t* data, uint64_t size) {
     default:
       return common::Status(VIGIL_ERR_UNSUPPORTED, "Mach-O: no Mach-O magic at offset 0");
   }
-  HeaderReader r(data, size, "Mach-O", big_endian);
+  common::ByteReader r(data, static_cast<size_t>(size), "Mach-O", big_endian);
   uint32_t cputype = 0, ncmds = 0;
   r.seek(4, "cputype");
   r.u32(cputype, "cputype");
@@ -142,7 +144,7 @@ common::Result<ExeInfo> parse_macho(const uint8_t* data, uint64_t size) {
     }
   }
   return common::Status(VIGIL_ERR_CORRUPT,
-                        "Mach-O: entry point " + HeaderReader::hex(ep_addr) + " is in no section");
+                        "Mach-O: entry point " + common::hex_number(ep_addr) + " is in no section");
 }
 
 }  // namespace vigil::format::internal
@@ -155,7 +157,7 @@ common::Result<FatLayout> macho_fat_slices(const uint8_t* data, uint64_t size) {
           TargetType::kMachO) {
     return common::Status(VIGIL_ERR_UNSUPPORTED, "Mach-O fat: not a fat/universal binary");
   }
-  internal::HeaderReader r(data, size, "Mach-O fat", /*big_endian=*/true);
+  common::ByteReader r(data, static_cast<size_t>(size), "Mach-O fat", /*big_endian=*/true);
   uint32_t count = 0;
   r.seek(4, "nfat_arch");
   r.u32(count, "nfat_arch");  // below 0x20, or identify() would not say Mach-O
@@ -172,9 +174,8 @@ common::Result<FatLayout> macho_fat_slices(const uint8_t* data, uint64_t size) {
       break;
     }
     if (offset < header_end) {
-      layout.damage = "Mach-O fat: " + which + ": offset " + internal::HeaderReader::hex(offset) +
-                      " is inside the fat header (" + internal::HeaderReader::hex(header_end) +
-                      " bytes)";
+      layout.damage = "Mach-O fat: " + which + ": offset " + common::hex_number(offset) +
+                      " is inside the fat header (" + common::hex_number(header_end) + " bytes)";
       break;
     }
     FatSlice slice{offset, offset >= size ? 0 : std::min<uint64_t>(length, size - offset), length};
