@@ -2,7 +2,8 @@
 // no leak, no out-of-bounds read": identify() reads only the leading kIdentifyBytes;
 // identify_file() only ever turns text into HTML; HtmlTagFinder finds the same in any pieces;
 // parse_executable() parses a file as the type identify() gives it, and a PE result stays inside
-// the file; the slices of a fat Mach-O lie inside the file and parse on their own.
+// the file; the slices of a fat Mach-O lie after its header and inside the file (cut at its end),
+// parse on their own, and only a fat Mach-O has them.
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -64,16 +65,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   check_executable(data, size);
 
-  auto slices = vigil::format::macho_fat_slices(data, size);
-  if (slices.is_ok()) {
-    FUZZ_CHECK(type == TargetType::kMachO || type == TargetType::kHtml || type == TargetType::kPdf);
-    FUZZ_CHECK(slices.value().size() < 0x20);
-    for (const auto& s : slices.value()) {
-      FUZZ_CHECK(s.offset >= 8 && s.offset < size && s.size <= size - s.offset);
+  auto fat = vigil::format::macho_fat_slices(data, size);
+  if (fat.is_ok()) {
+    FUZZ_CHECK(type == TargetType::kMachO);
+    FUZZ_CHECK(fat.value().slices.size() < 0x20);
+    const uint64_t header_end = 8 + 20 * uint64_t{data[7]};
+    for (const auto& s : fat.value().slices) {
+      FUZZ_CHECK(s.offset >= header_end && s.size <= s.declared);
+      FUZZ_CHECK(s.size == 0 || (s.offset < size && s.size <= size - s.offset));
+      FUZZ_CHECK(s.size == s.declared || s.offset + s.size == std::max<uint64_t>(s.offset, size));
       // Copied so that a read past the slice is a read past the allocation.
-      const std::vector<uint8_t> slice(data + s.offset, data + s.offset + s.size);
+      const std::vector<uint8_t> slice(data + std::min<uint64_t>(s.offset, size),
+                                       data + std::min<uint64_t>(s.offset, size) + s.size);
       check_executable(slice.data(), slice.size());
     }
+  } else {
+    FUZZ_CHECK(fat.status().code() == VIGIL_ERR_UNSUPPORTED);
+    FUZZ_CHECK(type != TargetType::kMachO || size < 8 || data[0] != 0xCA);
   }
   return 0;
 }

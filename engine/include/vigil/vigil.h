@@ -373,7 +373,8 @@ enum {
    *  "Heuristics.Encrypted.<Format>". */
   VIGIL_SCAN_ALERT_ENCRYPTED = 1u << 2,
   /** Report a container that cannot be read to its end (corrupt, truncated) as a detection,
-   *  "Heuristics.Broken.Archive". What could be read was scanned. */
+   *  "Heuristics.Broken.Archive" ("Heuristics.Broken.Executable" for a fat Mach-O whose
+   *  architecture table or slices are damaged). What could be read was scanned. */
   VIGIL_SCAN_ALERT_BROKEN = 1u << 3,
   /** Report a scan limit that stopped the descent as a detection,
    *  "Heuristics.Limits.Exceeded.<Limit>" (MaxRecursion, MaxFiles, MaxScanSize, MaxFileSize,
@@ -398,8 +399,9 @@ typedef struct vigil_scan_result {
 } vigil_scan_result;
 
 /** @name Containers and limits
- * Scans descend into archives (zip, 7z, rar, tar, cpio, ar, cab, iso9660, lha, xar) and
- * compressed streams (gzip, bzip2, xz, lzma, zstd, lz4, lzip, compress), nested, and scan each
+ * Scans descend into archives (zip, 7z, rar, tar, cpio, ar, cab, iso9660, lha, xar),
+ * compressed streams (gzip, bzip2, xz, lzma, zstd, lz4, lzip, compress) and fat/universal
+ * Mach-O binaries (each architecture's slice is a member, "slice-N"), nested, and scan each
  * member with the same signatures, streaming it through the matcher as it is decompressed (no
  * temporary files). The limits below bound what one scan may unpack; each is per scratch. */
 /**@{*/

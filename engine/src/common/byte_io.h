@@ -1,7 +1,8 @@
-// The one bounds-checked reader (and its writer) for Vigil's binary formats: little-endian
-// integers, length-prefixed strings and arrays of fixed-layout records. Every read checks the
-// remaining length first and fails with a message naming the field, so a parser built on it
-// cannot read out of bounds however hostile its input; arrays come back as spans into the input.
+// The one bounds-checked reader (and its writer) for binary formats: Vigil's own (little-endian
+// integers, length-prefixed strings, arrays of fixed-layout records) and the outside ones the
+// format module parses (executable headers in either byte order, read at absolute offsets).
+// Every read checks the remaining length first and fails with a message naming the field, so a
+// parser built on it cannot read out of bounds however hostile its input.
 #ifndef VIGIL_COMMON_BYTE_IO_H_
 #define VIGIL_COMMON_BYTE_IO_H_
 
@@ -64,20 +65,48 @@ class ByteWriter {
   std::string out_;
 };
 
-// Reads from a span it does not own. Each getter returns false (and sets error()) instead of
-// reading past the end; after a failure every later read fails too.
+// Reads from a span it does not own, little-endian unless told otherwise. Each getter returns
+// false (and sets error()) instead of reading past the end; after a failure every later read,
+// skip or seek fails too, so a parser may read a run of fields and check ok() once.
 class ByteReader {
  public:
-  ByteReader(const uint8_t* data, size_t size, std::string what)
-      : p_(data), end_(data + size), what_(std::move(what)) {}
+  ByteReader(const uint8_t* data, size_t size, std::string what, bool big_endian = false)
+      : p_(data), end_(data + size), size_(size), what_(std::move(what)), big_endian_(big_endian) {}
 
-  bool u8(uint8_t& v, const char* field) { return get_le(v, field); }
-  bool u32(uint32_t& v, const char* field) { return get_le(v, field); }
-  bool u64(uint64_t& v, const char* field) { return get_le(v, field); }
+  // Integers in a file's byte order (executable headers come in both).
+  void set_big_endian(bool big_endian) { big_endian_ = big_endian; }
+
+  bool u8(uint8_t& v, const char* field) { return get(v, field); }
+  bool u16(uint16_t& v, const char* field) { return get(v, field); }
+  bool u32(uint32_t& v, const char* field) { return get(v, field); }
+  bool u64(uint64_t& v, const char* field) { return get(v, field); }
+  // A 32- or 64-bit field, as a format's word size says.
+  bool word(bool is64, uint64_t& v, const char* field) {
+    if (is64) return u64(v, field);
+    uint32_t w = 0;
+    if (!u32(w, field)) return false;
+    v = w;
+    return true;
+  }
   bool bytes(size_t size, const uint8_t*& out, const char* field) {
     if (!need(size, field)) return false;
     out = p_;
     p_ += size;
+    return true;
+  }
+  bool skip(uint64_t size, const char* field) {
+    const uint8_t* ignored = nullptr;
+    return bytes_u64(size, ignored, field);
+  }
+  // Moves to an absolute offset from the start of the span; the offset may equal its size
+  // (nothing more can then be read).
+  bool seek(uint64_t offset, const char* field) {
+    if (!error_.empty()) return false;
+    if (offset > size_) {
+      return fail(field, "offset " + std::to_string(offset) + " is past the end (" +
+                             std::to_string(size_) + " bytes)");
+    }
+    p_ = start_ + offset;
     return true;
   }
   bool blob(std::string_view& out, const char* field) {
@@ -105,11 +134,13 @@ class ByteReader {
     return bytes(pad, ignored, field);
   }
 
+  size_t size() const { return size_; }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   size_t consumed() const { return static_cast<size_t>(p_ - start_); }
+  size_t tell() const { return consumed(); }
   bool at_end() const { return p_ == end_; }
   bool ok() const { return error_.empty(); }
-  // "names: offsets: truncated (needs 8 bytes, 3 left)"
+  // "names: offsets: truncated (needs 8 bytes, 3 left) at offset 16"
   const std::string& error() const { return error_; }
   Status status() const { return ok() ? Status::ok() : Status(VIGIL_ERR_CORRUPT, error_); }
   // Records a failure found by the caller's own validation.
@@ -124,7 +155,8 @@ class ByteReader {
     if (!error_.empty()) return false;
     if (size > remaining()) {
       return fail(field, "truncated (needs " + std::to_string(size) + " bytes, " +
-                             std::to_string(remaining()) + " left)");
+                             std::to_string(remaining()) + " left) at offset " +
+                             std::to_string(consumed()));
     }
     return true;
   }
@@ -132,15 +164,19 @@ class ByteReader {
     if (!error_.empty()) return false;
     if (size > remaining()) {
       return fail(field, "length " + std::to_string(size) + " exceeds the " +
-                             std::to_string(remaining()) + " bytes left");
+                             std::to_string(remaining()) + " bytes left at offset " +
+                             std::to_string(consumed()));
     }
     return bytes(static_cast<size_t>(size), out, field);
   }
   template <typename U>
-  bool get_le(U& v, const char* field) {
+  bool get(U& v, const char* field) {
     if (!need(sizeof(U), field)) return false;
     v = 0;
-    for (size_t i = 0; i < sizeof(U); ++i) v |= static_cast<U>(static_cast<U>(p_[i]) << (8 * i));
+    for (size_t i = 0; i < sizeof(U); ++i) {
+      const size_t shift = big_endian_ ? 8 * (sizeof(U) - 1 - i) : 8 * i;
+      v = static_cast<U>(v | static_cast<U>(static_cast<U>(p_[i]) << shift));
+    }
     p_ += sizeof(U);
     return true;
   }
@@ -148,7 +184,9 @@ class ByteReader {
   const uint8_t* p_;
   const uint8_t* start_ = p_;
   const uint8_t* end_;
+  size_t size_;
   std::string what_;
+  bool big_endian_;
   std::string error_;
 };
 

@@ -1,5 +1,5 @@
 // Hex digits: the one decoder (and encoder) the text formats share (hash digests, MD5s in
-// ignore lists, body patterns' bytes, key ids).
+// ignore lists, body patterns' bytes, key ids), and hex numbers for binary formats' messages.
 #ifndef VIGIL_COMMON_HEX_H_
 #define VIGIL_COMMON_HEX_H_
 
@@ -37,6 +37,17 @@ inline std::string encode_hex(const uint8_t* data, size_t size) {
     out[2 * i + 1] = kDigits[data[i] & 0xF];
   }
   return out;
+}
+
+// "0x1c": a number as binary formats' messages quote offsets and sizes.
+inline std::string hex_number(uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[v & 0xF]);
+    v >>= 4;
+  } while (v != 0);
+  return "0x" + out;
 }
 
 }  // namespace vigil::common

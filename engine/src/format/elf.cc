@@ -7,18 +7,20 @@
 #include <cstring>
 #include <string>
 
-#include "format/header_reader.h"
+#include "common/byte_io.h"
+#include "common/hex.h"
+#include "format/exe_parsers.h"
 
 namespace vigil::format::internal {
 namespace {
 
 // Checks that a table of count entries of entry_size bytes at offset lies inside the file. An
 // offset of 0 is taken as it is (clamscan then reads the ELF header as the table).
-bool table_fits(HeaderReader& r, uint64_t offset, uint64_t count, uint64_t entry_size,
+bool table_fits(common::ByteReader& r, uint64_t offset, uint64_t count, uint64_t entry_size,
                 const char* field) {
   if (offset > r.size() || count * entry_size > r.size() - offset) {
     return r.fail(field, std::to_string(count) + " entries of " + std::to_string(entry_size) +
-                             " bytes at " + HeaderReader::hex(offset) +
+                             " bytes at " + common::hex_number(offset) +
                              " run past the end of the file");
   }
   return true;
@@ -30,7 +32,7 @@ common::Result<ExeInfo> parse_elf(const uint8_t* data, uint64_t size) {
   if (size < 4 || std::memcmp(data, "\x7F\x45LF", 4) != 0) {
     return common::Status(VIGIL_ERR_UNSUPPORTED, "ELF: no \\x7FELF signature at offset 0");
   }
-  HeaderReader r(data, size, "ELF");
+  common::ByteReader r(data, static_cast<size_t>(size), "ELF");
   uint8_t elf_class = 0, encoding = 0;
   r.seek(4, "e_ident");
   r.u8(elf_class, "EI_CLASS");
@@ -124,7 +126,7 @@ common::Result<ExeInfo> parse_elf(const uint8_t* data, uint64_t size) {
     }
   }
   if (!r.ok()) return r.status();
-  return common::Status(VIGIL_ERR_CORRUPT, "ELF: e_entry " + HeaderReader::hex(entry) +
+  return common::Status(VIGIL_ERR_CORRUPT, "ELF: e_entry " + common::hex_number(entry) +
                                                " is in no program header's memory range");
 }
 

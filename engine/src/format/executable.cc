@@ -1,11 +1,11 @@
 // parse_executable(): picks the header parser by the magic at offset 0, the same magic identify()
 // types as PE, ELF or Mach-O, so that a file typed as an executable is parsed as that one. Each
-// parser lives in its own file (pe.cc, elf.cc, macho.cc) over the shared bounds-checked
-// HeaderReader; this file only routes and keeps a null or empty input out of them.
+// parser lives in its own file (pe.cc, elf.cc, macho.cc) over the engine's one bounds-checked
+// reader, common::ByteReader; this file only routes and keeps a null or empty input out of them.
 #include <algorithm>
 #include <string>
 
-#include "format/header_reader.h"
+#include "format/exe_parsers.h"
 
 namespace vigil::format {
 

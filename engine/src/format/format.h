@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -93,22 +94,38 @@ inline constexpr size_t kMaxSections = 65535;
 // data[0, size). A fat/universal Mach-O is not one executable: ClamAV scans each architecture's
 // slice as a Mach-O file of its own, with EP and section offsets relative to the slice, and no
 // executable offsets at all for the fat file; parse_executable() says VIGIL_ERR_UNSUPPORTED for
-// it and macho_fat_slices() lists the slices to parse instead.
+// it and macho_fat_slices() lists the slices to parse instead (the scan module descends into
+// them as the members of a container of type CL_TYPE_MACHO_UNIBIN).
 // Errors (VIGIL_ERR_CORRUPT / VIGIL_ERR_UNSUPPORTED with a message naming the problem) for
 // malformed or non-executable input. Never reads out of bounds, loops forever or allocates
 // unboundedly (section counts are capped by kMaxSections).
 common::Result<ExeInfo> parse_executable(const uint8_t* data, uint64_t size);
 
-// One architecture of a fat/universal Mach-O: its bytes are data[offset, offset + size).
+// One architecture of a fat/universal Mach-O, as its fat_arch entry places it.
 struct FatSlice {
-  uint64_t offset;
-  uint64_t size;
+  uint64_t offset;    // where the slice starts in the file (may be at or past its end)
+  uint64_t size;      // its bytes in the file: data[offset, offset + size), cut at the file's end
+  uint64_t declared;  // the size fat_arch declares; more than `size` when the file ends first
+  // The first earlier slice whose bytes this one shares, or -1. clamscan scans both anyway.
+  int32_t overlaps = -1;
 };
 
-// The slices of a fat Mach-O (magic CAFEBABE with fewer than 0x20 architectures, as identify()
-// decides it). As clamscan does: a slice starting at or past the end of the file is left out, one
-// running past the end is cut at it, and one starting inside the fat header is an error.
-common::Result<std::vector<FatSlice>> macho_fat_slices(const uint8_t* data, uint64_t size);
+// A fat Mach-O's architecture table, read as far as it is sound.
+struct FatLayout {
+  std::vector<FatSlice> slices;  // in table order, up to the first unusable entry
+  // Empty, or why the table ends before nfat_arch entries: an entry past the end of the file, or
+  // one whose slice starts inside the fat header ("Mach-O fat: architecture 1: offset 0x1c is
+  // inside the fat header (0x30 bytes)"). clamscan too scans the slices before such an entry and
+  // stops there.
+  std::string damage;
+};
+
+// The slices of a fat Mach-O: magic CAFEBABE and fewer than 0x20 architectures, where identify()
+// over the leading kIdentifyBytes says kMachO (HTML and PDF markers win over the weak magic, and
+// a Java class is told apart by the count: class versions start at 45). VIGIL_ERR_UNSUPPORTED
+// for anything else; a damaged table is not an error but a FatLayout whose `damage` says why.
+// Reads only the header and table (at most 8 + 31 * 20 bytes).
+common::Result<FatLayout> macho_fat_slices(const uint8_t* data, uint64_t size);
 
 }  // namespace vigil::format
 

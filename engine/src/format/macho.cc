@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <string>
 
-#include "format/header_reader.h"
+#include "common/byte_io.h"
+#include "common/hex.h"
+#include "format/exe_parsers.h"
 
 namespace vigil::format::internal {
 namespace {
@@ -52,7 +54,7 @@ common::Result<ExeInfo> parse_macho(const uint8_t* data, uint64_t size) {
     default:
       return common::Status(VIGIL_ERR_UNSUPPORTED, "Mach-O: no Mach-O magic at offset 0");
   }
-  HeaderReader r(data, size, "Mach-O", big_endian);
+  common::ByteReader r(data, static_cast<size_t>(size), "Mach-O", big_endian);
   uint32_t cputype = 0, ncmds = 0;
   r.seek(4, "cputype");
   r.u32(cputype, "cputype");
@@ -142,41 +144,51 @@ common::Result<ExeInfo> parse_macho(const uint8_t* data, uint64_t size) {
     }
   }
   return common::Status(VIGIL_ERR_CORRUPT,
-                        "Mach-O: entry point " + HeaderReader::hex(ep_addr) + " is in no section");
+                        "Mach-O: entry point " + common::hex_number(ep_addr) + " is in no section");
 }
 
 }  // namespace vigil::format::internal
 
 namespace vigil::format {
 
-common::Result<std::vector<FatSlice>> macho_fat_slices(const uint8_t* data, uint64_t size) {
-  if (data == nullptr ||
-      identify(data, static_cast<size_t>(std::min<uint64_t>(size, 8))) != TargetType::kMachO ||
-      size < 8 || data[0] != 0xCA) {
+common::Result<FatLayout> macho_fat_slices(const uint8_t* data, uint64_t size) {
+  if (data == nullptr || size < 8 || data[0] != 0xCA ||
+      identify(data, static_cast<size_t>(std::min<uint64_t>(size, kIdentifyBytes))) !=
+          TargetType::kMachO) {
     return common::Status(VIGIL_ERR_UNSUPPORTED, "Mach-O fat: not a fat/universal binary");
   }
-  internal::HeaderReader r(data, size, "Mach-O fat", /*big_endian=*/true);
+  common::ByteReader r(data, static_cast<size_t>(size), "Mach-O fat", /*big_endian=*/true);
   uint32_t count = 0;
   r.seek(4, "nfat_arch");
   r.u32(count, "nfat_arch");  // below 0x20, or identify() would not say Mach-O
   const uint64_t header_end = 8 + uint64_t{count} * 20;
-  std::vector<FatSlice> slices;
-  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+  FatLayout layout;
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string which = "architecture " + std::to_string(i);
     uint32_t offset = 0, length = 0;
     r.seek(8 + uint64_t{i} * 20 + 8, "fat_arch");
     r.u32(offset, "fat_arch offset");
     r.u32(length, "fat_arch size");
-    if (!r.ok()) break;
-    if (offset < header_end) {
-      return common::Status(VIGIL_ERR_CORRUPT,
-                            "Mach-O fat: architecture " + std::to_string(i) + ": offset " +
-                                internal::HeaderReader::hex(offset) + " is inside the fat header");
+    if (!r.ok()) {
+      layout.damage = r.status().message() + " (" + which + ")";
+      break;
     }
-    if (offset >= size) continue;
-    slices.push_back(FatSlice{offset, std::min<uint64_t>(length, size - offset)});
+    if (offset < header_end) {
+      layout.damage = "Mach-O fat: " + which + ": offset " + common::hex_number(offset) +
+                      " is inside the fat header (" + common::hex_number(header_end) + " bytes)";
+      break;
+    }
+    FatSlice slice{offset, offset >= size ? 0 : std::min<uint64_t>(length, size - offset), length};
+    for (size_t k = 0; k < layout.slices.size() && slice.size != 0; ++k) {
+      const FatSlice& o = layout.slices[k];
+      if (o.size != 0 && slice.offset < o.offset + o.size && o.offset < slice.offset + slice.size) {
+        slice.overlaps = static_cast<int32_t>(k);
+        break;
+      }
+    }
+    layout.slices.push_back(slice);
   }
-  if (!r.ok()) return r.status();
-  return slices;
+  return layout;
 }
 
 }  // namespace vigil::format

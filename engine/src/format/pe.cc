@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "format/header_reader.h"
+#include "common/byte_io.h"
+#include "common/hex.h"
+#include "format/exe_parsers.h"
 
 namespace vigil::format::internal {
 namespace {
@@ -33,14 +35,14 @@ common::Result<ExeInfo> parse_pe(const uint8_t* data, uint64_t size) {
   if (size < 2 || data[0] != 'M' || data[1] != 'Z') {
     return common::Status(VIGIL_ERR_UNSUPPORTED, "PE: no MZ signature at offset 0");
   }
-  HeaderReader r(data, size, "PE");
+  common::ByteReader r(data, static_cast<size_t>(size), "PE");
   uint32_t lfanew = 0, signature = 0;
   r.seek(0x3c, "e_lfanew");
   r.u32(lfanew, "e_lfanew");
   r.seek(lfanew, "e_lfanew");
   r.u32(signature, "PE signature");
   if (r.ok() && signature != kPeSignature) {
-    r.fail("PE signature", "no \"PE\\0\\0\" at e_lfanew " + HeaderReader::hex(lfanew));
+    r.fail("PE signature", "no \"PE\\0\\0\" at e_lfanew " + common::hex_number(lfanew));
   }
   // COFF file header.
   // Machine and Characteristics do not matter to clamscan (Machine 0 maps like any other).
@@ -65,8 +67,8 @@ common::Result<ExeInfo> parse_pe(const uint8_t* data, uint64_t size) {
   r.u32(rva_count, "NumberOfRvaAndSizes");
   const uint64_t min_opt_size = (pe32plus ? 0x70 : 0x60) + 8 * uint64_t{std::min(rva_count, 16u)};
   if (r.ok() && opt_size < min_opt_size) {
-    r.fail("SizeOfOptionalHeader", HeaderReader::hex(opt_size) + " is below the " +
-                                       HeaderReader::hex(min_opt_size) +
+    r.fail("SizeOfOptionalHeader", common::hex_number(opt_size) + " is below the " +
+                                       common::hex_number(min_opt_size) +
                                        " bytes its fixed fields and data directories need");
   }
   r.seek(opt + 16, "AddressOfEntryPoint");
@@ -125,8 +127,8 @@ common::Result<ExeInfo> parse_pe(const uint8_t* data, uint64_t size) {
     const std::string which = "section " + std::to_string(i);
     if (s.va >= kMaxVirtual || s.vsize >= kMaxVirtual) {
       return common::Status(VIGIL_ERR_CORRUPT, "PE: " + which + ": VirtualAddress " +
-                                                   HeaderReader::hex(s.va) + " or VirtualSize " +
-                                                   HeaderReader::hex(s.vsize) +
+                                                   common::hex_number(s.va) + " or VirtualSize " +
+                                                   common::hex_number(s.vsize) +
                                                    " is 2 GiB or more");
     }
     // A SizeOfRawData of 2 GiB or more whose aligned size wrapped to 0 is rejected (clamscan:
@@ -134,7 +136,7 @@ common::Result<ExeInfo> parse_pe(const uint8_t* data, uint64_t size) {
     // cut there ("raw+rsz extends past the end of the file by N bytes").
     if (raw_size == 0 && s.raw_size >= kMaxVirtual) {
       return common::Status(VIGIL_ERR_CORRUPT, "PE: " + which + ": SizeOfRawData " +
-                                                   HeaderReader::hex(s.raw_size) +
+                                                   common::hex_number(s.raw_size) +
                                                    " wraps to 0 when aligned");
     }
     const uint64_t kept = raw_offset >= size ? 0 : std::min(raw_size, size - raw_offset);
@@ -167,14 +169,14 @@ common::Result<ExeInfo> parse_pe(const uint8_t* data, uint64_t size) {
   }
   if (!mapped) {
     return common::Status(VIGIL_ERR_CORRUPT, "PE: AddressOfEntryPoint " +
-                                                 HeaderReader::hex(ep_rva) +
+                                                 common::hex_number(ep_rva) +
                                                  " is neither in the headers nor in any "
                                                  "section's raw data");
   }
   if (info.ep >= size) {
     return common::Status(VIGIL_ERR_CORRUPT,
-                          "PE: AddressOfEntryPoint " + HeaderReader::hex(ep_rva) +
-                              " maps to file offset " + HeaderReader::hex(info.ep) +
+                          "PE: AddressOfEntryPoint " + common::hex_number(ep_rva) +
+                              " maps to file offset " + common::hex_number(info.ep) +
                               ", past the end of the file");
   }
   info.has_ep = true;

@@ -89,6 +89,22 @@ common::Result<HsDatabase> compile_literals(const std::vector<std::string>& lite
   return HsDatabase(db);
 }
 
+common::Result<HsDatabase> compile_expression(const std::string& expression, unsigned flags,
+                                              const HsTarget& target) {
+  hs_platform_info_t platform{};
+  platform.tune = target.tune;
+  platform.cpu_features = target.cpu_features;
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  hs_error_t rc = hs_compile(expression.c_str(), flags, HS_MODE_BLOCK,
+                             target.host ? nullptr : &platform, &db, &err);
+  std::string why = err != nullptr && err->message != nullptr ? err->message : "";
+  if (err != nullptr) hs_free_compile_error(err);
+  if (rc == HS_SUCCESS) return HsDatabase(db);
+  if (rc == HS_NOMEM) return backend_error(rc, "Hyperscan compile failed");
+  return common::Status(VIGIL_ERR_UNSUPPORTED, "Hyperscan does not take the expression: " + why);
+}
+
 common::Result<std::string> serialize_database(const hs_database_t* db) {
   char* bytes = nullptr;
   size_t size = 0;
@@ -130,9 +146,9 @@ common::Result<HsScratch> make_scratch(const hs_database_t* db) {
 }
 
 common::Status grow_scratch(const hs_database_t* db, HsScratch& scratch) {
-  hs_scratch_t* s = scratch.release();
-  hs_error_t rc = hs_alloc_scratch(db, &s);
-  scratch.reset(s);
+  hs_scratch_t* raw = scratch.release();
+  hs_error_t rc = hs_alloc_scratch(db, &raw);
+  scratch.reset(raw);
   if (rc != HS_SUCCESS) return backend_error(rc, "Hyperscan scratch allocation failed");
   return common::Status::ok();
 }

@@ -50,6 +50,12 @@ common::Result<HsDatabase> compile_literals(const std::vector<std::string>& lite
                                             const std::vector<uint8_t>& caseless = {},
                                             const std::vector<uint32_t>& ids = {});
 
+// Compiles one expression (HS_FLAG_* flags) into a block-mode database, id 0.
+// VIGIL_ERR_UNSUPPORTED, with Hyperscan's message, when Hyperscan does not take the expression;
+// VIGIL_ERR_NOMEM when it runs out of memory.
+common::Result<HsDatabase> compile_expression(const std::string& expression, unsigned flags,
+                                              const HsTarget& target = HsTarget{.host = true});
+
 common::Result<std::string> serialize_database(const hs_database_t* db);
 
 // Deserializes a database. VIGIL_ERR_VERSION when it was built by another Hyperscan version
@@ -59,7 +65,9 @@ common::Result<HsDatabase> deserialize_database(const uint8_t* data, size_t size
 
 // A scratch sized for `db`.
 common::Result<HsScratch> make_scratch(const hs_database_t* db);
-// Makes `scratch` (allocated if null) large enough for `db` too.
+// Makes `scratch` fit `db` as well as every database it fitted before: allocates it when empty,
+// replaces it with a larger one when `db` needs more, and leaves it as it is otherwise. On
+// failure `scratch` holds whatever Hyperscan left, which may fit none of them.
 common::Status grow_scratch(const hs_database_t* db, HsScratch& scratch);
 
 }  // namespace vigil::match

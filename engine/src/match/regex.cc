@@ -84,16 +84,10 @@ common::Result<PcreCode> compile_pcre(std::string_view pattern, uint32_t options
 
 // Compiles one expression for Hyperscan; nullptr when Hyperscan refuses it.
 HsDatabase compile_hs(const std::string& expression, unsigned flags, const HsTarget& target) {
-  hs_platform_info_t platform{};
-  platform.tune = target.tune;
-  platform.cpu_features = target.cpu_features;
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  hs_error_t rc = hs_compile(expression.c_str(), flags, HS_MODE_BLOCK,
-                             target.host ? nullptr : &platform, &db, &err);
-  if (err != nullptr) hs_free_compile_error(err);
-  if (rc == HS_NOMEM) throw std::bad_alloc();
-  return rc == HS_SUCCESS ? HsDatabase(db) : HsDatabase();
+  auto db = compile_expression(expression, flags, target);
+  if (db.is_ok()) return db.take();
+  if (db.status().code() == VIGIL_ERR_NOMEM) throw std::bad_alloc();
+  return HsDatabase();
 }
 
 std::string hs_expression(const RegexCompiled& c) {

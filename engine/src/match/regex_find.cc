@@ -67,10 +67,15 @@ class Search {
   // 32-bit length); its answers are used unless its report list overflowed.
   common::Status scan_hs() {
     if (c_.engine == RegexEngine::kPcre2 || len_ > UINT32_MAX) return common::Status::ok();
-    hs_scratch_t* raw = st_.hs_scratch.release();
-    hs_error_t rc = hs_alloc_scratch(c_.hs.get(), &raw);
-    st_.hs_scratch.reset(raw);
-    if (rc != HS_SUCCESS) return hs_error(rc, "Hyperscan scratch allocation failed");
+    if (!st_.hs_fitted.contains(c_.id)) {
+      common::Status grown = grow_scratch(c_.hs.get(), st_.hs_scratch);
+      if (!grown.is_ok()) {
+        st_.hs_fitted.clear();
+        if (grown.code() == VIGIL_ERR_NOMEM) throw std::bad_alloc();
+        return grown;
+      }
+      st_.hs_fitted.insert(c_.id);
+    }
     st_.reports.clear();
     st_.reports_overflowed = false;
     HsPass pass{&c_,
@@ -79,8 +84,9 @@ class Search {
                 c_.flag_set.global && c_.engine == RegexEngine::kHyperscan,
                 !c_.flag_set.global,
                 HsView{}};
-    rc = hs_scan(c_.hs.get(), reinterpret_cast<const char*>(subject_), static_cast<unsigned>(len_),
-                 0, st_.hs_scratch.get(), &on_hs_report, &pass);
+    hs_error_t rc =
+        hs_scan(c_.hs.get(), reinterpret_cast<const char*>(subject_), static_cast<unsigned>(len_),
+                0, st_.hs_scratch.get(), &on_hs_report, &pass);
     if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return hs_error(rc, "Hyperscan scan failed");
     view_ = pass.view;
     hs_ok_ = !st_.reports_overflowed;

@@ -7,9 +7,11 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -47,7 +49,15 @@ struct RegexFlagSet {
   unsigned hs_flags = 0;        // HS_FLAG_* for i s m
 };
 
+// A number no other RegexCompiled of this process has had: how a scratch remembers which
+// databases its Hyperscan scratch fits (an address could be reused once a Regex is freed).
+inline uint64_t new_regex_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 struct RegexCompiled {
+  uint64_t id = new_regex_id();
   std::string pattern;
   std::string flags;
   RegexFlagSet flag_set;
@@ -72,7 +82,10 @@ struct RegexScratchState {
   PcreMatchData match_data;  // one ovector pair: only the whole match is read
   PcreMatchContext match_context;
   PcreJitStack jit_stack;
+  // Grown once for each regex database it serves (match::grow_scratch), which `hs_fitted` lists
+  // by RegexCompiled::id; emptied whenever a growth fails.
   HsScratch hs_scratch;
+  std::unordered_set<uint64_t> hs_fitted;
   std::vector<HsReport> reports;
   std::vector<uint64_t> suffix_min_start;  // over reports[i..]: the least start
   bool reports_overflowed = false;

@@ -2,9 +2,11 @@
 // unpack module and each is streamed into the Stream kept for its depth, matched as it is
 // decompressed; the member's bytes then go through the same level scan, and the descent
 // recurses into them. Every limit is checked as bytes arrive, so a bomb is stopped at the
-// limit it hits, and each stop is counted in the result (and reported when asked).
+// limit it hits, and each stop is counted in the result (and reported when asked). A fat Mach-O
+// is a container too: its slices are members read from the input by scan/fat_reader.cc.
 #include <algorithm>
 
+#include "scan/fat_reader.h"
 #include "scan/job.h"
 #include "unpack/unpack.h"
 
@@ -28,6 +30,7 @@ std::string encrypted_name(const std::string& format) {
 
 // The ClamAV container type of a reader's format, for logical signatures' Container condition.
 sig::ContainerType container_of(const std::string& format) {
+  if (format == kFatMachoFormat) return sig::ContainerType::kMachoUnibin;
   auto has = [&format](const char* word) { return format.find(word) != std::string::npos; };
   if (format.rfind("ZIP", 0) == 0) return sig::ContainerType::kZip;
   if (format.rfind("RAR", 0) == 0) return sig::ContainerType::kRar;
@@ -103,30 +106,16 @@ common::Status read_member(Job& job, unpack::ContainerReader& reader, const unpa
   }
 }
 
-// One way of opening the bytes (see unpack::View). `quiet`: a container that does not open,
-// or whose first header does not read, was just data that looked like one.
-common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32_t depth,
-                            unpack::Kind kind, unpack::View view, bool quiet) {
+// Scans the members `reader` hands out as level `depth`. `quiet`: a container whose first header
+// does not read was just data that looked like one. `broken_name`: the alert for damage.
+common::Status scan_members(Job& job, unpack::ContainerReader& reader, uint32_t depth, bool quiet,
+                            const char* broken_name) {
   const Limits& limits = job.scratch.limits;
-  auto opened = unpack::open_container(data, size, kind, limits.max_files, view);
-  if (!opened.is_ok()) {
-    if (opened.status().code() == VIGIL_ERR_LIMIT) {
-      // The container asks for more memory than any member may take (an lzma dictionary).
-      job.exceeded(VIGIL_LIMIT_FILE_SIZE, "MaxFileSize");
-      return common::Status::ok();
-    }
-    if (opened.status().code() != VIGIL_ERR_UNSUPPORTED) return opened.status();  // ours
-    if (!quiet) {
-      job.broken();
-    }
-    return common::Status::ok();
-  }
-  std::unique_ptr<unpack::ContainerReader> reader = opened.take();
   uint32_t files = 0;
   bool last_broken = false;
   unpack::Member member;
   for (bool first = true; !job.stop && !job.timed_out; first = false) {
-    unpack::ContainerReader::Next next = reader->next(member);
+    unpack::ContainerReader::Next next = reader.next(member);
     if (job.out_of_time()) break;
     // Weak magic whose first header does not read: data that looks like a container by chance.
     if (first && next == unpack::ContainerReader::Next::kBroken && quiet) {
@@ -135,14 +124,12 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
     if (first) ++job.info.containers;
     if (next == unpack::ContainerReader::Next::kEnd) {
       // A reader that stopped early to bound its memory: the members after are not scanned.
-      if (reader->truncated()) job.exceeded(VIGIL_LIMIT_FILES, "MaxFiles");
+      if (reader.truncated()) job.exceeded(VIGIL_LIMIT_FILES, "MaxFiles");
       break;
     }
     if (next == unpack::ContainerReader::Next::kBroken) {
       // Counted once: a container whose last member broke is broken by the same damage.
-      if (!last_broken) {
-        job.broken();
-      }
+      if (!last_broken) job.broken(broken_name);
       break;
     }
     last_broken = false;
@@ -155,7 +142,7 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
     job.push(member.name);
     if (member.encrypted) {
       ++job.info.encrypted;
-      job.unscanned(VIGIL_SCAN_ALERT_ENCRYPTED, encrypted_name(reader->format()));
+      job.unscanned(VIGIL_SCAN_ALERT_ENCRYPTED, encrypted_name(reader.format()));
       job.pop();
       continue;
     }
@@ -166,13 +153,13 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
     }
     Stream& stream = stream_at(job, depth);
     bool broken = false;
-    common::Status st = read_member(job, *reader, member, stream, broken);
+    common::Status st = read_member(job, reader, member, stream, broken);
     if (st.is_ok()) {
       ++job.info.members;
       job.info.max_depth = std::max(job.info.max_depth, depth);
       job.budget -= std::min<uint64_t>(job.budget, stream.data.size());
       bool allowlisted = false;
-      job.parents.push_back(container_of(reader->format()));
+      job.parents.push_back(container_of(reader.format()));
       st = scan_member(job, stream, depth, allowlisted);
       job.parents.pop_back();
       last_broken = broken;
@@ -180,7 +167,7 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
         // What could be read was scanned. The damage may be the member's own (a method the
         // reader lacks): the next member is tried, and a container that is itself broken
         // says so at its next header.
-        job.broken();
+        job.broken(broken_name);
       }
     }
     stream_reset(stream);
@@ -190,17 +177,49 @@ common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32
   return common::Status::ok();
 }
 
+// One way of opening the bytes (see unpack::View). `quiet`: a container that does not open,
+// or whose first header does not read, was just data that looked like one.
+common::Status descend_view(Job& job, const uint8_t* data, uint64_t size, uint32_t depth,
+                            unpack::Kind kind, unpack::View view, bool quiet) {
+  auto opened = unpack::open_container(data, size, kind, job.scratch.limits.max_files, view);
+  if (!opened.is_ok()) {
+    if (opened.status().code() == VIGIL_ERR_LIMIT) {
+      // The container asks for more memory than any member may take (an lzma dictionary).
+      job.exceeded(VIGIL_LIMIT_FILE_SIZE, "MaxFileSize");
+      return common::Status::ok();
+    }
+    if (opened.status().code() != VIGIL_ERR_UNSUPPORTED) return opened.status();  // ours
+    if (!quiet) job.broken(kBrokenArchive);
+    return common::Status::ok();
+  }
+  return scan_members(job, *opened.value(), depth, quiet, kBrokenArchive);
+}
+
+bool too_deep(Job& job, uint32_t depth) {
+  const uint32_t max = job.scratch.limits.max_recursion;
+  if ((max != 0 && depth > max) || depth > kMaxDepth) {
+    job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t depth) {
   if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0 || job.timed_out) return common::Status::ok();
+  if (maybe_fat_macho(data, size)) {
+    auto fat = open_fat_macho(data, size);
+    if (fat.is_ok()) {
+      if (too_deep(job, depth)) return common::Status::ok();
+      // A table that is wrong from its first entry is still a fat binary's (clamscan: "Invalid
+      // fat offset", Heuristics.Broken.Executable when asked).
+      return scan_members(job, *fat.value(), depth, /*quiet=*/false, kBrokenExecutable);
+    }
+  }
   const unpack::Sniffed sniffed = unpack::sniff(data, size);
   if (sniffed.kind == unpack::Kind::kNone) return common::Status::ok();
-  const Limits& limits = job.scratch.limits;
-  if ((limits.max_recursion != 0 && depth > limits.max_recursion) || depth > kMaxDepth) {
-    job.exceeded(VIGIL_LIMIT_RECURSION, "MaxRecursion");
-    return common::Status::ok();
-  }
+  if (too_deep(job, depth)) return common::Status::ok();
   if (sniffed.kind == unpack::Kind::kArchive && unpack::looks_compressed(data, size)) {
     common::Status st = descend_view(job, data, size, depth, sniffed.kind,
                                      unpack::View::kCompressed, !sniffed.strong);

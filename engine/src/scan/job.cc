@@ -67,9 +67,9 @@ void Job::exceeded(uint32_t limit_bit, const char* limit_name) {
   }
 }
 
-void Job::broken() {
+void Job::broken(const char* name) {
   ++info.broken;
-  unscanned(VIGIL_SCAN_ALERT_BROKEN, "Heuristics.Broken.Archive");
+  unscanned(VIGIL_SCAN_ALERT_BROKEN, name);
 }
 
 Callback Job::here() const {

@@ -13,6 +13,11 @@
 
 namespace vigil::scan {
 
+// The alerts for a container that cannot be read to its end: an archive's, and a fat Mach-O's
+// (ClamAV names a bad universal binary as it names a bad executable).
+inline constexpr const char* kBrokenArchive = "Heuristics.Broken.Archive";
+inline constexpr const char* kBrokenExecutable = "Heuristics.Broken.Executable";
+
 // Member buffers larger than this are released at the end of a scan.
 inline constexpr uint64_t kMemberKeepCapacity = uint64_t{1} << 20;
 
@@ -48,8 +53,8 @@ struct Job {
   // as a detection named `name` when `alert_flag` is set.
   void unscanned(uint32_t alert_flag, const std::string& name);
   void exceeded(uint32_t limit_bit, const char* limit_name);
-  // A container that cannot be read to its end ("Heuristics.Broken.Archive" when alerted).
-  void broken();
+  // A container that cannot be read to its end (reported as `name` when alerted).
+  void broken(const char* name);
   // The caller's callback, told the member path of the level being scanned.
   Callback here() const;
   bool out_of_time();

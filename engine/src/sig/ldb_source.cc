@@ -40,7 +40,8 @@ constexpr std::array<std::string_view, static_cast<size_t>(ContainerType::kLast)
     "CL_TYPE_SWF",
     "CL_TYPE_HTML",
     "CL_TYPE_XAR",
-    "CL_TYPE_DMG"};
+    "CL_TYPE_DMG",
+    "CL_TYPE_MACHO_UNIBIN"};
 
 // Other spellings ClamAV uses for the same container families.
 struct Alias {

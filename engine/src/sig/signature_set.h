@@ -101,7 +101,10 @@ enum class ContainerType : uint8_t {
   kHtml,
   kXar,
   kDmg,
-  kLast = kDmg,
+  // The slices of a fat/universal Mach-O are scanned inside a CL_TYPE_MACHO_UNIBIN container
+  // (clamscan: Container:CL_TYPE_MACHO_UNIBIN matches in a slice, CL_TYPE_ANY does not).
+  kMachoUnibin,
+  kLast = kMachoUnibin,
 };
 // kNone for a name this engine does not know.
 ContainerType container_type(std::string_view cl_type_name);

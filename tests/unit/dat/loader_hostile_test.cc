@@ -101,7 +101,7 @@ const std::vector<HostileCase>& hostile_cases() {
       {"meta trailing bytes", on_bytes(S::kMeta, [](std::string& s) { s += '\0'; }),
        "meta: end: trailing bytes"},
       {"meta truncated", on_bytes(S::kMeta, [](std::string& s) { s.resize(20); }),
-       "meta: hash signatures: truncated (needs 8 bytes, 4 left)"},
+       "meta: hash signatures: truncated (needs 8 bytes, 4 left) at offset 16"},
       {"meta huge version text",
        on_bytes(S::kMeta,
                 [](std::string& s) {

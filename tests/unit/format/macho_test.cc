@@ -191,35 +191,59 @@ TEST(MachOFat, SlicesAreParsedOnTheirOwn) {
   auto whole = parse(fat);
   ASSERT_FALSE(whole.is_ok());
   EXPECT_EQ(whole.status().code(), VIGIL_ERR_UNSUPPORTED);
-  auto slices = macho_fat_slices(fat.data(), fat.size());
-  ASSERT_TRUE(slices.is_ok()) << slices.status().message();
-  ASSERT_EQ(slices.value().size(), 2u);
-  EXPECT_EQ(slices.value()[0].offset, 0x1000u);
-  EXPECT_EQ(slices.value()[0].size, thin.size());
-  EXPECT_EQ(slices.value()[1].offset, 0x3000u);
-  EXPECT_EQ(slices.value()[1].size, 0x1000u);  // cut at the end of the file
-  const FatSlice s = slices.value()[0];
+  auto layout = macho_fat_slices(fat.data(), fat.size());
+  ASSERT_TRUE(layout.is_ok()) << layout.status().message();
+  const std::vector<FatSlice>& slices = layout.value().slices;
+  ASSERT_EQ(slices.size(), 2u);
+  EXPECT_EQ(layout.value().damage, "");
+  EXPECT_EQ(slices[0].offset, 0x1000u);
+  EXPECT_EQ(slices[0].size, thin.size());
+  EXPECT_EQ(slices[0].declared, thin.size());
+  EXPECT_EQ(slices[1].offset, 0x3000u);
+  EXPECT_EQ(slices[1].size, 0x1000u);  // cut at the end of the file
+  EXPECT_EQ(slices[1].declared, thin.size());
+  EXPECT_EQ(slices[1].overlaps, -1);
+  const FatSlice s = slices[0];
   const ExeInfo info = parse_ok(Bytes(fat.begin() + s.offset, fat.begin() + s.offset + s.size));
   EXPECT_EQ(info.ep, 0x810u);  // relative to the slice
 }
 
 TEST(MachOFat, SliceRules) {
   const Bytes thin = MachoBuilder(false, true, testing::kCpuPpc).segment(kText).build(0x400);
-  // Past the end: left out. Inside the fat header: an error.
+  // Past the end: kept with no bytes, so that a scan can say what it missed.
   Bytes fat = testing::build_fat({{0x800, thin}, {0x9000, thin}}, 0x1000);
-  auto slices = macho_fat_slices(fat.data(), fat.size());
-  ASSERT_TRUE(slices.is_ok()) << slices.status().message();
-  EXPECT_EQ(slices.value().size(), 1u);
-  fat = testing::build_fat({{0x4, Bytes{}}}, 0x1000);  // declared only: no bytes copied over
-  slices = macho_fat_slices(fat.data(), fat.size());
-  ASSERT_FALSE(slices.is_ok());
-  EXPECT_NE(slices.status().message().find("inside the fat header"), std::string::npos);
-  // A Java class (CAFEBABE, version 0x32) is not a fat binary.
+  auto layout = macho_fat_slices(fat.data(), fat.size());
+  ASSERT_TRUE(layout.is_ok()) << layout.status().message();
+  ASSERT_EQ(layout.value().slices.size(), 2u);
+  EXPECT_EQ(layout.value().slices[1].size, 0u);
+  EXPECT_EQ(layout.value().slices[1].declared, thin.size());
+  // Overlapping slices are both kept, the later one naming the earlier.
+  fat = testing::build_fat({{0x800, thin}, {0x100, thin}, {0xA00, thin}}, 0x1000);
+  layout = macho_fat_slices(fat.data(), fat.size());
+  ASSERT_TRUE(layout.is_ok()) << layout.status().message();
+  ASSERT_EQ(layout.value().slices.size(), 3u);
+  EXPECT_EQ(layout.value().slices[0].overlaps, -1);
+  EXPECT_EQ(layout.value().slices[1].overlaps, -1);  // [0x100, 0x500) touches neither
+  EXPECT_EQ(layout.value().slices[2].overlaps, 0);
+  // Inside the fat header: the table ends there, the slices before it kept (as clamscan scans
+  // them before it stops at "Invalid fat offset").
+  fat = testing::build_fat({{0x800, thin}, {0x1c, Bytes{}}, {0x900, thin}}, 0x1000);
+  layout = macho_fat_slices(fat.data(), fat.size());
+  ASSERT_TRUE(layout.is_ok()) << layout.status().message();
+  EXPECT_EQ(layout.value().slices.size(), 1u);
+  EXPECT_EQ(layout.value().damage,
+            "Mach-O fat: architecture 1: offset 0x1c is inside the fat header (0x44 bytes)");
+  // A Java class (CAFEBABE, version 0x32) is not a fat binary, and neither is one whose first
+  // 1024 bytes hold an HTML tag.
   const std::string java("\xCA\xFE\xBA\xBE\0\0\0\x32 and more", 17);
-  slices = macho_fat_slices(reinterpret_cast<const uint8_t*>(java.data()), java.size());
+  auto slices = macho_fat_slices(reinterpret_cast<const uint8_t*>(java.data()), java.size());
   EXPECT_EQ(slices.status().code(), VIGIL_ERR_UNSUPPORTED);
   EXPECT_FALSE(
       parse_executable(reinterpret_cast<const uint8_t*>(java.data()), java.size()).is_ok());
+  fat = testing::build_fat({{0x800, thin}}, 0x1000);
+  const std::string tag = "<html>";
+  std::copy(tag.begin(), tag.end(), fat.begin() + 0x300);
+  EXPECT_EQ(macho_fat_slices(fat.data(), fat.size()).status().code(), VIGIL_ERR_UNSUPPORTED);
 }
 
 }  // namespace

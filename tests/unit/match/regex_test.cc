@@ -7,6 +7,7 @@
 #include "match/regex.h"
 
 #include <gtest/gtest.h>
+#include <hs/hs.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -341,6 +342,60 @@ TEST(Regex, OneScratchServesRegexesOfAnySize) {
   EXPECT_EQ(find_all(small, data, 0, kMax, scratch).matches, (M{{2, 4}}));
   RegexScratch moved = std::move(scratch);
   EXPECT_EQ(find_all(large, data, 0, kMax, moved).matches, (M{{2, 29}}));
+}
+
+// Hyperscan scratch allocations, counted through Hyperscan's own allocator hook.
+size_t g_scratch_allocs = 0;
+void* counting_alloc(size_t size) {
+  ++g_scratch_allocs;
+  return std::malloc(size);
+}
+
+TEST(Regex, ScratchIsGrownOncePerDatabaseNotPerSearch) {
+  ASSERT_EQ(hs_set_scratch_allocator(counting_alloc, std::free), HS_SUCCESS);
+  g_scratch_allocs = 0;
+  {
+    RegexScratch scratch;
+    Regex small = compile_ok("ab", "");
+    Regex large = compile_ok("(a|b|c){1,40}d[0-9]{20}", "");
+    Regex prefilter = compile_ok("(\\w+\\s?)+\\1!", "");
+    ASSERT_EQ(small.engine(), RegexEngine::kHyperscan);
+    ASSERT_EQ(prefilter.engine(), RegexEngine::kHyperscanPrefilter);
+    const std::string data = "zzabcabc" + std::string("d") + std::string(20, '7') + " aa aa!";
+    size_t after_first_round = 0;
+    for (int round = 0; round < 50; ++round) {
+      EXPECT_EQ(find_all(small, data, 0, kMax, scratch).matches, (M{{2, 4}}));
+      EXPECT_EQ(find_all(large, data, 0, kMax, scratch).matches, (M{{2, 29}}));
+      EXPECT_EQ(find_all(prefilter, data, 0, kMax, scratch).matches.size(), 1u);
+      if (round == 0) after_first_round = g_scratch_allocs;
+    }
+    // Grown while each database was new, never again however many searches ran.
+    EXPECT_GE(after_first_round, 1u);
+    EXPECT_EQ(g_scratch_allocs, after_first_round);
+    // A scratch of its own is grown on its first search, and only then.
+    RegexScratch other;
+    EXPECT_EQ(find_all(large, data, 0, kMax, other).matches, (M{{2, 29}}));
+    const size_t after_other = g_scratch_allocs;
+    EXPECT_GT(after_other, after_first_round);
+    EXPECT_EQ(find_all(large, data, 0, kMax, other).matches, (M{{2, 29}}));
+    EXPECT_EQ(g_scratch_allocs, after_other);
+  }
+  ASSERT_EQ(hs_set_scratch_allocator(nullptr, nullptr), HS_SUCCESS);
+}
+
+TEST(Regex, ScratchRegrowsForALargerDatabaseOfANewRegex) {
+  // Regexes made and freed one after another may reuse addresses: the scratch must still grow
+  // for each new, larger database.
+  RegexScratch scratch;
+  std::string data = "q";
+  for (int n = 1; n <= 24; ++n) {
+    data += "a";
+    Regex re = compile_ok("q(a|b){" + std::to_string(n) + "}", "");
+    ASSERT_NE(re.engine(), RegexEngine::kPcre2);
+    const Found f = find_all(re, data, 0, kMax, scratch);
+    ASSERT_TRUE(f.status.is_ok()) << f.status.message();
+    EXPECT_EQ(f.matches, (M{{0, static_cast<uint64_t>(n) + 1}})) << n;
+  }
 }
 
 // Generated patterns over a small alphabet, with the constructs Hyperscan takes, compared
