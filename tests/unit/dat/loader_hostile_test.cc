@@ -289,7 +289,8 @@ const std::vector<HostileCase>& hostile_cases() {
 
       // The pattern database (a version problem is not an error: see DatDatabase below).
       {"database garbage", on_bytes(S::kHsDatabase, [](std::string& s) { s.assign(1000, 'Z'); }),
-       "pattern databases: first pass: length 6510615555426900570 exceeds the 992 bytes left"},
+       "pattern databases: first pass: length 6510615555426900570 exceeds the 992 bytes left at "
+       "offset 8"},
       {"database garbage in its frame",
        on_bytes(S::kHsDatabase, [](std::string& s) { s.replace(8, 100, 100, 'Z'); }),
        "precompiled pattern database is invalid (Hyperscan error -1)"},
