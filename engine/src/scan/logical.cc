@@ -94,6 +94,9 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
       t.pcres_.push_back(pe);
       t.regexes_.push_back(std::move(compiled[k]));
     }
+    e.bcomp_begin = static_cast<uint32_t>(t.bcomps_.size());
+    e.bcomp_count = static_cast<uint32_t>(l.byte_compares.size());
+    t.bcomps_.insert(t.bcomps_.end(), l.byte_compares.begin(), l.byte_compares.end());
     t.slots_ += l.subsigs;
     index_of[li] = static_cast<uint32_t>(t.entries_.size());
     t.slot_owner_.insert(t.slot_owner_.end(), l.subsigs, index_of[li]);
@@ -124,10 +127,11 @@ void LogicalTable::prepare(LogicalState& state) const {
   state.counts.assign(slots_, 0);
   state.touched.clear();
   state.touched_gen.assign(entries_.size(), 0);
+  state.trigger_end.assign(bcomps_.size(), 0);
   state.gen = 1;
 }
 
-void LogicalTable::hit(LogicalState& state, uint32_t s) const {
+void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
   uint32_t slot = slot_of(s);
   if (slot == kPlain || slot == kDead) return;
   uint16_t& c = state.counts[slot];
@@ -137,12 +141,20 @@ void LogicalTable::hit(LogicalState& state, uint32_t s) const {
     state.touched_gen[owner] = state.gen;
     state.touched.push_back(owner);
   }
+  const LogicalEntry& e = entries_[owner];
+  // A byte compare reads at its trigger's last match: the one that starts last (ClamAV reads
+  // at the last match it saw, and reports matches in the order of the input).
+  for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+    if (bcomps_[k].trigger != slot - e.slot_begin) continue;
+    if (start != UINT64_MAX) state.trigger_end[k] = std::max(state.trigger_end[k], start + 1);
+  }
 }
 
 void LogicalTable::reset(LogicalState& state) const {
   for (uint32_t index : state.touched) {
     const LogicalEntry& e = entries_[index];
     std::fill_n(state.counts.begin() + e.slot_begin, e.subsigs, uint16_t{0});
+    std::fill_n(state.trigger_end.begin() + e.bcomp_begin, e.bcomp_count, uint64_t{0});
   }
   state.touched.clear();
   if (++state.gen == 0) {  // wrapped: forget every stamp
@@ -171,6 +183,20 @@ void LogicalTable::run_pcres(const LogicalEntry& e, LogicalState& state,
   }
 }
 
+// Each byte compare whose trigger matched: its count is 1 when the comparison holds at the
+// trigger's last match, else 0. They run before the PCREs, whose triggers may name them.
+void LogicalTable::run_byte_compares(const LogicalEntry& e, LogicalState& state,
+                                     const LogicalFacts& facts) const {
+  uint16_t* counts = state.counts.data() + e.slot_begin;
+  for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+    const sig::ByteCompare& b = bcomps_[k];
+    uint64_t end = state.trigger_end[k];
+    bool holds = end != 0 && counts[b.trigger] != 0 &&
+                 sig::byte_compare_holds(b, facts.data, facts.size, end - 1);
+    counts[b.subsig] = holds ? 1 : 0;
+  }
+}
+
 bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
                          const LogicalFacts& facts) const {
   if (e.target != 0 && e.target != facts.type) return false;
@@ -196,6 +222,7 @@ bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
       want != facts.container) {
     return false;
   }
+  if (e.bcomp_count != 0) run_byte_compares(e, state, facts);
   if (e.pcre_count != 0) run_pcres(e, state, facts);
   return sig::evaluate(program_.data() + e.program_begin, e.program_size,
                        state.counts.data() + e.slot_begin);
@@ -206,6 +233,7 @@ void LogicalTable::write(common::ByteWriter& out) const {
   out.array(program_);
   out.array(roles_);
   out.array(pcres_);
+  out.array(bcomps_);
   for (const match::Regex& r : regexes_) out.blob(r.serialize());
 }
 
@@ -214,6 +242,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   in.array(program_, "expressions");
   in.array(roles_, "subsignature roles");
   in.array(pcres_, "PCRE subsignatures");
+  in.array(bcomps_, "byte compares");
   if (!in.ok()) return in.status();
   regexes_.clear();
   for (size_t k = 0; k < pcres_.size(); ++k) {
@@ -227,7 +256,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   if (roles_.size() != matcher_sigs) return corrupt("roles do not cover the body signatures");
   slots_ = 0;
   slot_owner_.clear();
-  uint32_t pcre_seen = 0;
+  uint32_t pcre_seen = 0, bcomp_seen = 0;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const LogicalEntry& e = entries_[i];
     if (e.slot_begin != slots_ || e.subsigs == 0 || e.subsigs > sig::kMaxSubsigs ||
@@ -255,11 +284,21 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
       st = sig::validate_program(program_.data() + p.trigger_begin, p.trigger_size, e.subsigs);
       if (!st.is_ok()) return corrupt("PCRE " + std::to_string(k) + ": " + st.message());
     }
+    if (e.bcomp_begin != bcomp_seen || e.bcomp_count > e.subsigs ||
+        e.bcomp_count > bcomps_.size() - e.bcomp_begin) {
+      return corrupt("entry " + std::to_string(i) + ": byte compares out of bounds");
+    }
+    for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+      st = sig::validate_byte_compare(bcomps_[k], e.subsigs);
+      if (!st.is_ok()) return corrupt("byte compare " + std::to_string(k) + " is malformed");
+    }
+    bcomp_seen += e.bcomp_count;
     pcre_seen += e.pcre_count;
     slots_ += e.subsigs;
     slot_owner_.insert(slot_owner_.end(), e.subsigs, static_cast<uint32_t>(i));
   }
   if (pcre_seen != pcres_.size()) return corrupt("PCRE subsignatures without a signature");
+  if (bcomp_seen != bcomps_.size()) return corrupt("byte compares without a signature");
   for (uint32_t r : roles_) {
     if (r != kPlain && r != kDead && r >= slots_) {
       return corrupt("a subsignature role is out of range");

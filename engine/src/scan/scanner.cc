@@ -42,7 +42,7 @@ bool on_body_hit(void* raw, uint32_t sig, uint64_t start) {
   const Engine& engine = c.job->engine;
   Scratch& scratch = c.job->scratch;
   if (engine.logical.slot_of(sig) != LogicalTable::kPlain) {
-    engine.logical.hit(scratch.logical, sig);
+    engine.logical.hit(scratch.logical, sig, start);
     return true;
   }
   if (!first_report(scratch.reported, sig)) return true;

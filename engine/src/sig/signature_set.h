@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sig/byte_compare.h"
 #include "sig/diagnostic.h"
 #include "sig/logical_expr.h"
 #include "sig/offset.h"
@@ -125,7 +126,8 @@ struct PcreSubsig {
 };
 
 // A logical signature: its conditions and expression. Its pattern subsignatures are the
-// BodySigs whose `logical` is its index; its PCRE subsignatures are listed here.
+// BodySigs whose `logical` is its index; its PCRE and byte-compare subsignatures are listed
+// here. A byte compare's trigger is a pattern subsignature.
 struct LogicalSig {
   std::string name;
   std::string text;  // the source line as read, for a DAT's IR
@@ -139,7 +141,8 @@ struct LogicalSig {
   Range entry_point;
   Range sections;
   Program program;
-  std::vector<PcreSubsig> pcres;  // in subsignature order
+  std::vector<PcreSubsig> pcres;           // in subsignature order
+  std::vector<ByteCompare> byte_compares;  // in subsignature order
   uint32_t file_index = 0;
   uint32_t line = 0;
 };
