@@ -94,6 +94,9 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
       t.pcres_.push_back(pe);
       t.regexes_.push_back(std::move(compiled[k]));
     }
+    e.chain_begin = static_cast<uint32_t>(t.chains_.size());
+    e.chain_count = static_cast<uint8_t>(l.intermediates.size());
+    for (sig::ContainerType c : l.intermediates) t.chains_.push_back(static_cast<uint8_t>(c));
     e.bcomp_begin = static_cast<uint32_t>(t.bcomps_.size());
     e.bcomp_count = static_cast<uint32_t>(l.byte_compares.size());
     t.bcomps_.insert(t.bcomps_.end(), l.byte_compares.begin(), l.byte_compares.end());
@@ -222,6 +225,13 @@ bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
       want != facts.container) {
     return false;
   }
+  // Intermediates: the innermost containers, outermost first; CL_TYPE_ANY stands for any one.
+  if (e.chain_count > facts.depth) return false;
+  for (uint32_t k = 0; k < e.chain_count; ++k) {
+    auto want_k = static_cast<sig::ContainerType>(chains_[e.chain_begin + k]);
+    sig::ContainerType have = facts.parents[facts.depth - e.chain_count + k];
+    if (want_k != sig::ContainerType::kAny && want_k != have) return false;
+  }
   if (e.bcomp_count != 0) run_byte_compares(e, state, facts);
   if (e.pcre_count != 0) run_pcres(e, state, facts);
   return sig::evaluate(program_.data() + e.program_begin, e.program_size,
@@ -234,6 +244,7 @@ void LogicalTable::write(common::ByteWriter& out) const {
   out.array(roles_);
   out.array(pcres_);
   out.array(bcomps_);
+  out.array(chains_);
   for (const match::Regex& r : regexes_) out.blob(r.serialize());
 }
 
@@ -243,6 +254,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   in.array(roles_, "subsignature roles");
   in.array(pcres_, "PCRE subsignatures");
   in.array(bcomps_, "byte compares");
+  in.array(chains_, "intermediates");
   if (!in.ok()) return in.status();
   regexes_.clear();
   for (size_t k = 0; k < pcres_.size(); ++k) {
@@ -256,7 +268,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   if (roles_.size() != matcher_sigs) return corrupt("roles do not cover the body signatures");
   slots_ = 0;
   slot_owner_.clear();
-  uint32_t pcre_seen = 0, bcomp_seen = 0;
+  uint32_t pcre_seen = 0, bcomp_seen = 0, chain_seen = 0;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const LogicalEntry& e = entries_[i];
     if (e.slot_begin != slots_ || e.subsigs == 0 || e.subsigs > sig::kMaxSubsigs ||
@@ -293,12 +305,24 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
       if (!st.is_ok()) return corrupt("byte compare " + std::to_string(k) + " is malformed");
     }
     bcomp_seen += e.bcomp_count;
+    if (e.chain_begin != chain_seen || e.chain_count > sig::kMaxIntermediates ||
+        e.chain_count > chains_.size() - e.chain_begin || e.reserved[0] != 0 ||
+        e.reserved[1] != 0 || e.reserved[2] != 0) {
+      return corrupt("entry " + std::to_string(i) + ": intermediates out of bounds");
+    }
+    for (uint32_t k = e.chain_begin; k < e.chain_begin + e.chain_count; ++k) {
+      if (chains_[k] == 0 || chains_[k] > static_cast<uint8_t>(sig::ContainerType::kLast)) {
+        return corrupt("entry " + std::to_string(i) + ": unknown intermediate container type");
+      }
+    }
+    chain_seen += e.chain_count;
     pcre_seen += e.pcre_count;
     slots_ += e.subsigs;
     slot_owner_.insert(slot_owner_.end(), e.subsigs, static_cast<uint32_t>(i));
   }
   if (pcre_seen != pcres_.size()) return corrupt("PCRE subsignatures without a signature");
   if (bcomp_seen != bcomps_.size()) return corrupt("byte compares without a signature");
+  if (chain_seen != chains_.size()) return corrupt("intermediates without a signature");
   for (uint32_t r : roles_) {
     if (r != kPlain && r != kDead && r >= slots_) {
       return corrupt("a subsignature role is out of range");

@@ -33,10 +33,13 @@ struct LogicalEntry {
   uint32_t pcre_count = 0;
   uint32_t bcomp_begin = 0;  // its byte compares: [bcomp_begin, bcomp_begin + bcomp_count)
   uint32_t bcomp_count = 0;
+  uint32_t chain_begin = 0;  // its Intermediates: LogicalTable::chains_[chain_begin, + count)
   uint8_t target = 0;
   uint8_t subsigs = 0;
   uint8_t container = 0;   // sig::ContainerType
   uint8_t conditions = 0;  // kHas* bits
+  uint8_t chain_count = 0;
+  uint8_t reserved[3] = {};
 
   static constexpr uint8_t kHasFileSize = 1;
   static constexpr uint8_t kHasEntryPoint = 2;
@@ -65,6 +68,8 @@ struct LogicalFacts {
   sig::ExeAnchors anchors;  // entry point and sections, for conditions and PCRE offsets
   uint8_t type = 0;
   sig::ContainerType container = sig::ContainerType::kNone;  // the level holding the input
+  const sig::ContainerType* parents = nullptr;  // every container holding it, outermost first
+  size_t depth = 0;
 };
 
 // Per-scratch counters. Reset touches only what a scan touched.
@@ -123,6 +128,7 @@ class LogicalTable {
   std::vector<PcreEntry> pcres_;
   std::vector<match::Regex> regexes_;
   std::vector<sig::ByteCompare> bcomps_;  // subsignature indices relative to their signature
+  std::vector<uint8_t> chains_;           // Intermediates conditions (sig::ContainerType)
   std::vector<uint32_t> slot_owner_;      // per slot: its signature
   std::vector<uint32_t> kept_;
   uint32_t slots_ = 0;

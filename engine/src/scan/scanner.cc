@@ -177,7 +177,7 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
                                match::HitSink{&on_body_hit, &ctx});
     level.incomplete += scratch.match.abandoned();
     stopped = stopped || ctx.stop;
-    finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parent()), st,
+    finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parents), st,
                    ctx.cb, level, stopped);
     if (!st.is_ok()) break;
   }
@@ -254,7 +254,7 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
     scratch.match.facts = facts.matcher(layer);
     st = body(match::HitSink{&on_body_hit, &ctx}, job.all(), level);
     stopped = ctx.stop;
-    finish_logical(job, facts.logical(layer, data, size, size, job.parent()), st, cb, level,
+    finish_logical(job, facts.logical(layer, data, size, size, job.parents), st, cb, level,
                    stopped);
   }
   if (st.is_ok() && wants_more(job, level, stopped) &&

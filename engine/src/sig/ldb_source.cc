@@ -2,8 +2,8 @@
 // description's conditions are checked here once (ranges, types, functionality level); each
 // subsignature is validated with the one hex lexer and becomes a BodySig tagged with its
 // signature, so the matcher plans subsignatures exactly as it plans .ndb signatures. Forms this
-// engine cannot honour (icon groups, handler types, macros) reject the whole signature with an
-// UNSUPPORTED diagnostic naming the construct.
+// engine cannot honour (icon groups, handler types, macros, container types it does not know)
+// reject the whole signature with an UNSUPPORTED diagnostic naming the construct.
 #include <algorithm>
 #include <array>
 #include <string>
@@ -77,7 +77,7 @@ bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig
     size_t colon = item.find(':');
     std::string_view key = item.substr(0, colon);
     std::string_view value = colon == std::string_view::npos ? "" : item.substr(colon + 1);
-    auto bad_value = [&](const char* what) {
+    auto bad_value = [&](const std::string& what) {
       return report_error(ctx, out.name,
                           "invalid " + std::string(key) + " '" + std::string(value) + "': " + what);
     };
@@ -115,8 +115,23 @@ bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig
             ctx, out.name,
             "container type '" + std::string(value) + "' is not one this engine knows");
       }
-    } else if (key == "IconGroup1" || key == "IconGroup2" || key == "HandlerType" ||
-               key == "Intermediates") {
+    } else if (key == "Intermediates") {
+      // "T1>T2>...>Tn", outermost first: Tn is the container immediately holding the input.
+      out.intermediates.clear();
+      for (std::string_view name : split_fields(value, '>')) {
+        if (name.empty()) return bad_value("a container type is missing between '>'");
+        ContainerType t = container_type(name);
+        if (t == ContainerType::kNone) {
+          return unsupported(
+              ctx, out.name,
+              "container type '" + std::string(name) + "' is not one this engine knows");
+        }
+        out.intermediates.push_back(t);
+      }
+      if (out.intermediates.size() > kMaxIntermediates) {
+        return bad_value("more than " + std::to_string(kMaxIntermediates) + " container types");
+      }
+    } else if (key == "IconGroup1" || key == "IconGroup2" || key == "HandlerType") {
       return unsupported(ctx, out.name,
                          "the " + std::string(key) + " condition is not supported by this engine");
     } else {

@@ -106,6 +106,8 @@ enum class ContainerType : uint8_t {
 };
 // kNone for a name this engine does not know.
 ContainerType container_type(std::string_view cl_type_name);
+// The most layers an "Intermediates" condition can list (ClamAV's limit).
+inline constexpr size_t kMaxIntermediates = 16;
 
 // An inclusive range condition of a logical signature's target description.
 struct Range {
@@ -134,6 +136,9 @@ struct LogicalSig {
   uint8_t target = kTargetAny;
   uint8_t subsigs = 0;  // subsignature count
   ContainerType container = ContainerType::kNone;
+  // "Intermediates": the innermost containers holding the input, outermost first, each a type
+  // or kAny for any one; empty for no condition.
+  std::vector<ContainerType> intermediates;
   bool has_file_size = false;
   bool has_entry_point = false;
   bool has_sections = false;
