@@ -41,7 +41,11 @@ std::vector<uint8_t> plan_passes(const std::vector<sig::BodySig>& sigs,
       if (leaf[s]) score = std::min(score, leaf[s]->score);
       leaf[s] = sig::AnchorSet{uint64_t{1} << s, score};
     }
-    // Triggers name pattern subsignatures; all leaves are final before any trigger is read.
+    // A byte compare holds only where its trigger (a pattern) matched; a PCRE only where its
+    // trigger holds over the patterns and byte compares.
+    for (const sig::ByteCompare& b : ls.byte_compares) {
+      if (b.subsig < leaf.size() && b.trigger < leaf.size()) leaf[b.subsig] = leaf[b.trigger];
+    }
     std::vector<std::optional<sig::AnchorSet>> patterns = leaf;
     for (const sig::PcreSubsig& p : ls.pcres) {
       if (p.subsig < leaf.size()) {

@@ -58,14 +58,17 @@ match::InputFacts InputFacts::matcher(uint8_t layer_type) const {
 }
 
 LogicalFacts InputFacts::logical(uint8_t layer_type, const uint8_t* data, uint64_t size,
-                                 uint64_t file_size, sig::ContainerType parent) const {
+                                 uint64_t file_size,
+                                 const std::vector<sig::ContainerType>& parents) const {
   LogicalFacts f;
   f.data = data;
   f.size = size;
   f.file_size = file_size;
   f.anchors = matcher(layer_type).exe;
   f.type = layer_type;
-  f.container = parent;
+  f.container = parents.empty() ? sig::ContainerType::kNone : parents.back();
+  f.parents = parents.data();
+  f.depth = parents.size();
   return f;
 }
 

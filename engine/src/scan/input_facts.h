@@ -36,8 +36,9 @@ struct InputFacts {
   // as type 0, so only signatures for any file see them).
   match::InputFacts matcher(uint8_t layer_type) const;
   // For a layer of the input (its raw bytes, or a normalized form) of `file_size` bytes.
+  // `parents` are the containers holding it, outermost first.
   LogicalFacts logical(uint8_t layer_type, const uint8_t* data, uint64_t size, uint64_t file_size,
-                       sig::ContainerType parent) const;
+                       const std::vector<sig::ContainerType>& parents) const;
 };
 
 // The type the raw bytes of an input of type `type` are matched as.

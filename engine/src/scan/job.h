@@ -37,13 +37,10 @@ struct Job {
                                    // are still scanned
   std::vector<std::string> names;  // the member path of the level being scanned
   std::vector<const char*> path;
-  std::vector<sig::ContainerType> parents;  // the containers holding the level being scanned
+  std::vector<sig::ContainerType> parents;  // the containers holding the level being scanned,
+                                            // outermost first
 
   bool all() const { return (flags & VIGIL_SCAN_ALLMATCH) != 0; }
-  // The type of the container immediately holding the level being scanned (kNone at the top).
-  sig::ContainerType parent() const {
-    return parents.empty() ? sig::ContainerType::kNone : parents.back();
-  }
   void push(const std::string& name);
   void pop();
   void rebuild_path();

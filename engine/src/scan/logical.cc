@@ -94,6 +94,12 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
       t.pcres_.push_back(pe);
       t.regexes_.push_back(std::move(compiled[k]));
     }
+    e.chain_begin = static_cast<uint32_t>(t.chains_.size());
+    e.chain_count = static_cast<uint8_t>(l.intermediates.size());
+    for (sig::ContainerType c : l.intermediates) t.chains_.push_back(static_cast<uint8_t>(c));
+    e.bcomp_begin = static_cast<uint32_t>(t.bcomps_.size());
+    e.bcomp_count = static_cast<uint32_t>(l.byte_compares.size());
+    t.bcomps_.insert(t.bcomps_.end(), l.byte_compares.begin(), l.byte_compares.end());
     t.slots_ += l.subsigs;
     index_of[li] = static_cast<uint32_t>(t.entries_.size());
     t.slot_owner_.insert(t.slot_owner_.end(), l.subsigs, index_of[li]);
@@ -134,6 +140,11 @@ void LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
     }
   }
   for (const PcreEntry& p : pcres_) open_slot_[p.slot] = 1;
+  for (const LogicalEntry& e : entries_) {
+    for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+      open_slot_[e.slot_begin + bcomps_[k].subsig] = 1;
+    }
+  }
   for (size_t s = 0; s < n; ++s) {
     uint32_t slot = roles_[s];
     if (deferred[s] == 0 && live(slot) && has_deferred_[slot_owner_[slot]] != 0) {
@@ -169,10 +180,11 @@ void LogicalTable::prepare(LogicalState& state) const {
   state.counts.assign(slots_, 0);
   state.touched.clear();
   state.touched_gen.assign(entries_.size(), 0);
+  state.trigger_end.assign(bcomps_.size(), 0);
   state.gen = 1;
 }
 
-void LogicalTable::hit(LogicalState& state, uint32_t s) const {
+void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
   uint32_t slot = slot_of(s);
   if (slot == kPlain || slot == kDead) return;
   uint16_t& c = state.counts[slot];
@@ -183,12 +195,20 @@ void LogicalTable::hit(LogicalState& state, uint32_t s) const {
     state.touched_gen[owner] = state.gen;
     state.touched.push_back(owner);
   }
+  const LogicalEntry& e = entries_[owner];
+  // A byte compare reads at its trigger's last match: the one that starts last (ClamAV reads
+  // at the last match it saw, and reports matches in the order of the input).
+  for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+    if (bcomps_[k].trigger != slot - e.slot_begin) continue;
+    if (start != UINT64_MAX) state.trigger_end[k] = std::max(state.trigger_end[k], start + 1);
+  }
 }
 
 void LogicalTable::reset(LogicalState& state) const {
   for (uint32_t index : state.touched) {
     const LogicalEntry& e = entries_[index];
     std::fill_n(state.counts.begin() + e.slot_begin, e.subsigs, uint16_t{0});
+    std::fill_n(state.trigger_end.begin() + e.bcomp_begin, e.bcomp_count, uint64_t{0});
   }
   state.touched.clear();
   state.second_pass = false;
@@ -218,6 +238,20 @@ void LogicalTable::run_pcres(const LogicalEntry& e, LogicalState& state,
   }
 }
 
+// Each byte compare whose trigger matched: its count is 1 when the comparison holds at the
+// trigger's last match, else 0. They run before the PCREs, whose triggers may name them.
+void LogicalTable::run_byte_compares(const LogicalEntry& e, LogicalState& state,
+                                     const LogicalFacts& facts) const {
+  uint16_t* counts = state.counts.data() + e.slot_begin;
+  for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+    const sig::ByteCompare& b = bcomps_[k];
+    uint64_t end = state.trigger_end[k];
+    bool holds = end != 0 && counts[b.trigger] != 0 &&
+                 sig::byte_compare_holds(b, facts.data, facts.size, end - 1);
+    counts[b.subsig] = holds ? 1 : 0;
+  }
+}
+
 bool LogicalTable::conditions_hold(const LogicalEntry& e, const LogicalFacts& facts) const {
   if (e.target != 0 && e.target != facts.type) return false;
   if ((e.conditions & LogicalEntry::kHasFileSize) != 0 &&
@@ -238,13 +272,24 @@ bool LogicalTable::conditions_hold(const LogicalEntry& e, const LogicalFacts& fa
   if (want == sig::ContainerType::kAny && facts.container != sig::ContainerType::kNone) {
     return false;
   }
-  return want == sig::ContainerType::kNone || want == sig::ContainerType::kAny ||
-         want == facts.container;
+  if (want != sig::ContainerType::kNone && want != sig::ContainerType::kAny &&
+      want != facts.container) {
+    return false;
+  }
+  // Intermediates: the innermost containers, outermost first; CL_TYPE_ANY stands for any one.
+  if (e.chain_count > facts.depth) return false;
+  for (uint32_t k = 0; k < e.chain_count; ++k) {
+    auto want_k = static_cast<sig::ContainerType>(chains_[e.chain_begin + k]);
+    sig::ContainerType have = facts.parents[facts.depth - e.chain_count + k];
+    if (want_k != sig::ContainerType::kAny && want_k != have) return false;
+  }
+  return true;
 }
 
 bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
                          const LogicalFacts& facts) const {
   if (!conditions_hold(e, facts)) return false;
+  if (e.bcomp_count != 0) run_byte_compares(e, state, facts);
   if (e.pcre_count != 0) run_pcres(e, state, facts);
   return sig::evaluate(program_.data() + e.program_begin, e.program_size,
                        state.counts.data() + e.slot_begin);
@@ -255,6 +300,8 @@ void LogicalTable::write(common::ByteWriter& out) const {
   out.array(program_);
   out.array(roles_);
   out.array(pcres_);
+  out.array(bcomps_);
+  out.array(chains_);
   for (const match::Regex& r : regexes_) out.blob(r.serialize());
 }
 
@@ -263,6 +310,8 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   in.array(program_, "expressions");
   in.array(roles_, "subsignature roles");
   in.array(pcres_, "PCRE subsignatures");
+  in.array(bcomps_, "byte compares");
+  in.array(chains_, "intermediates");
   if (!in.ok()) return in.status();
   regexes_.clear();
   for (size_t k = 0; k < pcres_.size(); ++k) {
@@ -276,7 +325,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   if (roles_.size() != matcher_sigs) return corrupt("roles do not cover the body signatures");
   slots_ = 0;
   slot_owner_.clear();
-  uint32_t pcre_seen = 0;
+  uint32_t pcre_seen = 0, bcomp_seen = 0, chain_seen = 0;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const LogicalEntry& e = entries_[i];
     if (e.slot_begin != slots_ || e.subsigs == 0 || e.subsigs > sig::kMaxSubsigs ||
@@ -304,11 +353,33 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
       st = sig::validate_program(program_.data() + p.trigger_begin, p.trigger_size, e.subsigs);
       if (!st.is_ok()) return corrupt("PCRE " + std::to_string(k) + ": " + st.message());
     }
+    if (e.bcomp_begin != bcomp_seen || e.bcomp_count > e.subsigs ||
+        e.bcomp_count > bcomps_.size() - e.bcomp_begin) {
+      return corrupt("entry " + std::to_string(i) + ": byte compares out of bounds");
+    }
+    for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+      st = sig::validate_byte_compare(bcomps_[k], e.subsigs);
+      if (!st.is_ok()) return corrupt("byte compare " + std::to_string(k) + " is malformed");
+    }
+    bcomp_seen += e.bcomp_count;
+    if (e.chain_begin != chain_seen || e.chain_count > sig::kMaxIntermediates ||
+        e.chain_count > chains_.size() - e.chain_begin || e.reserved[0] != 0 ||
+        e.reserved[1] != 0 || e.reserved[2] != 0) {
+      return corrupt("entry " + std::to_string(i) + ": intermediates out of bounds");
+    }
+    for (uint32_t k = e.chain_begin; k < e.chain_begin + e.chain_count; ++k) {
+      if (chains_[k] == 0 || chains_[k] > static_cast<uint8_t>(sig::ContainerType::kLast)) {
+        return corrupt("entry " + std::to_string(i) + ": unknown intermediate container type");
+      }
+    }
+    chain_seen += e.chain_count;
     pcre_seen += e.pcre_count;
     slots_ += e.subsigs;
     slot_owner_.insert(slot_owner_.end(), e.subsigs, static_cast<uint32_t>(i));
   }
   if (pcre_seen != pcres_.size()) return corrupt("PCRE subsignatures without a signature");
+  if (bcomp_seen != bcomps_.size()) return corrupt("byte compares without a signature");
+  if (chain_seen != chains_.size()) return corrupt("intermediates without a signature");
   for (uint32_t r : roles_) {
     if (r != kPlain && r != kDead && r >= slots_) {
       return corrupt("a subsignature role is out of range");

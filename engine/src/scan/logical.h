@@ -1,8 +1,9 @@
 // Logical signatures at scan time. The body matcher confirms subsignatures like any pattern and
-// reports each hit; LogicalTable maps a hit to its signature's counter, remembers which
-// signatures were touched, and at the end of the input evaluates only those: their target
-// description (file size, entry point, section count, container) and their expression. The
-// cost of a scan grows with the subsignature hits in it, not with the signatures loaded.
+// reports each hit; LogicalTable maps a hit to its signature's counter (and, for a byte
+// compare's trigger, keeps its last match start), remembers which signatures were touched,
+// and at the end of the input evaluates only those: their target description (file size,
+// entry point, section count, container), byte compares, PCREs and expression. The cost of a
+// scan grows with the subsignature hits in it, not with the signatures loaded.
 #ifndef VIGIL_SCAN_LOGICAL_H_
 #define VIGIL_SCAN_LOGICAL_H_
 
@@ -30,10 +31,15 @@ struct LogicalEntry {
   uint32_t slot_begin = 0;  // its subsignatures' counters: [slot_begin, slot_begin + subsigs)
   uint32_t pcre_begin = 0;  // its PCRE subsignatures: [pcre_begin, pcre_begin + pcre_count)
   uint32_t pcre_count = 0;
+  uint32_t bcomp_begin = 0;  // its byte compares: [bcomp_begin, bcomp_begin + bcomp_count)
+  uint32_t bcomp_count = 0;
+  uint32_t chain_begin = 0;  // its Intermediates: LogicalTable::chains_[chain_begin, + count)
   uint8_t target = 0;
   uint8_t subsigs = 0;
   uint8_t container = 0;   // sig::ContainerType
   uint8_t conditions = 0;  // kHas* bits
+  uint8_t chain_count = 0;
+  uint8_t reserved[3] = {};
 
   static constexpr uint8_t kHasFileSize = 1;
   static constexpr uint8_t kHasEntryPoint = 2;
@@ -56,12 +62,14 @@ struct PcreEntry {
 
 // What the conditions look at, for one input (a layer of one: see text_layers.h).
 struct LogicalFacts {
-  const uint8_t* data = nullptr;  // the layer's bytes, for PCRE subsignatures
+  const uint8_t* data = nullptr;  // the layer's bytes, for PCRE and byte-compare subsignatures
   uint64_t size = 0;
   uint64_t file_size = 0;   // the input's own size (FileSize), whatever layer is matched
   sig::ExeAnchors anchors;  // entry point and sections, for conditions and PCRE offsets
   uint8_t type = 0;
   sig::ContainerType container = sig::ContainerType::kNone;  // the level holding the input
+  const sig::ContainerType* parents = nullptr;  // every container holding it, outermost first
+  size_t depth = 0;
 };
 
 // Per-scratch counters. Reset touches only what a scan touched.
@@ -69,6 +77,7 @@ struct LogicalState {
   std::vector<uint16_t> counts;       // by slot
   std::vector<uint32_t> touched;      // signatures hit since the last reset
   std::vector<uint32_t> touched_gen;  // per signature: the generation it was touched in
+  std::vector<uint64_t> trigger_end;  // per byte compare: 1 + its trigger's last start, or 0
   uint32_t gen = 1;
   match::RegexScratch regex;
   uint32_t limited = 0;      // PCRE searches ended by a work limit (the verdict is incomplete)
@@ -104,8 +113,8 @@ class LogicalTable {
   bool wants_second(const LogicalState& state, const LogicalFacts& facts) const;
 
   void prepare(LogicalState& state) const;
-  // Counts a hit of matcher signature s (a subsignature).
-  void hit(LogicalState& state, uint32_t s) const;
+  // Counts a hit of matcher signature s (a subsignature) that starts at `start`.
+  void hit(LogicalState& state, uint32_t s, uint64_t start) const;
   // Calls on_match(index) for each touched signature whose conditions and expression hold,
   // in index order, until it returns false; then resets the state for the next input.
   template <typename Fn>
@@ -121,17 +130,22 @@ class LogicalTable {
   bool conditions_hold(const LogicalEntry& e, const LogicalFacts& facts) const;
   bool holds(const LogicalEntry& e, LogicalState& state, const LogicalFacts& facts) const;
   void run_pcres(const LogicalEntry& e, LogicalState& state, const LogicalFacts& facts) const;
+  void run_byte_compares(const LogicalEntry& e, LogicalState& state,
+                         const LogicalFacts& facts) const;
 
   std::vector<LogicalEntry> entries_;
   std::vector<uint32_t> program_;
   std::vector<uint32_t> roles_;  // per matcher signature: its slot, or kPlain
   std::vector<PcreEntry> pcres_;
   std::vector<match::Regex> regexes_;
-  std::vector<uint32_t> slot_owner_;   // per slot: its signature
-  std::vector<uint8_t> calls_second_;  // per slot: a first-pass one of a signature below
-  std::vector<uint8_t> has_deferred_;  // per signature: some subsignature is deferred
-  std::vector<uint8_t> open_slot_;     // per slot: deferred or PCRE (unknown after pass one)
-  std::vector<uint8_t> monotone_;      // per signature: more matches never make it false
+  std::vector<sig::ByteCompare> bcomps_;  // subsignature indices relative to their signature
+  std::vector<uint8_t> chains_;           // Intermediates conditions (sig::ContainerType)
+  std::vector<uint32_t> slot_owner_;      // per slot: its signature
+  std::vector<uint8_t> calls_second_;     // per slot: a first-pass one of a signature below
+  std::vector<uint8_t> has_deferred_;     // per signature: some subsignature is deferred
+  std::vector<uint8_t> open_slot_;        // per slot: deferred, PCRE or byte compare (unknown after
+                                          // the first pass)
+  std::vector<uint8_t> monotone_;         // per signature: more matches never make it false
   std::vector<uint32_t> kept_;
   uint32_t slots_ = 0;
 };

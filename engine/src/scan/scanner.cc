@@ -42,7 +42,7 @@ bool on_body_hit(void* raw, uint32_t sig, uint64_t start) {
   const Engine& engine = c.job->engine;
   Scratch& scratch = c.job->scratch;
   if (engine.logical.slot_of(sig) != LogicalTable::kPlain) {
-    engine.logical.hit(scratch.logical, sig);
+    engine.logical.hit(scratch.logical, sig, start);
     return true;
   }
   if (!first_report(scratch.reported, sig)) return true;
@@ -188,8 +188,8 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
                                match::HitSink{&on_body_hit, &ctx});
     level.incomplete += scratch.match.abandoned();
     stopped = stopped || ctx.stop;
-    st = finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parent()),
-                        st, ctx, level, stopped);
+    st = finish_logical(job, facts.logical(facts.type, bytes, layer->size(), size, job.parents), st,
+                        ctx, level, stopped);
     if (!st.is_ok()) break;
   }
   for (std::string* layer : {&a, &b}) {
@@ -265,7 +265,7 @@ common::Status scan_level(Job& job, const uint8_t* data, uint64_t size, uint32_t
     scratch.match.facts = facts.matcher(layer);
     st = body(match::HitSink{&on_body_hit, &ctx}, job.all(), level);
     stopped = ctx.stop;
-    st = finish_logical(job, facts.logical(layer, data, size, size, job.parent()), st, ctx, level,
+    st = finish_logical(job, facts.logical(layer, data, size, size, job.parents), st, ctx, level,
                         stopped);
   }
   if (st.is_ok() && wants_more(job, level, stopped) &&

@@ -2,8 +2,8 @@
 // description's conditions are checked here once (ranges, types, functionality level); each
 // subsignature is validated with the one hex lexer and becomes a BodySig tagged with its
 // signature, so the matcher plans subsignatures exactly as it plans .ndb signatures. Forms this
-// engine cannot honour (icon groups, handler types, macros, byte comparisons) reject the whole
-// signature with an UNSUPPORTED diagnostic naming the construct.
+// engine cannot honour (icon groups, handler types, macros, container types it does not know)
+// reject the whole signature with an UNSUPPORTED diagnostic naming the construct.
 #include <algorithm>
 #include <array>
 #include <string>
@@ -78,7 +78,7 @@ bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig
     size_t colon = item.find(':');
     std::string_view key = item.substr(0, colon);
     std::string_view value = colon == std::string_view::npos ? "" : item.substr(colon + 1);
-    auto bad_value = [&](const char* what) {
+    auto bad_value = [&](const std::string& what) {
       return report_error(ctx, out.name,
                           "invalid " + std::string(key) + " '" + std::string(value) + "': " + what);
     };
@@ -116,8 +116,23 @@ bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig
             ctx, out.name,
             "container type '" + std::string(value) + "' is not one this engine knows");
       }
-    } else if (key == "IconGroup1" || key == "IconGroup2" || key == "HandlerType" ||
-               key == "Intermediates") {
+    } else if (key == "Intermediates") {
+      // "T1>T2>...>Tn", outermost first: Tn is the container immediately holding the input.
+      out.intermediates.clear();
+      for (std::string_view name : split_fields(value, '>')) {
+        if (name.empty()) return bad_value("a container type is missing between '>'");
+        ContainerType t = container_type(name);
+        if (t == ContainerType::kNone) {
+          return unsupported(
+              ctx, out.name,
+              "container type '" + std::string(name) + "' is not one this engine knows");
+        }
+        out.intermediates.push_back(t);
+      }
+      if (out.intermediates.size() > kMaxIntermediates) {
+        return bad_value("more than " + std::to_string(kMaxIntermediates) + " container types");
+      }
+    } else if (key == "IconGroup1" || key == "IconGroup2" || key == "HandlerType") {
       return unsupported(ctx, out.name,
                          "the " + std::string(key) + " condition is not supported by this engine");
     } else {
@@ -181,8 +196,11 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
   if (text.starts_with("${")) {
     return unsupported(ctx, sig.name, where() + "macro subsignatures are not supported");
   }
-  if (text.find('#') != std::string_view::npos) {
-    return unsupported(ctx, sig.name, where() + "byte-compare subsignatures are not supported");
+  if (text.find('#') != std::string_view::npos) {  // hex never holds a '#'
+    auto b = parse_byte_compare(text, index, sig.subsigs);
+    if (!b.is_ok()) return report_error(ctx, sig.name, where() + b.status().message());
+    sig.byte_compares.push_back(b.value());
+    return true;
   }
   uint8_t mods = 0;
   bool ascii = false;
@@ -249,6 +267,26 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
   return true;
 }
 
+// A byte compare reads where a pattern subsignature matched: its trigger can be neither a PCRE
+// nor another byte compare (known only once every subsignature is read).
+bool check_byte_compare_triggers(const LogicalSig& sig, const LineContext& ctx) {
+  for (const ByteCompare& b : sig.byte_compares) {
+    const char* kind = nullptr;
+    for (const PcreSubsig& p : sig.pcres) kind = p.subsig == b.trigger ? "a PCRE" : kind;
+    for (const ByteCompare& o : sig.byte_compares) {
+      kind = o.subsig == b.trigger ? "a byte compare" : kind;
+    }
+    if (kind != nullptr) {
+      return report_error(ctx, sig.name,
+                          "subsignature " + std::to_string(b.subsig) +
+                              ": byte compare: its trigger, subsignature " +
+                              std::to_string(b.trigger) + ", is " + kind +
+                              " (it must be a pattern subsignature)");
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 ContainerType container_type(std::string_view name) {
@@ -297,12 +335,18 @@ bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& o
       return false;
     }
   }
-  // Counts that matter: those the expression compares, and those PCRE triggers compare.
+  if (!check_byte_compare_triggers(out, ctx)) {
+    subsigs.resize(first);
+    return false;
+  }
+  // Counts that matter: those the expression compares, and those PCRE triggers compare. A byte
+  // compare reads at its trigger's last match, so every match of a trigger is reported.
   std::vector<uint16_t> caps = hit_caps(out.program.data(), out.program.size(), out.subsigs);
   for (const PcreSubsig& p : out.pcres) {
     std::vector<uint16_t> more = hit_caps(p.trigger.data(), p.trigger.size(), out.subsigs);
     for (size_t k = 0; k < caps.size(); ++k) caps[k] = std::max(caps[k], more[k]);
   }
+  for (const ByteCompare& b : out.byte_compares) caps[b.trigger] = uint16_t{kMaxCount + 1};
   for (size_t i = first; i < subsigs.size(); ++i) subsigs[i].max_hits = caps[subsigs[i].subsig];
   for (PcreSubsig& p : out.pcres) p.max_hits = caps[p.subsig];
   out.text.assign(line);

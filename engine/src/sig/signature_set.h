@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sig/byte_compare.h"
 #include "sig/diagnostic.h"
 #include "sig/logical_expr.h"
 #include "sig/offset.h"
@@ -108,6 +109,8 @@ enum class ContainerType : uint8_t {
 };
 // kNone for a name this engine does not know.
 ContainerType container_type(std::string_view cl_type_name);
+// The most layers an "Intermediates" condition can list (ClamAV's limit).
+inline constexpr size_t kMaxIntermediates = 16;
 
 // An inclusive range condition of a logical signature's target description.
 struct Range {
@@ -128,13 +131,17 @@ struct PcreSubsig {
 };
 
 // A logical signature: its conditions and expression. Its pattern subsignatures are the
-// BodySigs whose `logical` is its index; its PCRE subsignatures are listed here.
+// BodySigs whose `logical` is its index; its PCRE and byte-compare subsignatures are listed
+// here. A byte compare's trigger is a pattern subsignature.
 struct LogicalSig {
   std::string name;
   std::string text;  // the source line as read, for a DAT's IR
   uint8_t target = kTargetAny;
   uint8_t subsigs = 0;  // subsignature count
   ContainerType container = ContainerType::kNone;
+  // "Intermediates": the innermost containers holding the input, outermost first, each a type
+  // or kAny for any one; empty for no condition.
+  std::vector<ContainerType> intermediates;
   bool has_file_size = false;
   bool has_entry_point = false;
   bool has_sections = false;
@@ -142,7 +149,8 @@ struct LogicalSig {
   Range entry_point;
   Range sections;
   Program program;
-  std::vector<PcreSubsig> pcres;  // in subsignature order
+  std::vector<PcreSubsig> pcres;           // in subsignature order
+  std::vector<ByteCompare> byte_compares;  // in subsignature order
   uint32_t file_index = 0;
   uint32_t line = 0;
 };

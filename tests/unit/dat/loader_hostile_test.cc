@@ -469,5 +469,51 @@ TEST(DatHostile, DatabaseSearchingForOtherBytesReportsNothing) {
           .empty());
 }
 
+// Byte compares and Intermediates chains in the logical section: each field a file could make
+// wrong is refused, naming what is wrong, rather than read or compared out of range.
+TEST(DatHostile, ByteComparesAndIntermediatesAreValidated) {
+  const std::string line =
+      "B;Engine:81-255,Target:0,Intermediates:CL_TYPE_ANY>CL_TYPE_ZIP;0&1;4d41524b;"
+      "0(>>4#hb4#=0x1234,<0x2000)\n";
+  const std::string dat = build({sig::Source{"b.ldb", true, line}});
+  auto parsed = sig::parse_byte_compare("0(>>4#hb4#=0x1234,<0x2000)", 1, 2);
+  ASSERT_TRUE(parsed.is_ok());
+  const std::string record(reinterpret_cast<const char*>(&parsed.value()),
+                           sizeof(sig::ByteCompare));
+  const size_t at = unseal(dat)[SectionType::kLogical].find(record);
+  ASSERT_NE(at, std::string::npos);
+  const size_t chain = unseal(dat)[SectionType::kLogical].find(std::string("\x01\x02", 2), at);
+  ASSERT_NE(chain, std::string::npos);
+  struct {
+    const char* what;
+    size_t offset;  // from the record
+    uint8_t value;
+    const char* message;
+  } cases[] = {
+      {"trigger on itself", offsetof(sig::ByteCompare, trigger), 1, "byte compare 0 is malformed"},
+      {"trigger out of range", offsetof(sig::ByteCompare, trigger), 9,
+       "byte compare 0 is malformed"},
+      {"unknown base", offsetof(sig::ByteCompare, base), 4, "byte compare 0 is malformed"},
+      {"hex read too long", offsetof(sig::ByteCompare, length), 19, "byte compare 0 is malformed"},
+      {"unknown comparison", offsetof(sig::ByteCompare, ops), 3, "byte compare 0 is malformed"},
+      {"third comparison", offsetof(sig::ByteCompare, comparisons), 3,
+       "byte compare 0 is malformed"},
+      {"reserved byte", offsetof(sig::ByteCompare, reserved), 1, "byte compare 0 is malformed"},
+  };
+  for (const auto& c : cases) {
+    Unsealed u = unseal(dat);
+    u[SectionType::kLogical].at(at + c.offset) = static_cast<char>(c.value);
+    expect_refused(
+        {c.what, [&](Unsealed& v) { v = u; }, std::string("logical signatures: ") + c.message});
+  }
+  Unsealed u = unseal(dat);
+  u[SectionType::kLogical].at(chain + 1) = static_cast<char>(0xee);
+  expect_refused({"unknown intermediate type", [&](Unsealed& v) { v = u; },
+                  "logical signatures: entry 0: unknown intermediate container type"});
+  // The record as built loads, and reads what it should.
+  Loaded l = load(dat);
+  ASSERT_TRUE(l.engine.is_ok()) << l.engine.status().message();
+}
+
 }  // namespace
 }  // namespace vigil::scan::dat_test
