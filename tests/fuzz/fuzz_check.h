@@ -52,7 +52,7 @@ inline size_t check_diagnostics(const vigil_diagnostics* diags) {
     FUZZ_CHECK(vigil_diagnostics_get(diags, i, &d) == VIGIL_OK);
     FUZZ_CHECK(d.file != nullptr && d.signature != nullptr && d.message != nullptr);
     FUZZ_CHECK(d.message[0] != '\0');
-    FUZZ_CHECK(d.code >= VIGIL_DIAG_SYNTAX && d.code <= VIGIL_DIAG_SKIPPED_SUMMARY);
+    FUZZ_CHECK(d.code >= VIGIL_DIAG_SYNTAX && d.code <= VIGIL_DIAG_DAT_COMPILE);
     FUZZ_CHECK(d.severity >= VIGIL_SEVERITY_INFO && d.severity <= VIGIL_SEVERITY_ERROR);
     if (d.severity == VIGIL_SEVERITY_ERROR) ++errors;
   }
