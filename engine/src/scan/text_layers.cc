@@ -99,8 +99,35 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   bool markup_space = false, text_space = false;
   bool in_tag = false;
   uint8_t quote = 0;  // the quote of an attribute value being read, if any
+  // Bytes with no role in the markup: a run of them is appended lowered in one go, as the
+  // loop below would append them one by one.
+  static const std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      t[c] = !space(static_cast<uint8_t>(c)) && c != '<' && c != '>' && c != '&' && c != '"' &&
+             c != '\'';
+    }
+    return t;
+  }();
+  auto append_lowered = [](std::string& out, const uint8_t* from, uint64_t n) {
+    const size_t base = out.size();
+    out.resize(base + n);
+    for (uint64_t k = 0; k < n; ++k) out[base + k] = lower(from[k]);
+  };
   for (uint64_t i = 0; i < size; ++i) {
     uint8_t c = data[i];
+    if (kPlain[c]) {
+      uint64_t end = i + 1;
+      while (end < size && kPlain[data[end]]) ++end;
+      append_lowered(markup, data + i, end - i);
+      markup_space = false;
+      if (!in_tag) {
+        append_lowered(text, data + i, end - i);
+        text_space = false;
+      }
+      i = end - 1;
+      continue;
+    }
     if (!in_tag && c == '<' && size - i >= 4 && std::memcmp(data + i, "<!--", 4) == 0) {
       // A comment; one left open runs to the end.
       i = find(data, size, i + 4, "-->") + 2;
