@@ -59,6 +59,17 @@ inline Load load(const std::vector<std::pair<std::string, std::string>>& memory,
   return out;
 }
 
+// Bytes as lower-case hex, as signature files write them.
+inline std::string hex(const std::string& s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += d[c >> 4];
+    out += d[c & 15];
+  }
+  return out;
+}
+
 inline int collect(const vigil_match* m, void* user) {
   static_cast<std::vector<std::string>*>(user)->push_back(m->name);
   return 0;

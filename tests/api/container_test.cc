@@ -18,15 +18,7 @@ using vigil_test::make_archive;
 using vigil_test::random_bytes;
 
 const std::string kMarker = "VIGIL-CONTAINER-TEST-MARKER";
-std::string hex(const std::string& s) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += d[c >> 4];
-    out += d[c & 15];
-  }
-  return out;
-}
+using vigil_test::hex;
 
 struct Found {
   std::string name;

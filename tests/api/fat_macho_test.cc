@@ -25,15 +25,7 @@ using vigil::format::testing::MachoBuilder;
 const std::string kEpMarker = "VIGIL-FAT-EP-MARK";
 const std::string kOther = "VIGIL-FAT-SLICE-1";
 
-std::string hex(const std::string& s) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += d[c >> 4];
-    out += d[c & 15];
-  }
-  return out;
-}
+using vigil_test::hex;
 
 // A PowerPC Mach-O whose one section [0x800, 0xC00) is mapped at 0x1000 and whose entry point
 // 0x1010 is file offset 0x810; `marker` is written there.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "scan/engine_dat.h"
 #include "scan/scanner.h"
 #include "sig/signature_set.h"
 
@@ -29,6 +30,25 @@ inline Loaded load(const std::vector<std::pair<std::string, std::string>>& sourc
   out.diags = std::move(set.diags);
   if (engine.is_ok()) out.engine = engine.take();
   return out;
+}
+
+// The same sources compiled into a DAT and loaded back from it; null (and a test failure) when
+// either step fails.
+inline std::unique_ptr<scan::Engine> load_from_dat(
+    const std::vector<std::pair<std::string, std::string>>& sources) {
+  std::vector<sig::Source> src;
+  for (const auto& [name, text] : sources) src.push_back(sig::Source{name, true, text});
+  sig::SignatureSet set = sig::load_sources(src, sig::LoadFlags{});
+  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
+  EXPECT_TRUE(dat.is_ok()) << dat.status().message();
+  if (!dat.is_ok()) return nullptr;
+  scan::DatLoadOptions opts;
+  opts.trust.allow_unsigned = true;
+  sig::Diagnostics diags;
+  auto loaded = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
+                               dat.value().size(), opts, diags);
+  EXPECT_TRUE(loaded.is_ok()) << loaded.status().message();
+  return loaded.is_ok() ? loaded.take() : nullptr;
 }
 
 inline int collect(const vigil_match* m, void* user) {

@@ -140,17 +140,7 @@ const Case kCases[] = {
 };
 
 std::unique_ptr<scan::Engine> from_dat(const std::string& sigs) {
-  sig::SignatureSet set = sig::load_sources({sig::Source{"t.ldb", true, sigs}}, sig::LoadFlags{});
-  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
-  EXPECT_TRUE(dat.is_ok()) << dat.status().message();
-  if (!dat.is_ok()) return nullptr;
-  scan::DatLoadOptions opts;
-  opts.trust.allow_unsigned = true;
-  sig::Diagnostics diags;
-  auto loaded = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
-                               dat.value().size(), opts, diags);
-  EXPECT_TRUE(loaded.is_ok()) << loaded.status().message();
-  return loaded.is_ok() ? loaded.take() : nullptr;
+  return testing::load_from_dat({{"t.ldb", sigs}});
 }
 
 TEST(ByteCompare, ReadsAndComparesAsClamAvDoes) {

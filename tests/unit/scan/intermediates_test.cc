@@ -101,22 +101,14 @@ TEST(Intermediates, NameTheInnermostContainersAsClamAvDoes) {
   auto l = load({{"i.ldb", signatures()}});
   ASSERT_TRUE(l.engine);
   for (const sig::Diagnostic& d : l.diags) ADD_FAILURE() << d.message;
-  sig::SignatureSet set =
-      sig::load_sources({sig::Source{"i.ldb", true, signatures()}}, sig::LoadFlags{});
-  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
-  ASSERT_TRUE(dat.is_ok()) << dat.status().message();
-  scan::DatLoadOptions opts;
-  opts.trust.allow_unsigned = true;
-  sig::Diagnostics diags;
-  auto from_dat = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
-                                 dat.value().size(), opts, diags);
-  ASSERT_TRUE(from_dat.is_ok()) << from_dat.status().message();
+  std::unique_ptr<scan::Engine> from_dat = testing::load_from_dat({{"i.ldb", signatures()}});
+  ASSERT_TRUE(from_dat);
   for (const Case& c : kCases) {
     std::string data = nest(c.layers);
     std::string what = c.layers.empty() ? "a bare file" : c.layers[0];
     for (size_t k = 1; k < c.layers.size(); ++k) what += ">" + c.layers[k];
     EXPECT_EQ(sorted(scan(*l.engine, data)), names(c.found)) << what;
-    EXPECT_EQ(sorted(scan(*from_dat.value(), data)), names(c.found)) << what << " (DAT)";
+    EXPECT_EQ(sorted(scan(*from_dat, data)), names(c.found)) << what << " (DAT)";
   }
 }
 

@@ -329,20 +329,11 @@ TEST(Logical, PeSectionHashesAndTheDatKeepEverything) {
   // Section hashes are for PE files: the same bytes after a non-PE header are not looked up.
   EXPECT_TRUE(scan(*l.engine, "ZZ" + hit.substr(2)).empty());
 
-  std::vector<sig::Source> src;
-  for (const auto& [name, text] : sources) src.push_back(sig::Source{name, true, text});
-  sig::SignatureSet set = sig::load_sources(src, sig::LoadFlags{});
-  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
-  ASSERT_TRUE(dat.is_ok()) << dat.status().message();
-  scan::DatLoadOptions opts;
-  opts.trust.allow_unsigned = true;
-  sig::Diagnostics diags;
-  auto loaded = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
-                               dat.value().size(), opts, diags);
-  ASSERT_TRUE(loaded.is_ok()) << loaded.status().message();
-  EXPECT_EQ(scan(*loaded.value(), hit), want);
-  EXPECT_EQ(loaded.value()->stats.logical_signatures, 1u);
-  EXPECT_EQ(loaded.value()->stats.section_hash_signatures, 2u);
+  std::unique_ptr<scan::Engine> loaded = testing::load_from_dat(sources);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(scan(*loaded, hit), want);
+  EXPECT_EQ(loaded->stats.logical_signatures, 1u);
+  EXPECT_EQ(loaded->stats.section_hash_signatures, 2u);
 
   // Bad lines name the problem in the format's own field order.
   auto bad = load({{"bad.mdb", "512:" + s1 + ":Good\nabc:" + s1 + ":N\n512:xyz:N\n" + s1 +

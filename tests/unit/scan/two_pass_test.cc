@@ -79,22 +79,9 @@ struct Engines {
 
 // The engine from the sources, and the same loaded from its DAT.
 Engines load_both(const std::vector<std::pair<std::string, std::string>>& sources) {
-  Engines e{testing::load(sources), nullptr};
+  Engines e{testing::load(sources), testing::load_from_dat(sources)};
   EXPECT_TRUE(e.sources.engine);
   for (const sig::Diagnostic& d : e.sources.diags) ADD_FAILURE() << d.message;
-  std::vector<sig::Source> src;
-  for (const auto& [name, text] : sources) src.push_back(sig::Source{name, true, text});
-  sig::SignatureSet set = sig::load_sources(src, sig::LoadFlags{});
-  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
-  EXPECT_TRUE(dat.is_ok()) << dat.status().message();
-  if (!dat.is_ok()) return e;
-  scan::DatLoadOptions opts;
-  opts.trust.allow_unsigned = true;
-  sig::Diagnostics diags;
-  auto loaded = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
-                               dat.value().size(), opts, diags);
-  EXPECT_TRUE(loaded.is_ok()) << loaded.status().message();
-  if (loaded.is_ok()) e.dat = loaded.take();
   return e;
 }
 
