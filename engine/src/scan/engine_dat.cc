@@ -224,7 +224,8 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     st = engine->logical.read(logical, body_count);
     if (st.is_ok() && !logical.at_end()) st = corrupt("logical signatures: trailing bytes");
     if (!st.is_ok()) return st;
-    engine->logical.set_passes(engine->body->deferred());
+    st = engine->logical.set_passes(engine->body->deferred());
+    if (!st.is_ok()) return corrupt("logical signatures: " + st.message());
     // A subsignature never ends a scan and is never reported: the plan and the logical table
     // must agree on which signatures are subsignatures.
     for (uint32_t i = 0; i < body_count; ++i) {

@@ -123,11 +123,11 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
     }
     t.roles_[s] = t.entries_[index].slot_begin + b.subsig;
   }
-  t.set_passes({});
+  (void)t.set_passes({});  // nothing deferred: cannot fail
   return t;
 }
 
-void LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
+Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
   calls_second_.assign(slots_, 0);
   open_slot_.assign(slots_, 0);
   has_deferred_.assign(entries_.size(), 0);
@@ -151,6 +151,16 @@ void LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
       calls_second_[slot] = 1;
     }
   }
+  std::vector<uint8_t> anchored(entries_.size(), 0);
+  for (uint32_t slot = 0; slot < slots_; ++slot) {
+    if (calls_second_[slot] != 0) anchored[slot_owner_[slot]] = 1;
+  }
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (has_deferred_[i] != 0 && anchored[i] == 0) {
+      return Status(VIGIL_ERR_CORRUPT, "logical signature " + std::to_string(i) +
+                                           ": every pattern subsignature is deferred");
+    }
+  }
   monotone_.assign(entries_.size(), 1);
   for (size_t i = 0; i < entries_.size(); ++i) {
     const LogicalEntry& e = entries_[i];
@@ -159,6 +169,7 @@ void LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
       if (op == sig::ExprOp::kEq || op == sig::ExprOp::kLt) monotone_[i] = 0;
     }
   }
+  return Status::ok();
 }
 
 bool LogicalTable::wants_second(const LogicalState& state, const LogicalFacts& facts) const {
@@ -385,8 +396,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
       return corrupt("a subsignature role is out of range");
     }
   }
-  set_passes({});
-  return Status::ok();
+  return set_passes({});
 }
 
 }  // namespace vigil::scan

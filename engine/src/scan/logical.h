@@ -105,8 +105,10 @@ class LogicalTable {
 
   // From the matcher's split between its passes (deferred[s]: matcher signature s is searched
   // in the second): a hit of a first-pass subsignature of a signature with deferred ones
-  // flags the second pass as possibly needed (LogicalState::second_pass).
-  void set_passes(const std::vector<uint8_t>& deferred);
+  // flags the second pass as possibly needed (LogicalState::second_pass). VIGIL_ERR_CORRUPT
+  // for a split no build makes: a signature whose pattern subsignatures are all deferred
+  // could never call for the second pass, so it could never match.
+  common::Status set_passes(const std::vector<uint8_t>& deferred);
   // After the first pass: whether some touched signature with deferred subsignatures could
   // still hold, its conditions met and, when its expression only grows with more matches,
   // true with every deferred and PCRE subsignature counted as often as can matter.

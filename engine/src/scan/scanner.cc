@@ -77,7 +77,8 @@ common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set,
   auto logical = LogicalTable::build(set, engine->body->kept(), set.diags);
   if (!logical.is_ok()) return logical.status();
   engine->logical = logical.take();
-  engine->logical.set_passes(engine->body->deferred());
+  common::Status passes = engine->logical.set_passes(engine->body->deferred());
+  if (!passes.is_ok()) return common::Status(VIGIL_ERR_INTERNAL, passes.message());
   uint64_t plain = 0, plain_total = 0;
   for (const sig::BodySig& b : set.body) plain_total += b.logical == sig::kNotLogical ? 1 : 0;
   for (uint32_t i : engine->body->kept()) {

@@ -144,6 +144,18 @@ const std::vector<HostileCase>& hostile_cases() {
        "body plan: signatures: count exceeds the bytes left"},
       {"plan trailing bytes", on_bytes(S::kBodyPlan, [](std::string& s) { s += '\0'; }),
        "body plan: trailing bytes"},
+      // The two-pass split (match/passes.h): a plain signature is never deferred, and a
+      // logical one always keeps a subsignature in the first pass.
+      {"plan deferred plain signature", on_plan([](P& p, U& u) {
+         p.sigs[sig_of(u, "Test.Literal")].role = match::PlannedSig::kRoleDeferred;
+       }),
+       "body plan: signature 2: bad offset kind or flags"},
+      {"plan every subsignature deferred", on_plan([](P& p, U&) {
+         for (match::PlannedSig& s : p.sigs) {
+           if (s.is_subsig()) s.role |= match::PlannedSig::kRoleDeferred;
+         }
+       }),
+       "logical signatures: logical signature 0: every pattern subsignature is deferred"},
       {"plan offset kind",
        on_plan([](P& p, U& u) { p.sigs[sig_of(u, "Test.Offset")].offset_kind = 9; }),
        "body plan: signature 4: bad offset kind or flags"},
