@@ -201,7 +201,8 @@ for name in sorted(f[: -len(".rc")] for f in os.listdir(run_dir) if f.endswith("
 # Signature counts.
 lines = {f: sum(1 for l in read(os.path.join(sigdir, f)).splitlines() if l.strip())
          for f in sorted(os.listdir(sigdir))}
-diag = re.compile(r"^(?:.*/)?([^/:]+):(\d+): error: (.*?)(?: \[([^\]]*)\])?$")
+# Errors (malformed lines) and "warning: skipped: ..." (constructs this engine does not run).
+diag = re.compile(r"^(?:.*/)?([^/:]+):(\d+): (?:error|warning: skipped): (.*?)(?: \[([^\]]*)\])?$")
 rejected = collections.Counter()
 reasons = collections.OrderedDict()
 for line in log("load.vigil-src", "err").splitlines():
