@@ -79,9 +79,9 @@ common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set,
   engine->logical = logical.take();
   engine->logical.set_passes(engine->body->deferred());
   uint64_t plain = 0, plain_total = 0;
-  for (const sig::BodySig& b : set.body) plain_total += b.logical == sig::kNotLogical ? 1 : 0;
+  for (const sig::BodySig& b : set.body) plain_total += !b.counted() ? 1 : 0;
   for (uint32_t i : engine->body->kept()) {
-    bool is_plain = set.body[i].logical == sig::kNotLogical;
+    bool is_plain = !set.body[i].counted();
     plain += is_plain ? 1 : 0;
     engine->names.add(is_plain ? std::string_view(set.body[i].name) : std::string_view());
   }
