@@ -148,8 +148,8 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
   for (size_t s = 0; s < kept.size(); ++s) {
     const sig::BodySig& b = set.body[kept[s]];
     if (b.macro_group != sig::kNoMacroGroup) {
-      bool used = b.macro_group < sig::kMacroGroups && (t.groups_used_ >> b.macro_group & 1) != 0;
-      t.roles_[s] = used ? kFirstGroup + b.macro_group : kDead;
+      if (b.macro_group >= sig::kMacroGroups) return Status(VIGIL_ERR_INTERNAL, "bad macro group");
+      t.roles_[s] = kFirstGroup + b.macro_group;  // recorded only if some macro uses the group
       continue;
     }
     if (b.logical == sig::kNotLogical) continue;
@@ -252,6 +252,7 @@ void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
   if (slot >= kFirstGroup) {
     if (slot == kPlain || slot == kDead || start == UINT64_MAX) return;
     uint32_t g = slot - kFirstGroup;
+    if ((groups_used_ >> g & 1) == 0) return;
     state.groups_hit |= uint32_t{1} << g;
     record(state.group_starts[g], start, state.limited);
     return;
@@ -498,10 +499,6 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   if (macro_seen != macros_.size()) return corrupt("macro subsignatures without a signature");
   derive();
   for (uint32_t r : roles_) {
-    if (r >= kFirstGroup && r < kDead && (groups_used_ >> (r - kFirstGroup) & 1) == 0) {
-      return corrupt("a member of macro group " + std::to_string(r - kFirstGroup) +
-                     ", which no macro subsignature uses");
-    }
     if (r < kFirstGroup && r >= slots_) return corrupt("a subsignature role is out of range");
   }
   set_passes({});

@@ -113,8 +113,8 @@ class LogicalTable {
  public:
   static constexpr uint32_t kPlain = UINT32_MAX;
   static constexpr uint32_t kDead = UINT32_MAX - 1;  // part of a signature that was dropped
-  // Roles [kFirstGroup, kDead) are members of macro group role - kFirstGroup that some macro
-  // uses (a member of a group no macro uses is kDead).
+  // Roles [kFirstGroup, kDead) are members of macro group role - kFirstGroup (.ndb signatures
+  // never reported; their matches are recorded only when some macro uses the group).
   static constexpr uint32_t kFirstGroup = kDead - sig::kMacroGroups;
   // Match starts recorded per group, and per macro for its N-1, in one input.
   static constexpr size_t kMaxMacroStarts = size_t{1} << 16;
@@ -127,6 +127,7 @@ class LogicalTable {
 
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
+  static bool is_member(uint32_t role) { return role >= kFirstGroup && role < kDead; }
   // set.logical indices of the signatures in the table, in table order (build() only).
   const std::vector<uint32_t>& kept() const { return kept_; }
   // The counter slot of matcher signature s; kPlain for a plain signature, kDead for one whose

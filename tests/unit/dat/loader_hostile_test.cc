@@ -516,7 +516,7 @@ TEST(DatHostile, ByteComparesAndIntermediatesAreValidated) {
 }
 
 // Macros in the logical section, and their groups' members among the roles: a macro measuring
-// from nothing, a group past 31, a member of a group no macro uses are refused by name.
+// from nothing, a group past 31, a member the plan and the roles disagree on are refused.
 TEST(DatHostile, MacrosAndGroupMembersAreValidated) {
   const std::string dat =
       build({sig::Source{"m.ndb", true, "D1:0:$12:626262\n"},
@@ -550,10 +550,11 @@ TEST(DatHostile, MacrosAndGroupMembersAreValidated) {
   const size_t role_at = unseal(dat)[SectionType::kLogical].find(role_bytes);
   ASSERT_NE(role_at, std::string::npos);
   Unsealed u = unseal(dat);
-  u[SectionType::kLogical].at(role_at) = static_cast<char>(role_bytes[0] + 1);
-  expect_refused({"member of an unused group", [&](Unsealed& v) { v = u; },
-                  "logical signatures: a member of macro group 13, which no macro subsignature "
-                  "uses"});
+  const uint32_t plain = LogicalTable::kPlain;
+  u[SectionType::kLogical].replace(role_at, sizeof plain, reinterpret_cast<const char*>(&plain),
+                                   sizeof plain);
+  expect_refused({"member taken for a plain signature", [&](Unsealed& v) { v = u; },
+                  "logical signatures: roles disagree with the body plan at signature 0"});
   // The records as built load, and the macro counts as clamscan counts it.
   Loaded l = load(dat);
   ASSERT_TRUE(l.engine.is_ok()) << l.engine.status().message();
