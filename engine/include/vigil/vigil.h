@@ -259,7 +259,7 @@ VIGIL_API void vigil_engine_free(vigil_engine *engine);
 /** Counts describing a loaded engine. Set struct_size = sizeof(vigil_engine_stats) first. */
 typedef struct vigil_engine_stats {
   uint32_t struct_size;
-  /** Body (.ndb) signatures. */
+  /** Body (.ndb) signatures, macro group members ("$n" offsets, never reported) included. */
   uint64_t body_signatures;
   /** Hash (.hdb/.hsb) signatures. */
   uint64_t hash_signatures;

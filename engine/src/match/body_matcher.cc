@@ -99,7 +99,7 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
                          : "invalid hex pattern: " + parsed.status().message()});
       continue;
     }
-    SigTraits traits{s.target, s.logical != sig::kNotLogical, s.max_hits};
+    SigTraits traits{s.target, s.counted(), s.max_hits};
     common::Status st = m->plan_.add(parsed.value(), s.offset, f->begin, f->end, traits);
     if (!st.is_ok()) return st;
     // A caseless fragment is a different search from the same bytes taken exactly.

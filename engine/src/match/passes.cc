@@ -1,6 +1,7 @@
 // Choosing each logical signature's anchors (see passes.h) from its expression and the scores
 // of its subsignatures' fragments. A subsignature searched in several forms ("::wa") is as
-// weak as its weakest form; a PCRE subsignature stands for its trigger's anchors.
+// weak as its weakest form; a PCRE subsignature stands for its trigger's anchors, and a macro
+// (no pattern: it counts only where the subsignature before it matched) for that one.
 #include "match/passes.h"
 
 #include <algorithm>
@@ -45,6 +46,9 @@ std::vector<uint8_t> plan_passes(const std::vector<sig::BodySig>& sigs,
     // trigger holds over the patterns and byte compares.
     for (const sig::ByteCompare& b : ls.byte_compares) {
       if (b.subsig < leaf.size() && b.trigger < leaf.size()) leaf[b.subsig] = leaf[b.trigger];
+    }
+    for (const sig::MacroSubsig& m : ls.macros) {
+      if (m.subsig < leaf.size() && m.subsig > 0) leaf[m.subsig] = leaf[m.subsig - 1u];
     }
     std::vector<std::optional<sig::AnchorSet>> patterns = leaf;
     for (const sig::PcreSubsig& p : ls.pcres) {

@@ -99,7 +99,9 @@ std::string ir_line(const sig::BodySig& s) {
   line += ':';
   line += std::to_string(s.target);
   line += ':';
-  line += sig::format_offset(s.offset);
+  // A macro group member's offset is its group: "$n" (it may start anywhere).
+  line += s.macro_group != sig::kNoMacroGroup ? "$" + std::to_string(s.macro_group)
+                                              : sig::format_offset(s.offset);
   line += ':';
   line += s.hex;
   return line;

@@ -262,7 +262,8 @@ common::Result<std::unique_ptr<Engine>> load_dat(const uint8_t* data, size_t siz
     s.struct_size = sizeof s;
     s.body_signatures = 0;
     for (uint32_t i = 0; i < body_count; ++i) {
-      s.body_signatures += engine->logical.slot_of(i) == LogicalTable::kPlain ? 1 : 0;
+      const uint32_t role = engine->logical.slot_of(i);
+      s.body_signatures += role == LogicalTable::kPlain || LogicalTable::is_member(role) ? 1 : 0;
     }
     s.logical_signatures = engine->logical.size();
     s.section_hash_signatures = engine->sections.size();

@@ -1,8 +1,10 @@
 // Building, storing and evaluating the logical-signature table (see logical.h). Counters are
 // 16-bit and saturate at the matcher's per-signature cap, which is the highest count any
-// comparison in the expression can tell apart.
+// comparison in the expression can tell apart. Macros are resolved at the end of an input from
+// recorded match starts, since a block scan's hits do not arrive in input order.
 #include "scan/logical.h"
 
+#include <iterator>
 #include <string>
 
 namespace vigil::scan {
@@ -15,6 +17,31 @@ Status corrupt(const std::string& why) {
 }
 
 bool in(uint64_t v, uint64_t lo, uint64_t hi) { return v >= lo && v <= hi; }
+
+void record(std::vector<uint64_t>& starts, uint64_t start, uint32_t& limited) {
+  if (starts.size() < LogicalTable::kMaxMacroStarts) {
+    starts.push_back(start);
+  } else if (starts.size() == LogicalTable::kMaxMacroStarts) {
+    starts.push_back(UINT64_MAX);  // marks the overflow once; never a match start
+    ++limited;
+  }
+}
+
+// How often a macro counts (see logical.h), from its N-1's match starts (sorted, distinct) and
+// its group's (sorted): at each match of N-1 after the first, the last group start before it
+// is measured from the previous match of N-1.
+uint32_t macro_count(const MacroEntry& m, const std::vector<uint64_t>& from,
+                     const std::vector<uint64_t>& group) {
+  uint32_t count = 0;
+  size_t gi = 0;
+  for (size_t i = 1; i < from.size(); ++i) {
+    while (gi < group.size() && group[gi] < from[i]) ++gi;
+    if (gi == 0) continue;
+    uint64_t g = group[gi - 1], q = from[i - 1];
+    if (g >= q && g - q >= m.min && g - q <= m.max) ++count;
+  }
+  return count;
+}
 
 }  // namespace
 
@@ -97,6 +124,16 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
     e.chain_begin = static_cast<uint32_t>(t.chains_.size());
     e.chain_count = static_cast<uint8_t>(l.intermediates.size());
     for (sig::ContainerType c : l.intermediates) t.chains_.push_back(static_cast<uint8_t>(c));
+    e.macro_begin = static_cast<uint32_t>(t.macros_.size());
+    e.macro_count = static_cast<uint8_t>(l.macros.size());
+    for (const sig::MacroSubsig& m : l.macros) {
+      MacroEntry me;
+      me.min = m.min;
+      me.max = m.max;
+      me.subsig = m.subsig;
+      me.group = m.group;
+      t.macros_.push_back(me);
+    }
     e.bcomp_begin = static_cast<uint32_t>(t.bcomps_.size());
     e.bcomp_count = static_cast<uint32_t>(l.byte_compares.size());
     t.bcomps_.insert(t.bcomps_.end(), l.byte_compares.begin(), l.byte_compares.end());
@@ -106,9 +143,15 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
     t.entries_.push_back(e);
     t.kept_.push_back(li);
   }
+  t.derive();
   t.roles_.assign(kept.size(), kPlain);
   for (size_t s = 0; s < kept.size(); ++s) {
     const sig::BodySig& b = set.body[kept[s]];
+    if (b.macro_group != sig::kNoMacroGroup) {
+      if (b.macro_group >= sig::kMacroGroups) return Status(VIGIL_ERR_INTERNAL, "bad macro group");
+      t.roles_[s] = kFirstGroup + b.macro_group;  // recorded only if some macro uses the group
+      continue;
+    }
     if (b.logical == sig::kNotLogical) continue;
     if (b.logical >= index_of.size()) {
       return Status(VIGIL_ERR_INTERNAL, "subsignature without its logical signature");
@@ -132,7 +175,7 @@ Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
   open_slot_.assign(slots_, 0);
   has_deferred_.assign(entries_.size(), 0);
   const size_t n = std::min(deferred.size(), roles_.size());
-  auto live = [this](uint32_t slot) { return slot != kPlain && slot != kDead && slot < slots_; };
+  auto live = [this](uint32_t slot) { return slot < slots_; };
   for (size_t s = 0; s < n; ++s) {
     if (deferred[s] != 0 && live(roles_[s])) {
       has_deferred_[slot_owner_[roles_[s]]] = 1;
@@ -140,6 +183,11 @@ Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
     }
   }
   for (const PcreEntry& p : pcres_) open_slot_[p.slot] = 1;
+  for (const LogicalEntry& e : entries_) {
+    for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
+      open_slot_[e.slot_begin + macros_[k].subsig] = 1;
+    }
+  }
   for (const LogicalEntry& e : entries_) {
     for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
       open_slot_[e.slot_begin + bcomps_[k].subsig] = 1;
@@ -192,12 +240,34 @@ void LogicalTable::prepare(LogicalState& state) const {
   state.touched.clear();
   state.touched_gen.assign(entries_.size(), 0);
   state.trigger_end.assign(bcomps_.size(), 0);
+  state.macro_from.assign(macros_.size(), {});
+  for (std::vector<uint64_t>& g : state.group_starts) g.clear();
+  state.groups_hit = 0;
+  state.groups_sorted = 0;
   state.gen = 1;
+}
+
+void LogicalTable::derive() {
+  macro_of_pred_.assign(slots_, kPlain);
+  groups_used_ = 0;
+  for (const LogicalEntry& e : entries_) {
+    for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
+      macro_of_pred_[e.slot_begin + macros_[k].subsig - 1] = k;
+      groups_used_ |= uint32_t{1} << macros_[k].group;
+    }
+  }
 }
 
 void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
   uint32_t slot = slot_of(s);
-  if (slot == kPlain || slot == kDead) return;
+  if (slot >= kFirstGroup) {
+    if (slot == kPlain || slot == kDead || start == UINT64_MAX) return;
+    uint32_t g = slot - kFirstGroup;
+    if ((groups_used_ >> g & 1) == 0) return;
+    state.groups_hit |= uint32_t{1} << g;
+    record(state.group_starts[g], start, state.limited);
+    return;
+  }
   uint16_t& c = state.counts[slot];
   if (c != UINT16_MAX) ++c;
   if (calls_second_[slot] != 0) state.second_pass = true;
@@ -207,6 +277,9 @@ void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
     state.touched.push_back(owner);
   }
   const LogicalEntry& e = entries_[owner];
+  if (macro_of_pred_[slot] != kPlain && start != UINT64_MAX) {
+    record(state.macro_from[macro_of_pred_[slot]], start, state.limited);
+  }
   // A byte compare reads at its trigger's last match: the one that starts last (ClamAV reads
   // at the last match it saw, and reports matches in the order of the input).
   for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
@@ -220,7 +293,15 @@ void LogicalTable::reset(LogicalState& state) const {
     const LogicalEntry& e = entries_[index];
     std::fill_n(state.counts.begin() + e.slot_begin, e.subsigs, uint16_t{0});
     std::fill_n(state.trigger_end.begin() + e.bcomp_begin, e.bcomp_count, uint64_t{0});
+    for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
+      state.macro_from[k].clear();
+    }
   }
+  for (uint32_t g = 0; g < sig::kMacroGroups; ++g) {
+    if ((state.groups_hit >> g & 1) != 0) state.group_starts[g].clear();
+  }
+  state.groups_hit = 0;
+  state.groups_sorted = 0;
   state.touched.clear();
   state.second_pass = false;
   if (++state.gen == 0) {  // wrapped: forget every stamp
@@ -263,6 +344,26 @@ void LogicalTable::run_byte_compares(const LogicalEntry& e, LogicalState& state,
   }
 }
 
+// Each macro's count, from the starts recorded in this input (an overflow marker, UINT64_MAX,
+// sorts last and is never taken as a match).
+void LogicalTable::run_macros(const LogicalEntry& e, LogicalState& state) const {
+  uint16_t* counts = state.counts.data() + e.slot_begin;
+  for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
+    const MacroEntry& m = macros_[k];
+    std::vector<uint64_t>& group = state.group_starts[m.group];
+    if ((state.groups_sorted >> m.group & 1) == 0) {
+      std::sort(group.begin(), group.end());
+      state.groups_sorted |= uint32_t{1} << m.group;
+    }
+    std::vector<uint64_t>& from = state.macro_from[k];
+    std::sort(from.begin(), from.end());
+    from.erase(std::unique(from.begin(), from.end()), from.end());
+    if (!from.empty() && from.back() == UINT64_MAX) from.pop_back();
+    uint32_t n = macro_count(m, from, group);
+    counts[m.subsig] = static_cast<uint16_t>(std::min<uint32_t>(n, UINT16_MAX));
+  }
+}
+
 bool LogicalTable::conditions_hold(const LogicalEntry& e, const LogicalFacts& facts) const {
   if (e.target != 0 && e.target != facts.type) return false;
   if ((e.conditions & LogicalEntry::kHasFileSize) != 0 &&
@@ -300,6 +401,7 @@ bool LogicalTable::conditions_hold(const LogicalEntry& e, const LogicalFacts& fa
 bool LogicalTable::holds(const LogicalEntry& e, LogicalState& state,
                          const LogicalFacts& facts) const {
   if (!conditions_hold(e, facts)) return false;
+  if (e.macro_count != 0) run_macros(e, state);
   if (e.bcomp_count != 0) run_byte_compares(e, state, facts);
   if (e.pcre_count != 0) run_pcres(e, state, facts);
   return sig::evaluate(program_.data() + e.program_begin, e.program_size,
@@ -313,6 +415,7 @@ void LogicalTable::write(common::ByteWriter& out) const {
   out.array(pcres_);
   out.array(bcomps_);
   out.array(chains_);
+  out.array(macros_);
   for (const match::Regex& r : regexes_) out.blob(r.serialize());
 }
 
@@ -323,6 +426,7 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   in.array(pcres_, "PCRE subsignatures");
   in.array(bcomps_, "byte compares");
   in.array(chains_, "intermediates");
+  in.array(macros_, "macro subsignatures");
   if (!in.ok()) return in.status();
   regexes_.clear();
   for (size_t k = 0; k < pcres_.size(); ++k) {
@@ -336,11 +440,11 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   if (roles_.size() != matcher_sigs) return corrupt("roles do not cover the body signatures");
   slots_ = 0;
   slot_owner_.clear();
-  uint32_t pcre_seen = 0, bcomp_seen = 0, chain_seen = 0;
+  uint32_t pcre_seen = 0, bcomp_seen = 0, chain_seen = 0, macro_seen = 0;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const LogicalEntry& e = entries_[i];
     if (e.slot_begin != slots_ || e.subsigs == 0 || e.subsigs > sig::kMaxSubsigs ||
-        e.target > sig::kMaxTarget ||
+        slots_ > kFirstGroup - e.subsigs || e.target > sig::kMaxTarget ||
         e.container > static_cast<uint8_t>(sig::ContainerType::kLast) || e.conditions > 7) {
       return corrupt("entry " + std::to_string(i) + " is malformed");
     }
@@ -374,8 +478,8 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
     }
     bcomp_seen += e.bcomp_count;
     if (e.chain_begin != chain_seen || e.chain_count > sig::kMaxIntermediates ||
-        e.chain_count > chains_.size() - e.chain_begin || e.reserved[0] != 0 ||
-        e.reserved[1] != 0 || e.reserved[2] != 0) {
+        e.chain_count > chains_.size() - e.chain_begin ||
+        std::any_of(std::begin(e.reserved), std::end(e.reserved), [](uint8_t b) { return b; })) {
       return corrupt("entry " + std::to_string(i) + ": intermediates out of bounds");
     }
     for (uint32_t k = e.chain_begin; k < e.chain_begin + e.chain_count; ++k) {
@@ -384,6 +488,18 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
       }
     }
     chain_seen += e.chain_count;
+    if (e.macro_begin != macro_seen || e.macro_count >= e.subsigs ||
+        e.macro_count > macros_.size() - e.macro_begin) {
+      return corrupt("entry " + std::to_string(i) + ": macro subsignatures out of bounds");
+    }
+    for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
+      const MacroEntry& m = macros_[k];
+      if (m.subsig == 0 || m.subsig >= e.subsigs || m.group >= sig::kMacroGroups ||
+          m.reserved[0] != 0 || m.reserved[1] != 0) {
+        return corrupt("macro subsignature " + std::to_string(k) + " is malformed");
+      }
+    }
+    macro_seen += e.macro_count;
     pcre_seen += e.pcre_count;
     slots_ += e.subsigs;
     slot_owner_.insert(slot_owner_.end(), e.subsigs, static_cast<uint32_t>(i));
@@ -391,10 +507,10 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   if (pcre_seen != pcres_.size()) return corrupt("PCRE subsignatures without a signature");
   if (bcomp_seen != bcomps_.size()) return corrupt("byte compares without a signature");
   if (chain_seen != chains_.size()) return corrupt("intermediates without a signature");
+  if (macro_seen != macros_.size()) return corrupt("macro subsignatures without a signature");
+  derive();
   for (uint32_t r : roles_) {
-    if (r != kPlain && r != kDead && r >= slots_) {
-      return corrupt("a subsignature role is out of range");
-    }
+    if (r < kFirstGroup && r >= slots_) return corrupt("a subsignature role is out of range");
   }
   return set_passes({});
 }

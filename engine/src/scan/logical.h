@@ -2,12 +2,20 @@
 // reports each hit; LogicalTable maps a hit to its signature's counter (and, for a byte
 // compare's trigger, keeps its last match start), remembers which signatures were touched,
 // and at the end of the input evaluates only those: their target description (file size,
-// entry point, section count, container), byte compares, PCREs and expression. The cost of a
-// scan grows with the subsignature hits in it, not with the signatures loaded.
+// entry point, section count, container), macros, byte compares, PCREs and expression. The cost
+// of a scan grows with the subsignature hits in it, not with the signatures loaded.
+//
+// Macro subsignatures ("${MIN-MAX}G$" at index N) follow what clamscan 1.4.6 does, not only
+// what its manual says: the macro counts at a match of subsignature N-1 (not its first) when
+// the last match of a group-G member starting before it starts MIN to MAX bytes (inclusive)
+// after the previous match of N-1. So "aaa..bbb" alone never counts; "aaa..bbb..aaa" does.
+// The positions of group members and of each macro's N-1 are recorded per input (bounded) and
+// resolved at the end; group members are never reported themselves.
 #ifndef VIGIL_SCAN_LOGICAL_H_
 #define VIGIL_SCAN_LOGICAL_H_
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -34,12 +42,14 @@ struct LogicalEntry {
   uint32_t bcomp_begin = 0;  // its byte compares: [bcomp_begin, bcomp_begin + bcomp_count)
   uint32_t bcomp_count = 0;
   uint32_t chain_begin = 0;  // its Intermediates: LogicalTable::chains_[chain_begin, + count)
+  uint32_t macro_begin = 0;
   uint8_t target = 0;
   uint8_t subsigs = 0;
   uint8_t container = 0;   // sig::ContainerType
   uint8_t conditions = 0;  // kHas* bits
   uint8_t chain_count = 0;
-  uint8_t reserved[3] = {};
+  uint8_t macro_count = 0;  // its macros: LogicalTable::macros_[macro_begin, + count)
+  uint8_t reserved[6] = {};
 
   static constexpr uint8_t kHasFileSize = 1;
   static constexpr uint8_t kHasEntryPoint = 2;
@@ -58,6 +68,15 @@ struct PcreEntry {
   uint8_t offset_kind = 0;
   uint8_t reserved = 0;
   uint32_t reserved2 = 0;
+};
+
+// A macro subsignature, fixed layout.
+struct MacroEntry {
+  uint32_t min = 0;  // distance from the previous match of subsignature `subsig - 1`
+  uint32_t max = 0;
+  uint8_t subsig = 0;  // relative to its signature; at least 1
+  uint8_t group = 0;
+  uint8_t reserved[2] = {};
 };
 
 // What the conditions look at, for one input (a layer of one: see text_layers.h).
@@ -79,8 +98,14 @@ struct LogicalState {
   std::vector<uint32_t> touched_gen;  // per signature: the generation it was touched in
   std::vector<uint64_t> trigger_end;  // per byte compare: 1 + its trigger's last start, or 0
   uint32_t gen = 1;
+  std::vector<std::vector<uint64_t>> macro_from;  // per macro: its N-1's match starts
+  std::array<std::vector<uint64_t>, sig::kMacroGroups> group_starts;  // members' match starts
+  uint32_t groups_hit = 0;     // groups with starts recorded since the last reset
+  uint32_t groups_sorted = 0;  // of those, the ones sorted for evaluation
   match::RegexScratch regex;
-  uint32_t limited = 0;      // PCRE searches ended by a work limit (the verdict is incomplete)
+  // PCRE searches ended by a work limit, and macro starts past kMaxMacroStarts: the verdict
+  // is incomplete.
+  uint32_t limited = 0;
   bool second_pass = false;  // a hit since the last reset calls for the matcher's second pass
 };
 
@@ -88,6 +113,11 @@ class LogicalTable {
  public:
   static constexpr uint32_t kPlain = UINT32_MAX;
   static constexpr uint32_t kDead = UINT32_MAX - 1;  // part of a signature that was dropped
+  // Roles [kFirstGroup, kDead) are members of macro group role - kFirstGroup (.ndb signatures
+  // never reported; their matches are recorded only when some macro uses the group).
+  static constexpr uint32_t kFirstGroup = kDead - sig::kMacroGroups;
+  // Match starts recorded per group, and per macro for its N-1, in one input.
+  static constexpr size_t kMaxMacroStarts = size_t{1} << 16;
 
   // From a loaded set: `kept` maps matcher signatures to set.body indices. A logical signature
   // some of whose subsignatures the matcher could not take is dropped, with a diagnostic.
@@ -97,10 +127,11 @@ class LogicalTable {
 
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
+  static bool is_member(uint32_t role) { return role >= kFirstGroup && role < kDead; }
   // set.logical indices of the signatures in the table, in table order (build() only).
   const std::vector<uint32_t>& kept() const { return kept_; }
   // The counter slot of matcher signature s; kPlain for a plain signature, kDead for one whose
-  // logical signature was dropped.
+  // logical signature was dropped, kFirstGroup + g for a member of macro group g.
   uint32_t slot_of(uint32_t s) const { return s < roles_.size() ? roles_[s] : kPlain; }
 
   // From the matcher's split between its passes (deferred[s]: matcher signature s is searched
@@ -134,6 +165,8 @@ class LogicalTable {
   void run_pcres(const LogicalEntry& e, LogicalState& state, const LogicalFacts& facts) const;
   void run_byte_compares(const LogicalEntry& e, LogicalState& state,
                          const LogicalFacts& facts) const;
+  void run_macros(const LogicalEntry& e, LogicalState& state) const;
+  void derive();  // macro_of_pred_ and groups_used_, from entries_ and macros_
 
   std::vector<LogicalEntry> entries_;
   std::vector<uint32_t> program_;
@@ -142,12 +175,15 @@ class LogicalTable {
   std::vector<match::Regex> regexes_;
   std::vector<sig::ByteCompare> bcomps_;  // subsignature indices relative to their signature
   std::vector<uint8_t> chains_;           // Intermediates conditions (sig::ContainerType)
-  std::vector<uint32_t> slot_owner_;      // per slot: its signature
-  std::vector<uint8_t> calls_second_;     // per slot: a first-pass one of a signature below
-  std::vector<uint8_t> has_deferred_;     // per signature: some subsignature is deferred
-  std::vector<uint8_t> open_slot_;        // per slot: deferred, PCRE or byte compare (unknown after
-                                          // the first pass)
-  std::vector<uint8_t> monotone_;         // per signature: more matches never make it false
+  std::vector<MacroEntry> macros_;
+  std::vector<uint32_t> macro_of_pred_;  // per slot: the macro measuring from it, or kPlain
+  uint32_t groups_used_ = 0;             // bit g: some macro uses group g
+  std::vector<uint32_t> slot_owner_;     // per slot: its signature
+  std::vector<uint8_t> calls_second_;    // per slot: a first-pass one of a signature below
+  std::vector<uint8_t> has_deferred_;    // per signature: some subsignature is deferred
+  std::vector<uint8_t> open_slot_;       // per slot: deferred, PCRE or byte compare (unknown after
+                                         // the first pass)
+  std::vector<uint8_t> monotone_;        // per signature: more matches never make it false
   std::vector<uint32_t> kept_;
   uint32_t slots_ = 0;
 };

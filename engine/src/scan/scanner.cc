@@ -80,11 +80,13 @@ common::Result<std::unique_ptr<Engine>> build_engine(sig::SignatureSet& set,
   common::Status passes = engine->logical.set_passes(engine->body->deferred());
   if (!passes.is_ok()) return common::Status(VIGIL_ERR_INTERNAL, passes.message());
   uint64_t plain = 0, plain_total = 0;
+  // Plain .ndb signatures, macro group members included (they are never reported: no name).
   for (const sig::BodySig& b : set.body) plain_total += b.logical == sig::kNotLogical ? 1 : 0;
   for (uint32_t i : engine->body->kept()) {
     bool is_plain = set.body[i].logical == sig::kNotLogical;
     plain += is_plain ? 1 : 0;
-    engine->names.add(is_plain ? std::string_view(set.body[i].name) : std::string_view());
+    engine->names.add(!set.body[i].counted() ? std::string_view(set.body[i].name)
+                                             : std::string_view());
   }
   uint32_t hash_base = static_cast<uint32_t>(engine->names.size());
   for (const sig::HashSig& h : set.hashes) engine->names.add(h.name);

@@ -31,6 +31,14 @@ bool parse_number(std::string_view s, T& out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// A macro group number, 0 to kMacroGroups - 1, in decimal ("012" is 12, as ClamAV reads it).
+inline bool parse_macro_group(std::string_view s, uint8_t& out) {
+  uint32_t g = 0;
+  if (!parse_number(s, g) || g >= kMacroGroups) return false;
+  out = static_cast<uint8_t>(g);
+  return true;
+}
+
 inline void report(const LineContext& ctx, vigil_diag_code code, vigil_diag_severity sev,
                    std::string_view name, std::string message) {
   ctx.diags->push_back(

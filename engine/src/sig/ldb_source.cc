@@ -2,8 +2,9 @@
 // description's conditions are checked here once (ranges, types, functionality level); each
 // subsignature is validated with the one hex lexer and becomes a BodySig tagged with its
 // signature, so the matcher plans subsignatures exactly as it plans .ndb signatures. Forms this
-// engine cannot honour (icon groups, handler types, macros, container types it does not know)
-// reject the whole signature with an UNSUPPORTED diagnostic naming the construct.
+// engine cannot honour (icon groups, handler types, container types it does not know) reject
+// the whole signature with an UNSUPPORTED diagnostic naming the construct. A macro
+// subsignature is no pattern: it is kept with the signature and resolved at scan time.
 #include <algorithm>
 #include <array>
 #include <string>
@@ -188,14 +189,39 @@ bool parse_pcre(std::string_view text, uint32_t index, LogicalSig& sig, const Li
   return true;
 }
 
+// A macro subsignature, "${MIN-MAX}GROUP$": no offset, no modifiers, MIN and MAX decimal.
+bool parse_macro(std::string_view text, uint32_t index, LogicalSig& sig, const LineContext& ctx) {
+  auto fail = [&](const std::string& why) {
+    return report_error(ctx, sig.name,
+                        "subsignature " + std::to_string(index) + ": macro subsignature '" +
+                            std::string(text) + "': " + why);
+  };
+  if (text.size() < 2 || text.back() != '$') return fail("missing the closing '$'");
+  size_t close = text.find('}');
+  if (close == std::string_view::npos) return fail("expected ${MIN-MAX}GROUP$");
+  std::string_view range = text.substr(2, close - 2);
+  std::string_view group = text.substr(close + 1, text.size() - close - 2);
+  MacroSubsig m;
+  m.subsig = static_cast<uint8_t>(index);
+  size_t dash = range.find('-');
+  if (dash == std::string_view::npos || !parse_number(range.substr(0, dash), m.min) ||
+      !parse_number(range.substr(dash + 1), m.max)) {
+    return fail("expected a distance range MIN-MAX in decimal");
+  }
+  if (!parse_macro_group(group, m.group)) {
+    return fail("the macro group must be a number from 0 to " + std::to_string(kMacroGroups - 1));
+  }
+  // MIN > MAX is accepted, as clamscan accepts it: such a macro never counts.
+  sig.macros.push_back(m);
+  return true;
+}
+
 // One subsignature: "[OFFSET:]HEX[::MODIFIERS]". Appends its body form(s) to `out`.
 bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const LineContext& ctx,
                   std::vector<BodySig>& out) {
   auto where = [&] { return "subsignature " + std::to_string(index) + ": "; };
   if (text.find('/') != std::string_view::npos) return parse_pcre(text, index, sig, ctx);
-  if (text.starts_with("${")) {
-    return unsupported(ctx, sig.name, where() + "macro subsignatures are not supported");
-  }
+  if (text.starts_with("${")) return parse_macro(text, index, sig, ctx);
   if (text.find('#') != std::string_view::npos) {  // hex never holds a '#'
     auto b = parse_byte_compare(text, index, sig.subsigs);
     if (!b.is_ok()) return report_error(ctx, sig.name, where() + b.status().message());
@@ -267,16 +293,35 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
   return true;
 }
 
-// A byte compare reads where a pattern subsignature matched: its trigger can be neither a PCRE
-// nor another byte compare (known only once every subsignature is read).
-bool check_byte_compare_triggers(const LogicalSig& sig, const LineContext& ctx) {
-  for (const ByteCompare& b : sig.byte_compares) {
-    const char* kind = nullptr;
-    for (const PcreSubsig& p : sig.pcres) kind = p.subsig == b.trigger ? "a PCRE" : kind;
-    for (const ByteCompare& o : sig.byte_compares) {
-      kind = o.subsig == b.trigger ? "a byte compare" : kind;
+// What subsignature k is when it is not a pattern ("a PCRE", ...), or nullptr for a pattern.
+const char* special_kind(const LogicalSig& sig, uint32_t k) {
+  const char* kind = nullptr;
+  for (const PcreSubsig& p : sig.pcres) kind = p.subsig == k ? "a PCRE" : kind;
+  for (const ByteCompare& o : sig.byte_compares) kind = o.subsig == k ? "a byte compare" : kind;
+  for (const MacroSubsig& m : sig.macros) kind = m.subsig == k ? "a macro" : kind;
+  return kind;
+}
+
+// A byte compare reads where a pattern subsignature matched, and a macro measures from the
+// matches of the subsignature before it: both need a pattern there (known only once every
+// subsignature is read). ClamAV's documentation says a macro cannot be the first subsignature.
+bool check_pattern_anchors(const LogicalSig& sig, const LineContext& ctx) {
+  for (const MacroSubsig& m : sig.macros) {
+    std::string where = "subsignature " + std::to_string(m.subsig) + ": macro subsignature: ";
+    if (m.subsig == 0) {
+      return report_error(ctx, sig.name,
+                          where +
+                              "it cannot be subsignature 0 (it measures from the "
+                              "subsignature before it)");
     }
-    if (kind != nullptr) {
+    if (const char* kind = special_kind(sig, m.subsig - 1u)) {
+      return report_error(ctx, sig.name,
+                          where + "subsignature " + std::to_string(m.subsig - 1) +
+                              " before it is " + kind + " (it must be a pattern subsignature)");
+    }
+  }
+  for (const ByteCompare& b : sig.byte_compares) {
+    if (const char* kind = special_kind(sig, b.trigger)) {
       return report_error(ctx, sig.name,
                           "subsignature " + std::to_string(b.subsig) +
                               ": byte compare: its trigger, subsignature " +
@@ -335,7 +380,7 @@ bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& o
       return false;
     }
   }
-  if (!check_byte_compare_triggers(out, ctx)) {
+  if (!check_pattern_anchors(out, ctx)) {
     subsigs.resize(first);
     return false;
   }
@@ -346,7 +391,9 @@ bool parse_ldb_line(std::string_view line, const LineContext& ctx, LogicalSig& o
     std::vector<uint16_t> more = hit_caps(p.trigger.data(), p.trigger.size(), out.subsigs);
     for (size_t k = 0; k < caps.size(); ++k) caps[k] = std::max(caps[k], more[k]);
   }
+  // A macro counts from its predecessor's matches, so every match of that is reported too.
   for (const ByteCompare& b : out.byte_compares) caps[b.trigger] = uint16_t{kMaxCount + 1};
+  for (const MacroSubsig& m : out.macros) caps[m.subsig - 1u] = uint16_t{kMaxCount + 1};
   for (size_t i = first; i < subsigs.size(); ++i) subsigs[i].max_hits = caps[subsigs[i].subsig];
   for (PcreSubsig& p : out.pcres) p.max_hits = caps[p.subsig];
   out.text.assign(line);

@@ -1,6 +1,7 @@
 // Parses extended body signatures, "NAME:TARGET:OFFSET:HEX[:MINFL[:MAXFL]]". The target type
 // and the offset are kept as they are: the scan types each file once and resolves executable-
-// relative offsets against its headers.
+// relative offsets against its headers. An offset "$n" makes the signature a member of macro
+// group n: it may start anywhere and only feeds .ldb macro subsignatures.
 #include <string>
 
 #include "sig/fields.h"
@@ -29,7 +30,14 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
            "target type " + std::to_string(target) + " is not one this engine knows");
     return false;
   }
-  auto offset = parse_offset(f[2]);
+  uint8_t group = kNoMacroGroup;
+  if (f[2].starts_with("$") && !parse_macro_group(f[2].substr(1), group)) {
+    return report_error(ctx, name,
+                        "offset '" + std::string(f[2]) +
+                            "': a macro group is $n with n from 0 to " +
+                            std::to_string(kMacroGroups - 1));
+  }
+  auto offset = group != kNoMacroGroup ? common::Result<Offset>(Offset{}) : parse_offset(f[2]);
   if (!offset.is_ok()) {
     bool unsupported = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
     report(ctx, unsupported ? VIGIL_DIAG_UNSUPPORTED : VIGIL_DIAG_SYNTAX, VIGIL_SEVERITY_ERROR,
@@ -50,6 +58,9 @@ bool parse_ndb_line(std::string_view line, const LineContext& ctx, BodySig& out)
   out.hex.assign(f[3]);
   out.line = ctx.line;
   out.target = static_cast<uint8_t>(target);
+  out.macro_group = group;
+  // A macro counts from the positions of its group's matches: every one is reported.
+  out.max_hits = group != kNoMacroGroup ? uint16_t{kMaxCount + 1} : uint16_t{1};
   return true;
 }
 

@@ -72,8 +72,8 @@ common::Result<Offset> parse_offset(std::string_view text) {
   if (base.starts_with("VI") || base.starts_with("$")) {
     return Status(VIGIL_ERR_UNSUPPORTED,
                   "offset '" + std::string(text) +
-                      (base[0] == '$' ? "' refers to a macro group, which this engine version "
-                                        "does not support"
+                      (base[0] == '$' ? "' names a macro group, which only a .ndb signature can "
+                                        "join"
                                       : "' needs PE version information, which this engine "
                                         "version does not read"));
   }

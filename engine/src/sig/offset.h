@@ -62,7 +62,8 @@ struct Offset {
 };
 
 // Parses the .ndb / .ldb offset field. VIGIL_ERR_UNSUPPORTED for the forms this engine does
-// not resolve (VI, $n macros), VIGIL_ERR_SIGNATURE for malformed text; the message says which.
+// not resolve (VI; $n macro groups, which only .ndb signatures join, see ndb_source.cc),
+// VIGIL_ERR_SIGNATURE for malformed text; the message says which.
 common::Result<Offset> parse_offset(std::string_view text);
 
 // The canonical text of an offset, which parse_offset reads back.

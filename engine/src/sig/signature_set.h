@@ -56,6 +56,9 @@ inline constexpr uint8_t kModWide = 2;
 inline constexpr uint8_t kModFullword = 4;
 
 inline constexpr uint32_t kNotLogical = UINT32_MAX;
+// Macro groups ("$n" in a .ndb offset field, "${min-max}n$" in a .ldb): ClamAV allows 32.
+inline constexpr uint32_t kMacroGroups = 32;
+inline constexpr uint8_t kNoMacroGroup = UINT8_MAX;
 
 // The pattern is kept as its validated hex text (2 bytes a pattern byte, against ~40 for a
 // parsed node): a 100k-signature set stays small until the matcher parses each pattern in
@@ -71,6 +74,10 @@ struct BodySig {
   uint8_t subsig = 0;              // its index in the logical signature
   uint16_t max_hits = 1;           // occurrences its logical expression can count
   uint32_t logical = kNotLogical;  // index into SignatureSet::logical, or a plain signature
+  // A .ndb signature whose offset is "$n" is a member of macro group n: it is never reported
+  // itself, its matches feed the macro subsignatures naming the group.
+  uint8_t macro_group = kNoMacroGroup;
+  bool counted() const { return logical != kNotLogical || macro_group != kNoMacroGroup; }
 };
 
 // ClamAV container types a logical signature's "Container" condition can name. Codes are
@@ -130,9 +137,20 @@ struct PcreSubsig {
   std::string flags;
 };
 
+// A macro subsignature, "${MIN-MAX}GROUP$": it counts where a member of the macro group starts
+// MIN to MAX bytes (inclusive) after a match of the subsignature before it, a pattern
+// subsignature; see scan/logical.h for the exact rule clamscan follows.
+struct MacroSubsig {
+  uint8_t subsig = 0;
+  uint8_t group = 0;
+  uint32_t min = 0;
+  uint32_t max = 0;
+};
+
 // A logical signature: its conditions and expression. Its pattern subsignatures are the
 // BodySigs whose `logical` is its index; its PCRE and byte-compare subsignatures are listed
-// here. A byte compare's trigger is a pattern subsignature.
+// here, as are its macro subsignatures. A byte compare's trigger, and the subsignature before a
+// macro, are pattern subsignatures.
 struct LogicalSig {
   std::string name;
   std::string text;  // the source line as read, for a DAT's IR
@@ -151,6 +169,7 @@ struct LogicalSig {
   Program program;
   std::vector<PcreSubsig> pcres;           // in subsignature order
   std::vector<ByteCompare> byte_compares;  // in subsignature order
+  std::vector<MacroSubsig> macros;         // in subsignature order
   uint32_t file_index = 0;
   uint32_t line = 0;
 };

@@ -527,5 +527,53 @@ TEST(DatHostile, ByteComparesAndIntermediatesAreValidated) {
   ASSERT_TRUE(l.engine.is_ok()) << l.engine.status().message();
 }
 
+// Macros in the logical section, and their groups' members among the roles: a macro measuring
+// from nothing, a group past 31, a member the plan and the roles disagree on are refused.
+TEST(DatHostile, MacrosAndGroupMembersAreValidated) {
+  const std::string dat =
+      build({sig::Source{"m.ndb", true, "D1:0:$12:626262\n"},
+             sig::Source{"m.ldb", true, "M;Engine:51-255,Target:0;0&1;616161;${6-7}12$\n"}});
+  MacroEntry want;
+  want.min = 6;
+  want.max = 7;
+  want.subsig = 1;
+  want.group = 12;
+  const std::string record(reinterpret_cast<const char*>(&want), sizeof want);
+  const size_t at = unseal(dat)[SectionType::kLogical].find(record);
+  ASSERT_NE(at, std::string::npos);
+  struct {
+    const char* what;
+    size_t offset;  // from the record
+    uint8_t value;
+  } cases[] = {
+      {"macro as subsignature 0", offsetof(MacroEntry, subsig), 0},
+      {"macro past the signature", offsetof(MacroEntry, subsig), 2},
+      {"group 32", offsetof(MacroEntry, group), 32},
+      {"reserved byte", offsetof(MacroEntry, reserved), 1},
+  };
+  for (const auto& c : cases) {
+    Unsealed u = unseal(dat);
+    u[SectionType::kLogical].at(at + c.offset) = static_cast<char>(c.value);
+    expect_refused({c.what, [&](Unsealed& v) { v = u; },
+                    "logical signatures: macro subsignature 0 is malformed"});
+  }
+  const uint32_t role = LogicalTable::kFirstGroup + 12;
+  const std::string role_bytes(reinterpret_cast<const char*>(&role), sizeof role);
+  const size_t role_at = unseal(dat)[SectionType::kLogical].find(role_bytes);
+  ASSERT_NE(role_at, std::string::npos);
+  Unsealed u = unseal(dat);
+  const uint32_t plain = LogicalTable::kPlain;
+  u[SectionType::kLogical].replace(role_at, sizeof plain, reinterpret_cast<const char*>(&plain),
+                                   sizeof plain);
+  expect_refused({"member taken for a plain signature", [&](Unsealed& v) { v = u; },
+                  "logical signatures: roles disagree with the body plan at signature 0"});
+  // The records as built load, and the macro counts as clamscan counts it.
+  Loaded l = load(dat);
+  ASSERT_TRUE(l.engine.is_ok()) << l.engine.status().message();
+  EXPECT_EQ(testing::scan(*l, "aaaxxxbbbaaa", match::kDefaultWindow, true, nullptr),
+            std::vector<std::string>{"M@-"});
+  EXPECT_TRUE(testing::scan(*l, "aaaxxxbbb....", match::kDefaultWindow, true, nullptr).empty());
+}
+
 }  // namespace
 }  // namespace vigil::scan::dat_test
