@@ -228,6 +228,27 @@ std::map<std::string, int> clamscan_counts(const std::string& dir, const std::st
   return counts;
 }
 
+// Slices that share bytes are scanned, but only the first one holding them is opened: five
+// levels of 31 slices over one nested fat binary would otherwise be 31^5 scans of it.
+TEST_F(FatMachO, OverlappingSlicesAreNotOpenedAgain) {
+  Bytes level = thin(kOther);
+  for (int depth = 0; depth < 5; ++depth) {
+    const std::vector<std::pair<uint32_t, Bytes>> same(31, {0x280, level});
+    level = build_fat(same, 0x280 + level.size());
+  }
+  const std::vector<Found> found = scan(level);
+  // Each level scans its 31 slices once: at most 31 x 6 copies of the (nearly) whole file.
+  EXPECT_LE(info_.bytes_scanned, uint64_t{31} * 6 * level.size());
+  EXPECT_EQ(info_.max_depth, 5u);
+  auto has = [&found](const std::string& path) {
+    return std::any_of(found.begin(), found.end(),
+                       [&](const Found& f) { return f.name == "Fat.Any" && f.path == path; });
+  };
+  EXPECT_TRUE(has("slice-0/slice-0/slice-0/slice-0/slice-0"));  // the first slice is opened
+  EXPECT_TRUE(has("slice-30"));           // a later one has its own bytes scanned...
+  EXPECT_FALSE(has("slice-30/slice-0"));  // ...but is not opened
+}
+
 TEST_F(FatMachO, AgreesWithClamscan) {
   if (!have_clamscan()) GTEST_SKIP() << "clamscan not found: ClamAV conformance not checked";
   std::string dir = ::testing::TempDir();

@@ -160,7 +160,9 @@ common::Status scan_members(Job& job, unpack::ContainerReader& reader, uint32_t 
       job.budget -= std::min<uint64_t>(job.budget, stream.data.size());
       bool allowlisted = false;
       job.parents.push_back(container_of(reader.format()));
+      job.leaf = member.leaf;
       st = scan_member(job, stream, depth, allowlisted);
+      job.leaf = false;
       job.parents.pop_back();
       last_broken = broken;
       if (st.is_ok() && !job.stop && broken) {
@@ -207,7 +209,9 @@ bool too_deep(Job& job, uint32_t depth) {
 }  // namespace
 
 common::Status descend(Job& job, const uint8_t* data, uint64_t size, uint32_t depth) {
-  if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0 || job.timed_out) return common::Status::ok();
+  if ((job.flags & VIGIL_SCAN_NO_CONTAINERS) != 0 || job.timed_out || job.leaf) {
+    return common::Status::ok();
+  }
   if (maybe_fat_macho(data, size)) {
     auto fat = open_fat_macho(data, size);
     if (fat.is_ok()) {

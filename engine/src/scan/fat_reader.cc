@@ -27,6 +27,9 @@ class FatReader final : public unpack::ContainerReader {
       member = unpack::Member{};
       member.name = "slice-" + std::to_string(current_);
       member.size = static_cast<int64_t>(layout_.slices[current_].size);
+      // A slice sharing bytes with an earlier one is scanned (as clamscan scans it) but not
+      // opened: 31 slices of one nested fat binary would otherwise multiply at every level.
+      member.leaf = layout_.slices[current_].overlaps >= 0;
       return Next::kMember;
     }
     if (!layout_.damage.empty()) {

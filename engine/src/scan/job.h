@@ -31,10 +31,11 @@ struct Job {
   vigil_scan_result result{};  // totals over every level
   vigil_scan_info info{};
   std::chrono::steady_clock::time_point deadline;
-  uint64_t budget;                 // member bytes still allowed (max_scan_size)
-  bool stop = false;               // the callback asked to stop, or first-match mode found one
-  bool timed_out = false;          // out of scan time: no more members, but every level's own bytes
-                                   // are still scanned
+  uint64_t budget;         // member bytes still allowed (max_scan_size)
+  bool stop = false;       // the callback asked to stop, or first-match mode found one
+  bool leaf = false;       // the member being scanned is a leaf (unpack::Member::leaf): no descent
+  bool timed_out = false;  // out of scan time: no more members, but every level's own bytes
+                           // are still scanned
   std::vector<std::string> names;  // the member path of the level being scanned
   std::vector<const char*> path;
   std::vector<sig::ContainerType> parents;  // the containers holding the level being scanned,

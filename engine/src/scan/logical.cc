@@ -18,12 +18,23 @@ Status corrupt(const std::string& why) {
 
 bool in(uint64_t v, uint64_t lo, uint64_t hi) { return v >= lo && v <= hi; }
 
-void record(std::vector<uint64_t>& starts, uint64_t start, uint32_t& limited) {
-  if (starts.size() < LogicalTable::kMaxMacroStarts) {
+void record(LogicalState& state, std::vector<uint64_t>& starts, uint64_t start) {
+  if (starts.size() < LogicalTable::kMaxMacroStarts &&
+      state.macro_starts < LogicalTable::kMaxMacroStartsTotal) {
     starts.push_back(start);
-  } else if (starts.size() == LogicalTable::kMaxMacroStarts) {
+    ++state.macro_starts;
+  } else if (starts.empty() || starts.back() != UINT64_MAX) {
     starts.push_back(UINT64_MAX);  // marks the overflow once; never a match start
-    ++limited;
+    ++state.limited;
+  }
+}
+
+// Empties a list of starts, giving back what one large input made it hold.
+void forget(std::vector<uint64_t>& starts) {
+  if (starts.capacity() > 4096) {
+    std::vector<uint64_t>().swap(starts);
+  } else {
+    starts.clear();
   }
 }
 
@@ -265,7 +276,7 @@ void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
     uint32_t g = slot - kFirstGroup;
     if ((groups_used_ >> g & 1) == 0) return;
     state.groups_hit |= uint32_t{1} << g;
-    record(state.group_starts[g], start, state.limited);
+    record(state, state.group_starts[g], start);
     return;
   }
   uint16_t& c = state.counts[slot];
@@ -278,7 +289,7 @@ void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
   }
   const LogicalEntry& e = entries_[owner];
   if (macro_of_pred_[slot] != kPlain && start != UINT64_MAX) {
-    record(state.macro_from[macro_of_pred_[slot]], start, state.limited);
+    record(state, state.macro_from[macro_of_pred_[slot]], start);
   }
   // A byte compare reads at its trigger's last match: the one that starts last (ClamAV reads
   // at the last match it saw, and reports matches in the order of the input).
@@ -294,12 +305,13 @@ void LogicalTable::reset(LogicalState& state) const {
     std::fill_n(state.counts.begin() + e.slot_begin, e.subsigs, uint16_t{0});
     std::fill_n(state.trigger_end.begin() + e.bcomp_begin, e.bcomp_count, uint64_t{0});
     for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
-      state.macro_from[k].clear();
+      forget(state.macro_from[k]);
     }
   }
   for (uint32_t g = 0; g < sig::kMacroGroups; ++g) {
-    if ((state.groups_hit >> g & 1) != 0) state.group_starts[g].clear();
+    if ((state.groups_hit >> g & 1) != 0) forget(state.group_starts[g]);
   }
+  state.macro_starts = 0;
   state.groups_hit = 0;
   state.groups_sorted = 0;
   state.touched.clear();

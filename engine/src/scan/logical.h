@@ -100,6 +100,7 @@ struct LogicalState {
   uint32_t gen = 1;
   std::vector<std::vector<uint64_t>> macro_from;  // per macro: its N-1's match starts
   std::array<std::vector<uint64_t>, sig::kMacroGroups> group_starts;  // members' match starts
+  size_t macro_starts = 0;     // starts recorded in all those lists since the last reset
   uint32_t groups_hit = 0;     // groups with starts recorded since the last reset
   uint32_t groups_sorted = 0;  // of those, the ones sorted for evaluation
   match::RegexScratch regex;
@@ -116,8 +117,10 @@ class LogicalTable {
   // Roles [kFirstGroup, kDead) are members of macro group role - kFirstGroup (.ndb signatures
   // never reported; their matches are recorded only when some macro uses the group).
   static constexpr uint32_t kFirstGroup = kDead - sig::kMacroGroups;
-  // Match starts recorded per group, and per macro for its N-1, in one input.
+  // Match starts recorded per group, and per macro for its N-1, in one input; and in all of
+  // them together (8 MiB), however many macros a signature set has.
   static constexpr size_t kMaxMacroStarts = size_t{1} << 16;
+  static constexpr size_t kMaxMacroStartsTotal = size_t{1} << 20;
 
   // From a loaded set: `kept` maps matcher signatures to set.body indices. A logical signature
   // some of whose subsignatures the matcher could not take is dropped, with a diagnostic.

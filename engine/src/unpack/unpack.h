@@ -30,6 +30,10 @@ struct Member {
   bool regular = true;     // not a directory (which carries no bytes)
   bool encrypted = false;  // its data (or the whole container) is encrypted
   int64_t size = -1;       // the size its header declares; -1 when it has none
+  // Its bytes are scanned, but no container inside it is opened: a member whose bytes another
+  // member also holds (an overlapping fat Mach-O slice), which could otherwise nest copies of
+  // the same bytes into work exponential in the depth.
+  bool leaf = false;
 };
 
 class ContainerReader {

@@ -163,6 +163,29 @@ TEST(Macro, GroupMembersAreNeverReported) {
   EXPECT_EQ(scan(*dat, "xxbbbxxaaa"), std::vector<std::string>{"P@7"});
 }
 
+// The starts recorded for macros are bounded per input in all, not only per list: many
+// macros on one common predecessor stop recording there, and the scan says it is incomplete.
+TEST(Macro, RecordedStartsAreBoundedInAll) {
+  std::string ldb;
+  for (int i = 0; i < 20; ++i) {
+    ldb += "M" + std::to_string(i) + ";Engine:51-255,Target:0;0&1;414243;${0-10}1$\n";
+  }
+  auto l = load({{"g.ndb", "G:0:$1:58595a\n"}, {"m.ldb", ldb}});
+  ASSERT_TRUE(l.engine);
+  std::string data;
+  for (int i = 0; i < 60000; ++i) data += "ABC";  // 60,000 starts: under one list's cap
+  auto scratch = scan::make_scratch(*l.engine);
+  ASSERT_TRUE(scratch.is_ok());
+  std::vector<std::string> hits;
+  vigil_scan_result r{};
+  ASSERT_TRUE(scan::scan_bytes(*l.engine, *scratch.value(),
+                               reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+                               VIGIL_SCAN_ALLMATCH, scan::Callback{&testing::collect, &hits}, r)
+                  .is_ok());
+  EXPECT_GT(r.incomplete, 0u);  // 20 x 60,000 starts pass the 1,048,576 recorded in all
+  EXPECT_TRUE(hits.empty());
+}
+
 TEST(Macro, LoadErrorsNameTheProblem) {
   struct {
     const char* line;
