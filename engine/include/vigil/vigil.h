@@ -401,7 +401,8 @@ typedef struct vigil_scan_result {
 /** @name Containers and limits
  * Scans descend into archives (zip, 7z, rar, tar, cpio, ar, cab, iso9660, lha, xar),
  * compressed streams (gzip, bzip2, xz, lzma, zstd, lz4, lzip, compress) and fat/universal
- * Mach-O binaries (each architecture's slice is a member, "slice-N"), nested, and scan each
+ * Mach-O binaries (each architecture's slice is a member, "slice-N"; one sharing bytes with an
+ * earlier slice is scanned but not opened), nested, and scan each
  * member with the same signatures, streaming it through the matcher as it is decompressed (no
  * temporary files). The limits below bound what one scan may unpack; each is per scratch. */
 /**@{*/
