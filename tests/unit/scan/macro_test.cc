@@ -94,20 +94,6 @@ std::string names(std::vector<std::string> hits) {
   return out;
 }
 
-std::unique_ptr<scan::Engine> from_dat(const std::vector<sig::Source>& sources) {
-  sig::SignatureSet set = sig::load_sources(sources, sig::LoadFlags{});
-  auto dat = scan::build_dat(set, scan::DatBuildOptions{});
-  EXPECT_TRUE(dat.is_ok()) << dat.status().message();
-  if (!dat.is_ok()) return nullptr;
-  scan::DatLoadOptions opts;
-  opts.trust.allow_unsigned = true;
-  sig::Diagnostics diags;
-  auto loaded = scan::load_dat(reinterpret_cast<const uint8_t*>(dat.value().data()),
-                               dat.value().size(), opts, diags);
-  EXPECT_TRUE(loaded.is_ok()) << loaded.status().message();
-  return loaded.is_ok() ? loaded.take() : nullptr;
-}
-
 TEST(Macro, CountsAsClamscanDoes) {
   auto l = load({{"t.ndb", kNdb}, {"t.ldb", kLdb}});
   ASSERT_TRUE(l.engine);
@@ -128,7 +114,7 @@ TEST(Macro, CountsAsClamscanDoes) {
 }
 
 TEST(Macro, ADatGivesTheSameVerdicts) {
-  auto dat = from_dat({sig::Source{"t.ndb", true, kNdb}, sig::Source{"t.ldb", true, kLdb}});
+  auto dat = testing::load_from_dat({{"t.ndb", kNdb}, {"t.ldb", kLdb}});
   ASSERT_TRUE(dat);
   EXPECT_EQ(dat->stats.logical_signatures, 11u);
   EXPECT_EQ(dat->stats.body_signatures, 4u);
@@ -158,7 +144,7 @@ TEST(Macro, GroupMembersAreNeverReported) {
   EXPECT_TRUE(l.diags.empty());
   EXPECT_EQ(scan(*l.engine, "xxbbbxxaaa"), std::vector<std::string>{"P@7"});
   EXPECT_EQ(scan(*l.engine, "xxbbbxx"), std::vector<std::string>{});
-  auto dat = from_dat({sig::Source{"t.ndb", true, "G:0:$5:626262\nP:0:*:616161\n"}});
+  auto dat = testing::load_from_dat({{"t.ndb", "G:0:$5:626262\nP:0:*:616161\n"}});
   ASSERT_TRUE(dat);
   EXPECT_EQ(scan(*dat, "xxbbbxxaaa"), std::vector<std::string>{"P@7"});
 }
