@@ -66,7 +66,6 @@ LogicalFacts InputFacts::logical(uint8_t layer_type, const uint8_t* data, uint64
   f.file_size = file_size;
   f.anchors = matcher(layer_type).exe;
   f.type = layer_type;
-  f.container = parents.empty() ? sig::ContainerType::kNone : parents.back();
   f.parents = parents.data();
   f.depth = parents.size();
   return f;

@@ -182,7 +182,6 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
 }
 
 Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
-  calls_second_.assign(slots_, 0);
   open_slot_.assign(slots_, 0);
   has_deferred_.assign(entries_.size(), 0);
   const size_t n = std::min(deferred.size(), roles_.size());
@@ -204,15 +203,11 @@ Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
       open_slot_[e.slot_begin + bcomps_[k].subsig] = 1;
     }
   }
-  for (size_t s = 0; s < n; ++s) {
-    uint32_t slot = roles_[s];
-    if (deferred[s] == 0 && live(slot) && has_deferred_[slot_owner_[slot]] != 0) {
-      calls_second_[slot] = 1;
-    }
-  }
+  // A first-pass subsignature is what touches a signature with deferred ones, so that the
+  // second pass is considered at all (wants_second()).
   std::vector<uint8_t> anchored(entries_.size(), 0);
-  for (uint32_t slot = 0; slot < slots_; ++slot) {
-    if (calls_second_[slot] != 0) anchored[slot_owner_[slot]] = 1;
+  for (size_t s = 0; s < n; ++s) {
+    if (deferred[s] == 0 && live(roles_[s])) anchored[slot_owner_[roles_[s]]] = 1;
   }
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (has_deferred_[i] != 0 && anchored[i] == 0) {
@@ -281,7 +276,6 @@ void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
   }
   uint16_t& c = state.counts[slot];
   if (c != UINT16_MAX) ++c;
-  if (calls_second_[slot] != 0) state.second_pass = true;
   uint32_t owner = slot_owner_[slot];
   if (state.touched_gen[owner] != state.gen) {
     state.touched_gen[owner] = state.gen;
@@ -315,7 +309,6 @@ void LogicalTable::reset(LogicalState& state) const {
   state.groups_hit = 0;
   state.groups_sorted = 0;
   state.touched.clear();
-  state.second_pass = false;
   if (++state.gen == 0) {  // wrapped: forget every stamp
     std::fill(state.touched_gen.begin(), state.touched_gen.end(), 0);
     state.gen = 1;
@@ -393,11 +386,11 @@ bool LogicalTable::conditions_hold(const LogicalEntry& e, const LogicalFacts& fa
   }
   // The immediate parent's type; CL_TYPE_ANY means the input is not inside a container.
   auto want = static_cast<sig::ContainerType>(e.container);
-  if (want == sig::ContainerType::kAny && facts.container != sig::ContainerType::kNone) {
+  if (want == sig::ContainerType::kAny && facts.container() != sig::ContainerType::kNone) {
     return false;
   }
   if (want != sig::ContainerType::kNone && want != sig::ContainerType::kAny &&
-      want != facts.container) {
+      want != facts.container()) {
     return false;
   }
   // Intermediates: the innermost containers, outermost first; CL_TYPE_ANY stands for any one.

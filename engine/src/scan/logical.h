@@ -86,9 +86,12 @@ struct LogicalFacts {
   uint64_t file_size = 0;   // the input's own size (FileSize), whatever layer is matched
   sig::ExeAnchors anchors;  // entry point and sections, for conditions and PCRE offsets
   uint8_t type = 0;
-  sig::ContainerType container = sig::ContainerType::kNone;  // the level holding the input
   const sig::ContainerType* parents = nullptr;  // every container holding it, outermost first
   size_t depth = 0;
+  // The container immediately holding the input (kNone at the top).
+  sig::ContainerType container() const {
+    return depth == 0 ? sig::ContainerType::kNone : parents[depth - 1];
+  }
 };
 
 // Per-scratch counters. Reset touches only what a scan touched.
@@ -107,7 +110,6 @@ struct LogicalState {
   // PCRE searches ended by a work limit, and macro starts past kMaxMacroStarts: the verdict
   // is incomplete.
   uint32_t limited = 0;
-  bool second_pass = false;  // a hit since the last reset calls for the matcher's second pass
 };
 
 class LogicalTable {
@@ -138,8 +140,7 @@ class LogicalTable {
   uint32_t slot_of(uint32_t s) const { return s < roles_.size() ? roles_[s] : kPlain; }
 
   // From the matcher's split between its passes (deferred[s]: matcher signature s is searched
-  // in the second): a hit of a first-pass subsignature of a signature with deferred ones
-  // flags the second pass as possibly needed (LogicalState::second_pass). VIGIL_ERR_CORRUPT
+  // in the second): which signatures have deferred subsignatures. VIGIL_ERR_CORRUPT
   // for a split no build makes: a signature whose pattern subsignatures are all deferred
   // could never call for the second pass, so it could never match.
   common::Status set_passes(const std::vector<uint8_t>& deferred);
@@ -182,7 +183,6 @@ class LogicalTable {
   std::vector<uint32_t> macro_of_pred_;  // per slot: the macro measuring from it, or kPlain
   uint32_t groups_used_ = 0;             // bit g: some macro uses group g
   std::vector<uint32_t> slot_owner_;     // per slot: its signature
-  std::vector<uint8_t> calls_second_;    // per slot: a first-pass one of a signature below
   std::vector<uint8_t> has_deferred_;    // per signature: some subsignature is deferred
   std::vector<uint8_t> open_slot_;       // per slot: deferred, PCRE or byte compare (unknown after
                                          // the first pass)

@@ -149,8 +149,7 @@ common::Status finish_logical(Job& job, const LogicalFacts& facts, common::Statu
   const Engine& engine = job.engine;
   Scratch& scratch = job.scratch;
   LogicalState& state = scratch.logical;
-  if (st.is_ok() && state.second_pass && wants_more(job, level, stopped) &&
-      engine.logical.wants_second(state, facts)) {
+  if (st.is_ok() && wants_more(job, level, stopped) && engine.logical.wants_second(state, facts)) {
     const uint32_t before = scratch.match.abandoned();
     st = engine.body->scan_second(facts.data, facts.size, scratch.match,
                                   match::HitSink{&on_body_hit, &ctx});
