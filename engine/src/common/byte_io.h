@@ -71,7 +71,7 @@ class ByteWriter {
 class ByteReader {
  public:
   ByteReader(const uint8_t* data, size_t size, std::string what, bool big_endian = false)
-      : p_(data), end_(data + size), size_(size), what_(std::move(what)), big_endian_(big_endian) {}
+      : p_(data), end_(data + size), what_(std::move(what)), big_endian_(big_endian) {}
 
   // Integers in a file's byte order (executable headers come in both).
   void set_big_endian(bool big_endian) { big_endian_ = big_endian; }
@@ -102,9 +102,9 @@ class ByteReader {
   // (nothing more can then be read).
   bool seek(uint64_t offset, const char* field) {
     if (!error_.empty()) return false;
-    if (offset > size_) {
+    if (offset > size()) {
       return fail(field, "offset " + std::to_string(offset) + " is past the end (" +
-                             std::to_string(size_) + " bytes)");
+                             std::to_string(size()) + " bytes)");
     }
     p_ = start_ + offset;
     return true;
@@ -134,10 +134,9 @@ class ByteReader {
     return bytes(pad, ignored, field);
   }
 
-  size_t size() const { return size_; }
+  size_t size() const { return static_cast<size_t>(end_ - start_); }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   size_t consumed() const { return static_cast<size_t>(p_ - start_); }
-  size_t tell() const { return consumed(); }
   bool at_end() const { return p_ == end_; }
   bool ok() const { return error_.empty(); }
   // "names: offsets: truncated (needs 8 bytes, 3 left) at offset 16"
@@ -184,7 +183,6 @@ class ByteReader {
   const uint8_t* p_;
   const uint8_t* start_ = p_;
   const uint8_t* end_;
-  size_t size_;
   std::string what_;
   bool big_endian_;
   std::string error_;

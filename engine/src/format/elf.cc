@@ -82,10 +82,10 @@ common::Result<ExeInfo> parse_elf(const uint8_t* data, uint64_t size) {
   info.kind = TargetType::kElf;
   info.sections.reserve(shnum);
   for (uint32_t i = 0; i < shnum && r.ok(); ++i) {
-    uint64_t addr = 0, offset = 0, length = 0, flags = 0;
+    uint64_t addr = 0, offset = 0, length = 0;
     r.seek(shoff + uint64_t{i} * sh_size, "section header");
     r.skip(8, "sh_name and sh_type");
-    r.word(is64, flags, "sh_flags");
+    r.skip(is64 ? 8 : 4, "sh_flags");
     r.word(is64, addr, "sh_addr");
     r.word(is64, offset, "sh_offset");
     r.word(is64, length, "sh_size");
@@ -102,18 +102,14 @@ common::Result<ExeInfo> parse_elf(const uint8_t* data, uint64_t size) {
   for (uint32_t i = 0; i < phnum && r.ok(); ++i) {
     uint64_t offset = 0, vaddr = 0, memsz = 0, unused = 0;
     r.seek(phoff + uint64_t{i} * ph_size, "program header");
+    // ELF64 puts p_flags before p_offset, ELF32 after p_memsz; the five words between are in
+    // the same order.
     r.skip(is64 ? 8 : 4, "p_type and p_flags");
-    if (is64) {
-      r.u64(offset, "p_offset");
-      r.u64(vaddr, "p_vaddr");
-      r.u64(unused, "p_paddr");
-      r.u64(unused, "p_filesz");
-      r.u64(memsz, "p_memsz");
-    } else {
-      uint32_t f[5] = {};
-      for (uint32_t& v : f) r.u32(v, "program header field");
-      offset = f[0], vaddr = f[1], memsz = f[4];
-    }
+    r.word(is64, offset, "p_offset");
+    r.word(is64, vaddr, "p_vaddr");
+    r.word(is64, unused, "p_paddr");
+    r.word(is64, unused, "p_filesz");
+    r.word(is64, memsz, "p_memsz");
     if (r.ok() && entry >= vaddr && entry - vaddr < memsz) {
       // Past p_filesz (in .bss) still counts, and so does an offset past the end of the file:
       // clamscan keeps the entry point then, EP+n simply cannot match there.

@@ -72,7 +72,7 @@ common::Result<ExeInfo> parse_macho(const uint8_t* data, uint64_t size) {
   uint64_t ep_addr = 0;
   // Every command takes at least 8 bytes of the file, so a huge ncmds ends at the end of the file.
   for (uint32_t i = 0; i < ncmds && r.ok(); ++i) {
-    const uint64_t start = r.tell();
+    const uint64_t start = r.consumed();
     uint32_t cmd = 0, cmdsize = 0;
     r.u32(cmd, "load command");
     r.u32(cmdsize, "cmdsize");

@@ -58,7 +58,7 @@ common::Result<ExeInfo> parse_pe(const uint8_t* data, uint64_t size) {
   // Optional header: only the fields at the same place in PE32 and PE32+ are needed, and its
   // magic is not checked (clamscan maps a file whose magic is 0 or 0x107 like PE32). It must be
   // long enough for its fixed part and the data directories it declares (at most 16 count).
-  const uint64_t opt = r.tell();
+  const uint64_t opt = r.consumed();
   uint16_t magic = 0;
   uint32_t ep_rva = 0, section_align = 0, file_align = 0, headers_size = 0, rva_count = 0;
   r.u16(magic, "optional header magic");

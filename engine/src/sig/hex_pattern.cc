@@ -18,6 +18,10 @@ using common::Status;
 
 constexpr int kMaxDepth = kMaxPatternDepth;
 constexpr uint32_t kMaxAnchorGap = 32;
+// Fewest bytes a pattern of fixed bytes only may have: ClamAV's minimum for a body signature,
+// and for a logical signature's subsignature.
+constexpr size_t kMinExactBody = 3;
+constexpr size_t kMinExactSubsig = 2;
 
 class Parser {
  public:
@@ -248,7 +252,7 @@ class Parser {
     place_classes(seq);
     bool all_exact =
         std::all_of(seq.begin(), seq.end(), [](const Node& n) { return n.is_exact_byte(); });
-    const size_t min_exact = rules_ == HexRules::kSubsig ? 2 : 3;
+    const size_t min_exact = rules_ == HexRules::kSubsig ? kMinExactSubsig : kMinExactBody;
     if (all_exact && seq.size() < min_exact) {
       return fail_at(0, "a pattern of fixed bytes only must be at least " +
                             std::to_string(min_exact) + " bytes long"),

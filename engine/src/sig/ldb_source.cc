@@ -150,6 +150,25 @@ bool parse_target_desc(std::string_view text, const LineContext& ctx, LogicalSig
   return true;
 }
 
+// A subsignature's "OFFSET:" part: malformed is an error, one this engine cannot resolve (VI)
+// skips the signature, and an executable-relative one needs an executable target.
+bool parse_subsig_offset(std::string_view text, const std::string& where, const LogicalSig& sig,
+                         const LineContext& ctx, Offset& out) {
+  auto offset = parse_offset(text);
+  if (!offset.is_ok()) {
+    bool unsup = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
+    if (unsup) return unsupported(ctx, sig.name, where + offset.status().message());
+    return report_error(ctx, sig.name, where + offset.status().message());
+  }
+  out = offset.value();
+  if (out.exe_relative() && !executable_target(sig.target)) {
+    return report_error(
+        ctx, sig.name,
+        where + "offset '" + std::string(text) + "' needs target type 1, 6 or 9 (an executable)");
+  }
+  return true;
+}
+
 // A PCRE subsignature, "[OFFSET:]TRIGGER/REGEX/FLAGS" (hex never holds a '/'). The regex
 // itself is compiled with the engine; here its place, trigger and offset are checked.
 bool parse_pcre(std::string_view text, uint32_t index, LogicalSig& sig, const LineContext& ctx) {
@@ -163,20 +182,9 @@ bool parse_pcre(std::string_view text, uint32_t index, LogicalSig& sig, const Li
   std::string_view head = text.substr(0, first);
   size_t colon = head.rfind(':');
   std::string_view trigger = colon == std::string_view::npos ? head : head.substr(colon + 1);
-  if (colon != std::string_view::npos) {
-    std::string_view off = head.substr(0, colon);
-    auto offset = parse_offset(off);
-    if (!offset.is_ok()) {
-      bool unsup = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
-      if (unsup) return unsupported(ctx, sig.name, where() + offset.status().message());
-      return report_error(ctx, sig.name, where() + offset.status().message());
-    }
-    p.offset = offset.value();
-    if (p.offset.exe_relative() && !executable_target(sig.target)) {
-      return report_error(ctx, sig.name,
-                          where() + "offset '" + std::string(off) +
-                              "' needs target type 1, 6 or 9 (an executable)");
-    }
+  if (colon != std::string_view::npos &&
+      !parse_subsig_offset(head.substr(0, colon), where(), sig, ctx, p.offset)) {
+    return false;
   }
   if (trigger.empty()) return report_error(ctx, sig.name, where() + "PCRE without a trigger");
   auto program = parse_expression(trigger, sig.subsigs, /*whole=*/false);
@@ -253,19 +261,8 @@ bool parse_subsig(std::string_view text, uint32_t index, LogicalSig& sig, const 
   size_t colon = text.find(':');
   std::string_view hex = text;
   if (colon != std::string_view::npos) {
-    auto offset = parse_offset(text.substr(0, colon));
-    if (!offset.is_ok()) {
-      bool unsup = offset.status().code() == VIGIL_ERR_UNSUPPORTED;
-      if (unsup) return unsupported(ctx, sig.name, where() + offset.status().message());
-      return report_error(ctx, sig.name, where() + offset.status().message());
-    }
-    body.offset = offset.value();
+    if (!parse_subsig_offset(text.substr(0, colon), where(), sig, ctx, body.offset)) return false;
     hex = text.substr(colon + 1);
-    if (body.offset.exe_relative() && !executable_target(sig.target)) {
-      return report_error(ctx, sig.name,
-                          where() + "offset '" + std::string(text.substr(0, colon)) +
-                              "' needs target type 1, 6 or 9 (an executable)");
-    }
   }
   if ((mods != 0 || ascii) && hex.find("!(") != std::string_view::npos) {
     return report_error(ctx, sig.name, where() + "a negated alternative cannot take modifiers");
