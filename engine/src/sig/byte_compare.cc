@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/hex.h"
+#include "sig/fields.h"
 
 namespace vigil::sig {
 namespace {
@@ -25,9 +26,25 @@ bool parse_unsigned(std::string_view s, uint64_t& out) {
     s.remove_prefix(2);
     base = 16;
   }
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out, base);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  return parse_number(s, out, base);
+}
+
+// The length rule of each base, shared by parsing and by DAT validation: empty when `length`
+// suits `base`, else why not.
+std::string length_problem(ByteBase base, uint64_t length) {
+  if (base == ByteBase::kRaw) {
+    if (length != 1 && length != 2 && length != 4 && length != 8) {
+      return "raw reads take 1, 2, 4 or 8 bytes";
+    }
+  } else if (base == ByteBase::kAuto && length < kMinAutoRead) {
+    return "auto reads are at least " + std::to_string(kMinAutoRead) +
+           " characters (ClamAV never matches shorter ones)";
+  } else if (base == ByteBase::kHex && length > kMaxHexRead) {
+    return "hex reads are at most " + std::to_string(kMaxHexRead) + " characters";
+  } else if (length > kMaxTextRead) {
+    return "text reads are at most " + std::to_string(kMaxTextRead) + " characters";
+  }
+  return std::string();
 }
 
 // A comparison constant: an optional '-' and an unsigned number in the signed 64-bit range.
@@ -181,19 +198,8 @@ common::Result<ByteCompare> parse_byte_compare(std::string_view text, uint32_t i
   if (!parse_unsigned(o, length) || length == 0) {
     return option_error("the length must be a number of bytes, at least 1");
   }
-  if (base == ByteBase::kRaw) {
-    if (length != 1 && length != 2 && length != 4 && length != 8) {
-      return option_error("raw reads take 1, 2, 4 or 8 bytes");
-    }
-    b.exact = 1;
-  } else if (base == ByteBase::kAuto && length < kMinAutoRead) {
-    return option_error("auto reads are at least " + std::to_string(kMinAutoRead) +
-                        " characters (ClamAV never matches shorter ones)");
-  } else if (base == ByteBase::kHex && length > kMaxHexRead) {
-    return option_error("hex reads are at most " + std::to_string(kMaxHexRead) + " characters");
-  } else if (length > kMaxTextRead) {
-    return option_error("text reads are at most " + std::to_string(kMaxTextRead) + " characters");
-  }
+  if (std::string why = length_problem(base, length); !why.empty()) return option_error(why);
+  if (base == ByteBase::kRaw) b.exact = 1;  // a raw read is always exact
   b.length = static_cast<uint32_t>(length);
 
   size_t comma = comparisons.find(',');
@@ -229,12 +235,8 @@ common::Status validate_byte_compare(const ByteCompare& b, uint32_t subsigs) {
   for (uint8_t r : b.reserved) ok = ok && r == 0;
   if (ok) {
     auto base = static_cast<ByteBase>(b.base);
-    ok = base == ByteBase::kRaw
-             ? (b.length == 1 || b.length == 2 || b.length == 4 || b.length == 8) && b.exact == 1
-         : base == ByteBase::kHex
-             ? b.length <= kMaxHexRead
-             : b.length <= kMaxTextRead && (base != ByteBase::kDecimal || b.little == 0) &&
-                   (base != ByteBase::kAuto || b.length >= kMinAutoRead);
+    ok = length_problem(base, b.length).empty() && (base != ByteBase::kRaw || b.exact == 1) &&
+         (base != ByteBase::kDecimal || b.little == 0);
   }
   return ok ? Status::ok() : Status(VIGIL_ERR_CORRUPT, "malformed byte compare");
 }

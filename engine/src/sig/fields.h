@@ -25,9 +25,9 @@ inline std::vector<std::string_view> split_fields(std::string_view line, char se
 }
 
 template <typename T>
-bool parse_number(std::string_view s, T& out) {
+bool parse_number(std::string_view s, T& out, int base = 10) {
   if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out, base);
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
