@@ -215,28 +215,35 @@ Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
                                            ": every pattern subsignature is deferred");
     }
   }
-  monotone_.assign(entries_.size(), 1);
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    const LogicalEntry& e = entries_[i];
-    for (uint32_t k = e.program_begin; k < e.program_begin + e.program_size; ++k) {
-      sig::ExprOp op = sig::expr_op(program_[k]);
-      if (op == sig::ExprOp::kEq || op == sig::ExprOp::kLt) monotone_[i] = 0;
-    }
-  }
   return Status::ok();
 }
 
 bool LogicalTable::wants_second(const LogicalState& state, const LogicalFacts& facts) const {
   uint16_t counts[sig::kMaxSubsigs];
+  uint8_t open[sig::kMaxSubsigs];
   for (uint32_t index : state.touched) {
     const LogicalEntry& e = entries_[index];
     if (has_deferred_[index] == 0 || !conditions_hold(e, facts)) continue;
-    if (monotone_[index] == 0) return true;
     for (uint32_t k = 0; k < e.subsigs; ++k) {
-      uint32_t slot = e.slot_begin + k;
-      counts[k] = open_slot_[slot] != 0 ? UINT16_MAX : state.counts[slot];
+      counts[k] = state.counts[e.slot_begin + k];
+      open[k] = open_slot_[e.slot_begin + k];
     }
-    if (sig::evaluate(program_.data() + e.program_begin, e.program_size, counts)) return true;
+    // A macro or byte compare cannot match once the subsignature it measures from is known to
+    // have no match, nor a PCRE once its trigger cannot hold.
+    auto closed_at_zero = [&](uint32_t k) { return open[k] == 0 && counts[k] == 0; };
+    for (uint32_t m = e.macro_begin; m < e.macro_begin + e.macro_count; ++m) {
+      if (closed_at_zero(macros_[m].subsig - 1u)) open[macros_[m].subsig] = 0;
+    }
+    for (uint32_t b = e.bcomp_begin; b < e.bcomp_begin + e.bcomp_count; ++b) {
+      if (closed_at_zero(bcomps_[b].trigger)) open[bcomps_[b].subsig] = 0;
+    }
+    for (uint32_t p = e.pcre_begin; p < e.pcre_begin + e.pcre_count; ++p) {
+      const PcreEntry& pe = pcres_[p];
+      if (!sig::may_hold(program_.data() + pe.trigger_begin, pe.trigger_size, counts, open)) {
+        open[pe.slot - e.slot_begin] = 0;
+      }
+    }
+    if (sig::may_hold(program_.data() + e.program_begin, e.program_size, counts, open)) return true;
   }
   return false;
 }

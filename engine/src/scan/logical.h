@@ -145,8 +145,9 @@ class LogicalTable {
   // could never call for the second pass, so it could never match.
   common::Status set_passes(const std::vector<uint8_t>& deferred);
   // After the first pass: whether some touched signature with deferred subsignatures could
-  // still hold, its conditions met and, when its expression only grows with more matches,
-  // true with every deferred and PCRE subsignature counted as often as can matter.
+  // still hold, its conditions met and its expression possibly true for some counts of the
+  // subsignatures not known yet (deferred ones; PCRE, macro and byte-compare ones unless what
+  // they depend on already rules them out), the first pass's counts taken as they are.
   bool wants_second(const LogicalState& state, const LogicalFacts& facts) const;
 
   void prepare(LogicalState& state) const;
@@ -186,7 +187,6 @@ class LogicalTable {
   std::vector<uint8_t> has_deferred_;    // per signature: some subsignature is deferred
   std::vector<uint8_t> open_slot_;       // per slot: deferred, PCRE or byte compare (unknown after
                                          // the first pass)
-  std::vector<uint8_t> monotone_;        // per signature: more matches never make it false
   std::vector<uint32_t> kept_;
   uint32_t slots_ = 0;
 };

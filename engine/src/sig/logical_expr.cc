@@ -213,6 +213,94 @@ bool evaluate(const uint32_t* program, size_t size, const uint16_t* counts) {
   return top == 1 && stack[0].truth;
 }
 
+namespace {
+
+// What a value of evaluate() may be: false (count and distinct 0, as evaluate() leaves every
+// false value), or true with count and distinct count somewhere in the given ranges.
+struct Maybe {
+  bool may_true = false;
+  bool may_false = false;
+  uint32_t lo = 0, hi = 0;    // count, when true
+  uint32_t dlo = 0, dhi = 0;  // distinct subsignatures, when true
+};
+
+constexpr uint32_t kUnbounded = UINT32_MAX / 4;  // above any count; sums stay in range
+uint32_t sum(uint32_t a, uint32_t b) { return std::min(a + b, kUnbounded); }
+
+// Merges the true case `b` into `a` (the hull of both ranges).
+void widen(Maybe& a, uint32_t lo, uint32_t hi, uint32_t dlo, uint32_t dhi) {
+  if (!a.may_true) {
+    a.may_true = true;
+    a.lo = lo, a.hi = hi, a.dlo = dlo, a.dhi = dhi;
+    return;
+  }
+  a.lo = std::min(a.lo, lo), a.hi = std::max(a.hi, hi);
+  a.dlo = std::min(a.dlo, dlo), a.dhi = std::max(a.dhi, dhi);
+}
+
+// A comparison on `a`: which of its cases (false with count 0, or true in its ranges) can
+// satisfy "count op x" with at least y distinct subsignatures.
+Maybe compare(const Maybe& a, ExprOp op, uint32_t x, uint32_t y) {
+  uint32_t want_lo = op == ExprOp::kGt ? x + 1 : op == ExprOp::kEq ? x : 0;
+  uint32_t want_hi = op == ExprOp::kLt ? x - 1 : op == ExprOp::kEq ? x : kUnbounded;
+  const bool none = op == ExprOp::kLt && x == 0;
+  Maybe r;
+  auto take = [&](uint32_t lo, uint32_t hi, uint32_t dlo, uint32_t dhi) {
+    const uint32_t l = std::max(lo, want_lo), h = std::min(hi, want_hi);
+    if (!none && l <= h && dhi >= y) widen(r, l, h, std::max(dlo, y), dhi);
+    if (none || lo < want_lo || hi > want_hi || dlo < y) r.may_false = true;
+  };
+  if (a.may_false) take(0, 0, 0, 0);
+  if (a.may_true) take(a.lo, a.hi, a.dlo, a.dhi);
+  return r;
+}
+
+}  // namespace
+
+bool may_hold(const uint32_t* program, size_t size, const uint16_t* counts, const uint8_t* open) {
+  Maybe stack[kMaxStack];
+  size_t top = 0;
+  for (size_t i = 0; i < size; ++i) {
+    uint32_t w = program[i];
+    ExprOp op = expr_op(w);
+    if (op == ExprOp::kSub) {
+      const uint32_t s = expr_operand(w);
+      Maybe& v = stack[top++];
+      v = Maybe{};
+      if (open[s] != 0) {
+        v = Maybe{true, true, 1, kUnbounded, 1, 1};
+      } else if (counts[s] > 0) {
+        v = Maybe{true, false, counts[s], counts[s], 1, 1};
+      } else {
+        v.may_false = true;
+      }
+      continue;
+    }
+    if (op == ExprOp::kAnd || op == ExprOp::kOr) {
+      const Maybe b = stack[--top];
+      const Maybe a = stack[top - 1];
+      Maybe r;
+      if (a.may_true && b.may_true) {
+        widen(r, sum(a.lo, b.lo), sum(a.hi, b.hi), sum(a.dlo, b.dlo), sum(a.dhi, b.dhi));
+      }
+      if (op == ExprOp::kAnd) {
+        r.may_false = a.may_false || b.may_false;
+      } else {
+        if (a.may_true && b.may_false) widen(r, a.lo, a.hi, a.dlo, a.dhi);
+        if (a.may_false && b.may_true) widen(r, b.lo, b.hi, b.dlo, b.dhi);
+        r.may_false = a.may_false && b.may_false;
+      }
+      stack[top - 1] = r;
+      continue;
+    }
+    uint32_t y = 0;
+    if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct)
+      y = expr_operand(program[++i]);
+    stack[top - 1] = compare(stack[top - 1], op, expr_operand(w), y);
+  }
+  return top == 1 && stack[0].may_true;
+}
+
 std::vector<uint16_t> hit_caps(const uint32_t* program, size_t size, uint32_t subsigs) {
   std::vector<uint16_t> caps(subsigs, 1);
   // Per stack entry, the first program word that produced it: a comparison raises the cap of

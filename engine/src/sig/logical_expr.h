@@ -45,6 +45,12 @@ common::Status validate_program(const uint32_t* program, size_t size, uint32_t s
 // Evaluates a valid program; counts[i] is how often subsignature i matched.
 bool evaluate(const uint32_t* program, size_t size, const uint16_t* counts);
 
+// Whether a valid program could still evaluate true when the counts of some subsignatures are
+// not known yet: counts[i] is exact where open[i] is 0, and any count at all where it is not.
+// Never false when some choice of the open counts makes evaluate() true; it may be true when
+// none does (ranges are merged), which costs only work, never a verdict.
+bool may_hold(const uint32_t* program, size_t size, const uint16_t* counts, const uint8_t* open);
+
 // How many hits of each subsignature can change the outcome (1 unless a count comparison
 // looks at it): the matcher stops counting a subsignature there.
 std::vector<uint16_t> hit_caps(const uint32_t* program, size_t size, uint32_t subsigs);

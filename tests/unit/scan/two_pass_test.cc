@@ -70,6 +70,75 @@ TEST(TwoPass, AnchorsAreASetOneOfWhichMustMatch) {
   }
 }
 
+// may_hold() against evaluate() by brute force: whenever some counts of the open subsignatures
+// make the expression true, may_hold() must say so; with nothing open it must equal evaluate().
+TEST(TwoPass, MayHoldNeverRulesOutWhatCouldMatch) {
+  const char* exprs[] = {
+      "0&1&2",       "0|1|2",         "0&((1|2|3)=0)", "(0|1)>2",
+      "(0|1|2)>1,2", "0=0",           "0<2",           "(0&1)=2",
+      "0&1=0",       "(0|1)=0&2",     "(0|1|2)=3,2",   "((0|1)>1)&(2<3)",
+      "0>2|1=1",     "(0&1)|(2&3)>1", "(0|1)<2,2",     "0=2&1>1",
+      "(0=0|1)&2",   "((0|1)=1)=1",   "3&(0|1|2)<1",   "(0>1,1|1)&2=0",
+  };
+  constexpr uint16_t kTop = 4;  // counts 0..4 cover every threshold in these expressions
+  size_t ruled_out = 0;
+  for (const char* text : exprs) {
+    uint32_t n = 0;
+    for (const char* c = text; *c != '\0'; ++c) {
+      if (*c >= '0' && *c <= '3' &&
+          (c == text || (c[-1] != '>' && c[-1] != '<' && c[-1] != '=' && c[-1] != ','))) {
+        n = std::max<uint32_t>(n, static_cast<uint32_t>(*c - '0') + 1);
+      }
+    }
+    auto program = sig::parse_expression(text, n);
+    ASSERT_TRUE(program.is_ok()) << text;
+    const uint32_t* p = program.value().data();
+    const size_t size = program.value().size();
+    uint32_t combos = 1;
+    for (uint32_t i = 0; i < n; ++i) combos *= kTop + 1;
+    for (uint32_t open_mask = 0; open_mask < (1u << n); ++open_mask) {
+      uint8_t open[4] = {};
+      for (uint32_t i = 0; i < n; ++i) open[i] = (open_mask >> i) & 1;
+      for (uint32_t known = 0; known < combos; ++known) {
+        uint16_t counts[4] = {};
+        bool skip = false;
+        for (uint32_t i = 0, k = known; i < n; ++i, k /= kTop + 1) {
+          counts[i] = static_cast<uint16_t>(k % (kTop + 1));
+          skip = skip || (open[i] != 0 && counts[i] != 0);  // an open count is not read
+        }
+        if (skip) continue;
+        bool could = false;
+        for (uint32_t guess = 0; guess < combos && !could; ++guess) {
+          uint16_t full[4];
+          bool fits = true;
+          for (uint32_t i = 0, k = guess; i < n; ++i, k /= kTop + 1) {
+            full[i] = static_cast<uint16_t>(k % (kTop + 1));
+            fits = fits && (open[i] != 0 || full[i] == counts[i]);
+          }
+          could = fits && sig::evaluate(p, size, full);
+        }
+        const bool may = sig::may_hold(p, size, counts, open);
+        if (could) EXPECT_TRUE(may) << text << " open " << open_mask << " known " << known;
+        if (open_mask == 0) EXPECT_EQ(may, sig::evaluate(p, size, counts)) << text;
+        if (!may) ++ruled_out;
+      }
+    }
+  }
+  EXPECT_GT(ruled_out, 1000u);  // it does rule things out
+  // The cases the second pass depends on: a negated group beside a part seen not to match,
+  // and a count an open part can still reach.
+  auto eval = [](const char* text, std::vector<uint16_t> counts, std::vector<uint8_t> open) {
+    auto program = sig::parse_expression(text, static_cast<uint32_t>(counts.size()));
+    return sig::may_hold(program.value().data(), program.value().size(), counts.data(),
+                         open.data());
+  };
+  EXPECT_FALSE(eval("0&((1|2|3)=0)", {0, 0, 0, 0}, {0, 1, 1, 1}));
+  EXPECT_TRUE(eval("0&((1|2|3)=0)", {1, 0, 0, 0}, {0, 1, 1, 1}));
+  EXPECT_TRUE(eval("(0|1)>2", {1, 0}, {0, 1}));
+  EXPECT_FALSE(eval("(0|1)>2", {1, 0}, {0, 0}));
+  EXPECT_FALSE(eval("0=0&1", {1, 0}, {0, 1}));
+}
+
 constexpr const char* kStrong = "5f5374726f6e675f";  // "_Strong_": one rare 8-byte fragment
 
 struct Engines {
@@ -159,6 +228,24 @@ TEST(TwoPass, PcreTriggersAndTextLayersSeeDeferredParts) {
   // ASCII text: "_LOWEREN" matches lowercased only, "zz" raw and lowercased.
   EXPECT_EQ(verdict(e, "some ZZ text _LOWEREN\n"), std::vector<std::string>{"X@-"});
   EXPECT_TRUE(verdict(e, "some text _LOWEREN\n").empty());
+}
+
+TEST(TwoPass, PartsThatDependOnDeferredOnesStillCallForTheSecondPass) {
+  // Q holds on its PCRE alone, whose trigger needs deferred part 1; B on a byte compare that
+  // reads after deferred part 1's match. Both must still be found, and neither without part 1.
+  const std::string pcre =
+      std::string("Q;Engine:81-255,Target:0;2;") + kStrong + ";4242;0&1/x[0-9]+y/\n";
+  const std::string bcomp =
+      std::string("B;Engine:81-255,Target:0;0&2;") + kStrong + ";4343;1(>>2#ib1#=0x41)\n";
+  Engines e = load_both({{"t.ldb", pcre + bcomp}});
+  ASSERT_TRUE(e.sources.engine);
+  EXPECT_TRUE(e.sources.engine->body->is_deferred(1));
+  EXPECT_TRUE(e.sources.engine->body->is_deferred(3));
+  EXPECT_EQ(verdict(e, "x12y_Strong_BB\x01"), std::vector<std::string>{"Q@-"});
+  EXPECT_EQ(verdict(e, "_Strong_.CCA\x01"), std::vector<std::string>{"B@-"});
+  EXPECT_EQ(verdict(e, "CCA_Strong_x1y.BB\x01"), (std::vector<std::string>{"B@-", "Q@-"}));
+  EXPECT_TRUE(verdict(e, "x12y_Strong_CCB\x01").empty());
+  EXPECT_TRUE(verdict(e, "x12y_Strong\x01.BB.CCA").empty());
 }
 
 TEST(TwoPass, TypedSignaturesOnlyInTheirTypesDatabase) {
