@@ -14,6 +14,9 @@ namespace vigil::scan {
 
 // Appends the normalized form of ASCII text to `out`.
 void normalize_text(const uint8_t* data, uint64_t size, std::string& out);
+// The same one byte at a time, as normalize_text does where the processor lacks AVX-512
+// VBMI2 (and for the last bytes of every input); for tests that compare the two.
+void normalize_text_bytewise(const uint8_t* data, uint64_t size, std::string& out);
 
 // Appends HTML's normalized markup to `markup` and its text alone (tags removed) to `text`.
 void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text);
