@@ -1,4 +1,4 @@
-// Inside the unpack module: the two readers' sniffs and openers, which unpack.cc dispatches to.
+// Inside the unpack module: the readers' sniffs and openers, which unpack.cc dispatches to.
 #ifndef VIGIL_UNPACK_READERS_H_
 #define VIGIL_UNPACK_READERS_H_
 
@@ -15,6 +15,10 @@ common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* dat
 Sniffed sniff_mail(const uint8_t* data, uint64_t size);
 common::Result<std::unique_ptr<ContainerReader>> open_mail(const uint8_t* data, uint64_t size,
                                                            uint32_t max_members);
+
+// PDF (pdf_reader.cc): its streams, decoded.
+Sniffed sniff_pdf(const uint8_t* data, uint64_t size);
+common::Result<std::unique_ptr<ContainerReader>> open_pdf(const uint8_t* data, uint64_t size);
 
 }  // namespace vigil::unpack
 

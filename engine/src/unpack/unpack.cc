@@ -6,6 +6,7 @@ namespace vigil::unpack {
 
 Sniffed sniff(const uint8_t* data, uint64_t size) {
   Sniffed s = sniff_archive(data, size);
+  if (s.kind == Kind::kNone) s = sniff_pdf(data, size);
   return s.kind != Kind::kNone ? s : sniff_mail(data, size);
 }
 
@@ -13,6 +14,7 @@ common::Result<std::unique_ptr<ContainerReader>> open_container(const uint8_t* d
                                                                 Kind kind, uint32_t max_members,
                                                                 View view) {
   if (kind == Kind::kMail) return open_mail(data, size, max_members);
+  if (kind == Kind::kPdf) return open_pdf(data, size);
   return open_archive(data, size, view);
 }
 

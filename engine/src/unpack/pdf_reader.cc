@@ -1,0 +1,391 @@
+// PdfReader: a PDF as a container whose members are its streams, decoded. The file is not
+// parsed as a document (no xref, no object graph): like a scanner that must also read damaged
+// and hostile files, it walks the bytes for "stream" keywords that follow a dictionary, reads
+// that dictionary's /Length and /Filter, and hands out the stream's bytes through its filters.
+// FlateDecode (zlib or raw deflate), ASCIIHexDecode and ASCII85Decode are decoded; decoding
+// stops at the first other filter (an image codec, LZW, a crypt filter) and the member is the
+// bytes decoded up to there. Decoding is pulled a block at a time, so a member costs a few
+// fixed buffers whatever it expands to, and the descent's size and ratio limits see every
+// block; a stream that stops decoding (damaged, truncated) ends where it stopped.
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "unpack/readers.h"
+
+namespace vigil::unpack {
+namespace {
+
+constexpr size_t kSniffWindow = 1024;          // "%PDF-" may follow some junk, as in readers
+constexpr uint64_t kMaxDictionary = 16 << 10;  // how far back a stream's dictionary is looked for
+constexpr size_t kMaxFilters = 8;              // a longer chain is decoded this far
+
+bool pdf_space(uint8_t c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\0';
+}
+bool delimiter(uint8_t c) { return std::strchr("()<>[]{}/%", c) != nullptr && c != '\0'; }
+
+// One step of a stream's decoding: pull() gives up to n decoded bytes, 0 at the end (including
+// an end forced by bytes it cannot decode).
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual size_t pull(uint8_t* out, size_t n) = 0;
+};
+
+// The stream's own bytes.
+class Source final : public Stage {
+ public:
+  Source(const uint8_t* data, uint64_t size, uint64_t* consumed)
+      : data_(data), size_(size), consumed_(consumed) {}
+  size_t pull(uint8_t* out, size_t n) override {
+    size_t k = static_cast<size_t>(std::min<uint64_t>({n, size_ - pos_, ContainerReader::kBlock}));
+    std::memcpy(out, data_ + pos_, k);
+    pos_ += k;
+    *consumed_ += k;
+    return k;
+  }
+
+ private:
+  const uint8_t* data_;
+  uint64_t size_;
+  uint64_t pos_ = 0;
+  uint64_t* consumed_;
+};
+
+// A stage that decodes what the stage before it gives, read through a buffer.
+class Filter : public Stage {
+ public:
+  explicit Filter(Stage& in) : in_(in) {}
+
+ protected:
+  // The next input byte, or -1 at the input's end.
+  int next_in() {
+    if (at_ == got_) {
+      got_ = in_.pull(buf_, sizeof buf_);
+      at_ = 0;
+      if (got_ == 0) return -1;
+    }
+    return buf_[at_++];
+  }
+  Stage& in_;
+  uint8_t buf_[4096];
+  size_t at_ = 0, got_ = 0;
+};
+
+class Flate final : public Filter {
+ public:
+  explicit Flate(Stage& in) : Filter(in) { ok_ = inflateInit(&z_) == Z_OK; }
+  ~Flate() override { inflateEnd(&z_); }
+  size_t pull(uint8_t* out, size_t n) override {
+    size_t made = 0;
+    while (ok_ && made < n) {
+      if (z_.avail_in == 0) {
+        if (at_ == got_) {
+          got_ = in_.pull(buf_, sizeof buf_);
+          at_ = 0;
+        }
+        if (got_ == 0) break;  // the input ends before the deflate stream does
+        z_.next_in = buf_ + at_;
+        z_.avail_in = static_cast<uInt>(got_ - at_);
+        at_ = got_;
+      }
+      z_.next_out = out + made;
+      z_.avail_out = static_cast<uInt>(std::min<size_t>(n - made, UINT32_MAX));
+      const uInt before_in = z_.avail_in;
+      int rc = inflate(&z_, Z_NO_FLUSH);
+      made = static_cast<size_t>(z_.next_out - out);
+      if (rc == Z_DATA_ERROR && z_.total_out == 0 && !raw_ &&
+          z_.total_in == before_in - z_.avail_in) {
+        // No zlib header: PDF writers also emit bare deflate. Start again as that.
+        raw_ = true;
+        inflateEnd(&z_);
+        Bytef* again = z_.next_in - (before_in - z_.avail_in);
+        uInt left = before_in;
+        z_ = z_stream{};
+        ok_ = inflateInit2(&z_, -MAX_WBITS) == Z_OK;
+        z_.next_in = again;
+        z_.avail_in = left;
+        continue;
+      }
+      if (rc != Z_OK) ok_ = false;  // the end, or bytes it cannot decode: stop there
+    }
+    return made;
+  }
+
+ private:
+  z_stream z_{};
+  bool ok_ = false;
+  bool raw_ = false;
+};
+
+class AsciiHex final : public Filter {
+ public:
+  using Filter::Filter;
+  size_t pull(uint8_t* out, size_t n) override {
+    size_t made = 0;
+    while (!done_ && made < n) {
+      int c = next_in();
+      if (c < 0 || c == '>') {  // the end; a lone last digit counts as followed by 0
+        if (half_) out[made++] = static_cast<uint8_t>(high_ << 4);
+        done_ = true;
+        break;
+      }
+      if (pdf_space(static_cast<uint8_t>(c))) continue;
+      int v = c >= '0' && c <= '9'                     ? c - '0'
+              : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                       : -1;
+      if (v < 0) {
+        done_ = true;
+        break;
+      }
+      if (half_) out[made++] = static_cast<uint8_t>(high_ << 4 | v);
+      high_ = v;
+      half_ = !half_;
+    }
+    return made;
+  }
+
+ private:
+  int high_ = 0;
+  bool half_ = false;
+  bool done_ = false;
+};
+
+class Ascii85 final : public Filter {
+ public:
+  using Filter::Filter;
+  size_t pull(uint8_t* out, size_t n) override {
+    size_t made = 0;
+    for (;;) {
+      while (pending_at_ < pending_n_ && made < n) out[made++] = pending_[pending_at_++];
+      if (made == n || done_) return made;
+      fill();
+    }
+  }
+
+ private:
+  // Decodes the next group into pending_.
+  void fill() {
+    pending_at_ = pending_n_ = 0;
+    uint32_t digits[5];
+    int k = 0;
+    while (k < 5) {
+      int c = next_in();
+      if (c < 0 || c == '~') break;
+      if (pdf_space(static_cast<uint8_t>(c))) continue;
+      if (c == 'z' && k == 0) {
+        std::memset(pending_, 0, 4);
+        pending_n_ = 4;
+        return;
+      }
+      if (c < '!' || c > 'u') break;
+      digits[k++] = static_cast<uint32_t>(c - '!');
+    }
+    if (k < 5) done_ = true;
+    if (k < 2) return;                           // nothing, or a single digit that encodes no byte
+    for (int j = k; j < 5; ++j) digits[j] = 84;  // a short last group is padded with 'u'
+    uint64_t v = 0;
+    for (uint32_t d : digits) v = v * 85 + d;
+    if (v > UINT32_MAX) {
+      done_ = true;
+      return;
+    }
+    for (int j = 0; j < 4; ++j) pending_[j] = static_cast<uint8_t>(v >> (24 - 8 * j));
+    pending_n_ = k - 1;
+  }
+  uint8_t pending_[4];
+  int pending_at_ = 0, pending_n_ = 0;
+  bool done_ = false;
+};
+
+enum class FilterKind { kFlate, kHex, kA85, kOther };
+
+FilterKind filter_kind(std::string_view name) {
+  if (name == "FlateDecode" || name == "Fl") return FilterKind::kFlate;
+  if (name == "ASCIIHexDecode" || name == "AHx") return FilterKind::kHex;
+  if (name == "ASCII85Decode" || name == "A85") return FilterKind::kA85;
+  return FilterKind::kOther;
+}
+
+// What a stream's dictionary says about it.
+struct StreamInfo {
+  int64_t length = -1;  // a direct /Length; -1 when absent or indirect
+  std::vector<FilterKind> filters;
+};
+
+// The value after `key` in a dictionary's text: its position, or npos.
+size_t after_key(std::string_view dict, std::string_view key) {
+  for (size_t at = dict.find(key); at != std::string_view::npos; at = dict.find(key, at + 1)) {
+    size_t end = at + key.size();
+    if (end == dict.size() || pdf_space(dict[end]) || delimiter(dict[end])) return end;
+  }
+  return std::string_view::npos;
+}
+
+size_t skip_space(std::string_view s, size_t i) {
+  while (i < s.size() && pdf_space(s[i])) ++i;
+  return i;
+}
+
+StreamInfo read_dictionary(std::string_view dict) {
+  StreamInfo info;
+  size_t at = after_key(dict, "/Length");
+  if (at != std::string_view::npos) {
+    at = skip_space(dict, at);
+    int64_t v = 0;
+    size_t digits = 0;
+    for (; at < dict.size() && dict[at] >= '0' && dict[at] <= '9' && digits < 15; ++at, ++digits)
+      v = v * 10 + (dict[at] - '0');
+    // "/Length 12 0 R" refers to another object: not known here.
+    size_t next = skip_space(dict, at);
+    bool indirect = next < dict.size() && dict[next] >= '0' && dict[next] <= '9';
+    if (digits > 0 && !indirect) info.length = v;
+  }
+  at = after_key(dict, "/Filter");
+  if (at == std::string_view::npos) return info;
+  at = skip_space(dict, at);
+  const bool array = at < dict.size() && dict[at] == '[';
+  if (array) ++at;
+  while (info.filters.size() < kMaxFilters) {
+    at = skip_space(dict, at);
+    if (at >= dict.size() || dict[at] != '/') break;
+    size_t end = at + 1;
+    while (end < dict.size() && !pdf_space(dict[end]) && !delimiter(dict[end])) ++end;
+    info.filters.push_back(filter_kind(dict.substr(at + 1, end - at - 1)));
+    at = end;
+    if (!array) break;
+  }
+  return info;
+}
+
+class PdfReader final : public ContainerReader {
+ public:
+  PdfReader(const uint8_t* data, uint64_t size) : data_(data), size_(size) {}
+  Next next(Member& member) override;
+  int64_t read(uint8_t* out, size_t size) override {
+    return top_ == nullptr ? 0 : static_cast<int64_t>(top_->pull(out, size));
+  }
+  uint64_t consumed() const override { return consumed_; }
+  std::string format() const override { return "PDF"; }
+  std::string error() const override { return "unreadable PDF"; }
+
+ private:
+  std::string_view text(uint64_t from, uint64_t to) const {
+    return {reinterpret_cast<const char*>(data_ + from), static_cast<size_t>(to - from)};
+  }
+  // The start of the next "stream" keyword that opens a stream at or after pos_, or size_.
+  uint64_t find_stream(uint64_t& data_start);
+
+  const uint8_t* data_;
+  uint64_t size_;
+  uint64_t pos_ = 0;
+  uint64_t consumed_ = 0;
+  uint32_t count_ = 0;
+  std::vector<std::unique_ptr<Stage>> stages_;  // the current member's, source first
+  Stage* top_ = nullptr;
+};
+
+uint64_t PdfReader::find_stream(uint64_t& data_start) {
+  constexpr std::string_view kKeyword = "stream";
+  while (pos_ < size_) {
+    const void* hit = ::memmem(data_ + pos_, size_ - pos_, kKeyword.data(), kKeyword.size());
+    if (hit == nullptr) break;
+    const uint64_t at = static_cast<uint64_t>(static_cast<const uint8_t*>(hit) - data_);
+    pos_ = at + kKeyword.size();
+    // After a dictionary ("... >>" and optional whitespace), and followed by an end of line.
+    uint64_t before = at;
+    while (before > 0 && pdf_space(data_[before - 1])) --before;
+    if (before < 2 || data_[before - 1] != '>' || data_[before - 2] != '>') continue;
+    uint64_t start = pos_;
+    if (start < size_ && data_[start] == '\r') ++start;
+    if (start < size_ && data_[start] == '\n') ++start;
+    if (start == pos_) continue;
+    data_start = start;
+    return at;
+  }
+  pos_ = size_;
+  return size_;
+}
+
+ContainerReader::Next PdfReader::next(Member& member) {
+  top_ = nullptr;
+  stages_.clear();
+  uint64_t start = 0;
+  const uint64_t keyword = find_stream(start);
+  if (keyword == size_) return Next::kEnd;
+  // The dictionary: back to the object's "obj" keyword, within kMaxDictionary.
+  const uint64_t floor = keyword > kMaxDictionary ? keyword - kMaxDictionary : 0;
+  std::string_view window = text(floor, keyword);
+  size_t obj = window.rfind("obj");
+  const StreamInfo info =
+      read_dictionary(obj == std::string_view::npos ? window : window.substr(obj + 3));
+  // Its end: the declared length where "endstream" follows it, else the next "endstream".
+  uint64_t end = size_;
+  if (info.length >= 0 && static_cast<uint64_t>(info.length) <= size_ - start) {
+    uint64_t after = start + static_cast<uint64_t>(info.length);
+    uint64_t k = after;
+    while (k < size_ && pdf_space(data_[k])) ++k;
+    if (text(k, std::min(size_, k + 9)) == "endstream") end = after;
+  }
+  if (end == size_) {
+    const void* e = ::memmem(data_ + start, size_ - start, "endstream", 9);
+    if (e != nullptr) {
+      end = static_cast<uint64_t>(static_cast<const uint8_t*>(e) - data_);
+      if (end > start && data_[end - 1] == '\n') --end;
+      if (end > start && data_[end - 1] == '\r') --end;
+    }
+  }
+  pos_ = end;
+  // The member's name: the object's number where "N G obj" precedes the dictionary.
+  std::string name = "stream" + std::to_string(count_++);
+  if (obj != std::string_view::npos) {
+    std::string_view head = window.substr(0, obj);
+    size_t i = head.size();
+    while (i > 0 && pdf_space(head[i - 1])) --i;
+    while (i > 0 && head[i - 1] >= '0' && head[i - 1] <= '9') --i;  // generation
+    while (i > 0 && pdf_space(head[i - 1])) --i;
+    size_t num_end = i;
+    while (i > 0 && head[i - 1] >= '0' && head[i - 1] <= '9' && num_end - i < 10) --i;
+    if (i < num_end) name = "obj" + std::string(head.substr(i, num_end - i));
+  }
+  stages_.push_back(std::make_unique<Source>(data_ + start, end - start, &consumed_));
+  for (FilterKind f : info.filters) {
+    Stage& in = *stages_.back();
+    if (f == FilterKind::kFlate) {
+      stages_.push_back(std::make_unique<Flate>(in));
+    } else if (f == FilterKind::kHex) {
+      stages_.push_back(std::make_unique<AsciiHex>(in));
+    } else if (f == FilterKind::kA85) {
+      stages_.push_back(std::make_unique<Ascii85>(in));
+    } else {
+      break;  // a filter not decoded here: the member is what is decoded so far
+    }
+  }
+  top_ = stages_.back().get();
+  member = Member{name, true, false, -1};
+  return Next::kMember;
+}
+
+}  // namespace
+
+Sniffed sniff_pdf(const uint8_t* data, uint64_t size) {
+  const size_t window = static_cast<size_t>(std::min<uint64_t>(size, kSniffWindow));
+  for (const uint8_t* p = data; p + 5 <= data + window; ++p) {
+    p = static_cast<const uint8_t*>(std::memchr(p, '%', static_cast<size_t>(data + window - p)));
+    if (p == nullptr || p + 5 > data + window) break;
+    if ((std::memcmp(p + 1, "PDF-", 4) == 0 || std::memcmp(p + 1, "pdf-", 4) == 0)) {
+      return Sniffed{Kind::kPdf, true};
+    }
+  }
+  return Sniffed{};
+}
+
+common::Result<std::unique_ptr<ContainerReader>> open_pdf(const uint8_t* data, uint64_t size) {
+  return std::unique_ptr<ContainerReader>(new PdfReader(data, size));
+}
+
+}  // namespace vigil::unpack

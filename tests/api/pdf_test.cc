@@ -1,0 +1,252 @@
+// PDFs through the public API: each stream is a member, decoded through FlateDecode (zlib and
+// bare deflate), ASCIIHexDecode and ASCII85Decode in the order its /Filter lists them, named
+// after its object; its end from a direct /Length or else from "endstream"; damaged and
+// truncated streams scanned as far as they decode; a deflate bomb stopped by the limits; the
+// Container condition of logical signatures; and ClamAV's own test PDF.
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <string>
+#include <vector>
+
+#include "api_support.h"
+#include "archive_support.h"
+
+namespace {
+
+using vigil_test::hex;
+using vigil_test::random_bytes;
+
+const std::string kMarker = "VIGIL-PDF-TEST-MARKER";
+
+std::string deflate(const std::string& data, int window_bits = MAX_WBITS) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string ascii_hex(const std::string& data) {
+  std::string out;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02X", static_cast<unsigned char>(data[i]));
+    out += b;
+    if (i % 32 == 31) out += "\n";
+  }
+  return out + ">";
+}
+
+// ASCII85 as the PDF reference writes it: 'z' for four zero bytes, a short last group.
+std::string ascii85(const std::string& data) {
+  std::string out;
+  for (size_t i = 0; i < data.size(); i += 4) {
+    size_t n = std::min<size_t>(4, data.size() - i);
+    uint32_t v = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      v = v << 8 | (j < n ? static_cast<unsigned char>(data[i + j]) : 0);
+    }
+    if (v == 0 && n == 4) {
+      out += 'z';
+      continue;
+    }
+    char group[5];
+    for (int j = 4; j >= 0; --j, v /= 85) group[j] = static_cast<char>('!' + v % 85);
+    out.append(group, n + 1);
+    if (i % 64 == 60) out += "\r\n";
+  }
+  return out + "~>";
+}
+
+// A PDF of the given object bodies, numbered from 1 (no xref: readers must cope without one).
+std::string pdf(const std::vector<std::string>& objects) {
+  std::string out = "%PDF-1.5\n%\xe2\xe3\xcf\xd3\n";
+  for (size_t i = 0; i < objects.size(); ++i) {
+    out += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  return out + "trailer\n<< /Root 1 0 R >>\n%%EOF\n";
+}
+
+std::string stream(const std::string& dict, const std::string& bytes) {
+  return "<< " + dict + " >>\nstream\r\n" + bytes + "\r\nendstream";
+}
+
+struct Found {
+  std::string name;
+  std::vector<std::string> path;
+};
+
+int collect_found(const vigil_match* m, void* user) {
+  Found f{m->name, {}};
+  for (uint32_t i = 0; i < m->path_depth; ++i) f.path.emplace_back(m->path[i]);
+  static_cast<std::vector<Found>*>(user)->push_back(std::move(f));
+  return 0;
+}
+
+class Pdf : public ::testing::Test {
+ protected:
+  void SetUp() override { use({{"t.ndb", "Test.Marker:0:*:" + hex(kMarker) + "\n"}}); }
+
+  void use(const std::vector<std::pair<std::string, std::string>>& sources) {
+    loaded_ = vigil_test::load(sources);
+    ASSERT_EQ(loaded_.status, VIGIL_OK);
+    vigil_scratch* raw = nullptr;
+    ASSERT_EQ(vigil_scratch_new(loaded_.engine.get(), &raw), VIGIL_OK);
+    scratch_.reset(raw);
+  }
+
+  std::vector<Found> scan(const std::string& data, vigil_scan_result* result = nullptr) {
+    std::vector<Found> found;
+    vigil_scan_result r{};
+    EXPECT_EQ(vigil_scan_buffer(loaded_.engine.get(), scratch_.get(), data.data(), data.size(),
+                                VIGIL_SCAN_ALLMATCH, collect_found, &found, &r),
+              VIGIL_OK);
+    if (result != nullptr) *result = r;
+    return found;
+  }
+
+  // The member paths the marker was found at.
+  std::vector<std::vector<std::string>> paths(const std::string& data) {
+    std::vector<std::vector<std::string>> out;
+    for (const Found& f : scan(data)) out.push_back(f.path);
+    return out;
+  }
+
+  vigil_scan_info info() {
+    vigil_scan_info i{};
+    i.struct_size = sizeof i;
+    EXPECT_EQ(vigil_scratch_get_scan_info(scratch_.get(), &i), VIGIL_OK);
+    return i;
+  }
+
+  vigil_test::Load loaded_;
+  vigil_test::Scratch scratch_;
+};
+
+using Paths = std::vector<std::vector<std::string>>;
+
+TEST_F(Pdf, EachFilterAndChainIsDecoded) {
+  // The marker across the 4 KiB input buffer of each filter and the 64 KiB scan chunk.
+  const std::string payload = random_bytes(65536 - 7, 1) + kMarker + random_bytes(9000, 2);
+  const std::string flate = deflate(payload);
+  const std::vector<std::string> objects = {
+      "<< /Type /Catalog >>",
+      stream("/Length " + std::to_string(flate.size()) + " /Filter /FlateDecode", flate),
+      stream("/Filter /FlateDecode /Length 1 0 R", deflate(payload, -MAX_WBITS)),  // bare
+      stream("/Filter [/AHx /Fl]", ascii_hex(flate)),
+      stream("/Filter [ /ASCII85Decode /FlateDecode ] /DecodeParms [null null]", ascii85(flate)),
+      stream("/Filter /A85", ascii85(payload)),
+      stream("/Filter /ASCIIHexDecode", ascii_hex(payload)),
+  };
+  EXPECT_EQ(paths(pdf(objects)),
+            (Paths{{"obj2"}, {"obj3"}, {"obj4"}, {"obj5"}, {"obj6"}, {"obj7"}}));
+  EXPECT_EQ(info().members, 6u);
+}
+
+TEST_F(Pdf, Ascii85AndHexHandleZeroGroupsAndShortEnds) {
+  // The marker ends the data, after 0-3 more zero bytes: its last bytes are in a short last
+  // group in three cases of four, and zero groups ('z') come before it.
+  for (size_t pad = 0; pad < 4; ++pad) {
+    const std::string data = std::string(8 + pad, '\0') + kMarker;
+    EXPECT_EQ(paths(pdf({stream("/Filter /ASCII85Decode", ascii85(data))})), (Paths{{"obj1"}}))
+        << pad;
+  }
+  // A byte out of the alphabet ends the stream: what came before it is still scanned.
+  const std::string cut = ascii85(kMarker + "1234");
+  EXPECT_EQ(paths(pdf({stream("/Filter /A85", cut.substr(0, 30) + "\x7f" + cut.substr(30))})),
+            (Paths{{"obj1"}}));
+  // An odd number of hex digits: the last one is followed by an implied 0 ("...5>" is 0x50).
+  use({{"t.ndb", "Test.MarkerP:0:*:" + hex(kMarker + "P") + "\n"}});
+  std::string odd = ascii_hex(kMarker + "P");
+  odd.erase(odd.size() - 2, 1);  // the final "0" before '>'
+  EXPECT_EQ(paths(pdf({stream("/Filter /AHx", odd)})), (Paths{{"obj1"}}));
+}
+
+TEST_F(Pdf, StreamEndsFromLengthOrEndstream) {
+  // A /Length that is right wins over an "endstream" inside the data; one that is wrong (or
+  // indirect) gives way to the first "endstream".
+  const std::string inside = "endstream in the data " + kMarker;
+  const std::string right = pdf(
+      {"<< /Length " + std::to_string(inside.size()) + " >>\nstream\n" + inside + "\nendstream"});
+  EXPECT_EQ(paths(right), (Paths{{"obj1"}, {}}));  // the member, then the file itself
+  const std::string wrong = pdf({stream("/Length 3", kMarker)});
+  EXPECT_EQ(paths(wrong), (Paths{{"obj1"}, {}}));
+  // "stream" that opens no stream (no dictionary before it, no end of line after it) is text.
+  const std::string prose = pdf({"(a stream\nof words) stream", "<< >> streamline"});
+  EXPECT_TRUE(scan(prose).empty());
+  EXPECT_EQ(info().members, 0u);
+}
+
+TEST_F(Pdf, DamagedAndTruncatedStreamsAreScannedAsFarAsTheyDecode) {
+  const std::string flate = deflate(kMarker + random_bytes(200000, 3));
+  // Cut in the middle, no "endstream", no end of file.
+  const std::string truncated =
+      "%PDF-1.4\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\n" + flate.substr(0, flate.size() / 2);
+  vigil_scan_result r{};
+  EXPECT_EQ(scan(truncated, &r).size(), 1u);
+  // Garbage after good data: the good part is scanned, the next stream is still read.
+  std::string bad = flate.substr(0, flate.size() / 2) + random_bytes(1000, 4);
+  const std::string next = deflate(kMarker);
+  EXPECT_EQ(paths(pdf({stream("/Filter /FlateDecode", bad), stream("/Filter /Fl", next)})),
+            (Paths{{"obj1"}, {"obj2"}}));
+  // A filter not decoded here (an image codec): the member is the bytes as they are, and a
+  // chain stops there.
+  EXPECT_EQ(paths(pdf({stream("/Filter /DCTDecode", kMarker)})), (Paths{{"obj1"}, {}}));
+  EXPECT_EQ(paths(pdf({stream("/Filter [/FlateDecode /LZWDecode]", deflate(kMarker))})),
+            (Paths{{"obj1"}}));
+}
+
+TEST_F(Pdf, ADeflateBombIsStoppedByTheLimits) {
+  // 64 MiB of zeros in some 64 KB, the marker at its end.
+  const std::string bomb = deflate(std::string(size_t{64} << 20, '\0') + kMarker);
+  vigil_scan_limits l{};
+  l.struct_size = sizeof l;
+  ASSERT_EQ(vigil_scan_limits_default(&l), VIGIL_OK);
+  l.max_file_size = 8 << 20;
+  ASSERT_EQ(vigil_scratch_set_limits(scratch_.get(), &l), VIGIL_OK);
+  const std::string file = pdf({stream("/Filter /FlateDecode", bomb)});
+  vigil_scan_result r{};
+  EXPECT_TRUE(scan(file, &r).empty());
+  EXPECT_EQ(info().limits_exceeded, uint32_t{VIGIL_LIMIT_FILE_SIZE});
+  EXPECT_LE(r.bytes_scanned, (uint64_t{8} << 20) + file.size());
+}
+
+TEST_F(Pdf, ContainerConditionNamesPdf) {
+  use({{"t.ldb",
+        "Only.In.Pdf;Engine:51-255,Container:CL_TYPE_PDF,Target:0;0;" + hex(kMarker) + "\n"}});
+  EXPECT_EQ(paths(pdf({stream("/Filter /FlateDecode", deflate(kMarker))})), (Paths{{"obj1"}}));
+  EXPECT_TRUE(scan(kMarker).empty());
+  EXPECT_TRUE(scan(pdf({"(" + kMarker + ")"})).empty());  // in the PDF's own bytes only
+}
+
+TEST_F(Pdf, ClamavTestPdfCarriesClamExe) {
+  const std::string sigs =
+      std::string(VIGIL_SHARED_DIR) + "/sigdata/clamav-unit-test-sigs/unit_tests/input/clamav.hdb";
+  const std::string file = "/usr/share/clamav-testfiles/clam.pdf";
+  struct stat st;
+  if (stat(sigs.c_str(), &st) != 0) GTEST_SKIP() << sigs << " absent (needs ../shared)";
+  if (stat(file.c_str(), &st) != 0) GTEST_SKIP() << file << " absent (clamav-testfiles)";
+  // clamscan -d clamav.hdb clam.pdf: "clam.pdf: ClamAV-Test-File.UNOFFICIAL FOUND"; the
+  // embedded file is object 15, stored without a filter.
+  auto l = vigil_test::load({}, {sigs}, VIGIL_LOAD_UNOFFICIAL_SUFFIX);
+  ASSERT_EQ(l.status, VIGIL_OK);
+  vigil_scratch* raw = nullptr;
+  ASSERT_EQ(vigil_scratch_new(l.engine.get(), &raw), VIGIL_OK);
+  vigil_test::Scratch scratch(raw);
+  std::vector<Found> found;
+  ASSERT_EQ(vigil_scan_file(l.engine.get(), scratch.get(), file.c_str(), VIGIL_SCAN_ALLMATCH,
+                            collect_found, &found, nullptr),
+            VIGIL_OK);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].name, "ClamAV-Test-File.UNOFFICIAL");
+  EXPECT_EQ(found[0].path, std::vector<std::string>{"obj15"});
+}
+
+}  // namespace
