@@ -1,8 +1,8 @@
 // Fuzzes the unpacker: the input is scanned as a file that may be an archive or a compressed
-// stream (any format libarchive reads, nested), a message or a PDF, with small limits so that every input is cheap,
-// by buffer and as a stream given in pieces. Beyond "no crash, no leak, no hang": both ways
-// report the same detections with the same member paths; counts agree with the callback; a
-// path never goes deeper than the recursion limit; heuristic alerts carry no signature id;
+// stream (any format libarchive reads, nested), a message or a PDF, with small limits so that every
+// input is cheap, by buffer and as a stream given in pieces. Beyond "no crash, no leak, no hang":
+// both ways report the same detections with the same member paths; counts agree with the callback;
+// a path never goes deeper than the recursion limit; heuristic alerts carry no signature id;
 // first-match reports at most one; the scan info stays within the limits.
 #include <cstdint>
 #include <cstring>

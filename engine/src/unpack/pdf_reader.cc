@@ -374,10 +374,12 @@ ContainerReader::Next PdfReader::next(Member& member) {
 
 Sniffed sniff_pdf(const uint8_t* data, uint64_t size) {
   const size_t window = static_cast<size_t>(std::min<uint64_t>(size, kSniffWindow));
-  for (const uint8_t* p = data; p + 5 <= data + window; ++p) {
-    p = static_cast<const uint8_t*>(std::memchr(p, '%', static_cast<size_t>(data + window - p)));
-    if (p == nullptr || p + 5 > data + window) break;
-    if ((std::memcmp(p + 1, "PDF-", 4) == 0 || std::memcmp(p + 1, "pdf-", 4) == 0)) {
+  for (size_t i = 0; i + 5 <= window; ++i) {
+    const void* hit = std::memchr(data + i, '%', window - i);
+    if (hit == nullptr) break;
+    i = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data);
+    if (i + 5 > window) break;
+    if (std::memcmp(data + i + 1, "PDF-", 4) == 0 || std::memcmp(data + i + 1, "pdf-", 4) == 0) {
       return Sniffed{Kind::kPdf, true};
     }
   }
