@@ -26,7 +26,7 @@ declare -A NOT_YET=(
   [clam.ea05.exe]="AutoIt script in a PE" [clam.ea06.exe]="AutoIt script in a PE"
   [clam.exe.binhex]="BinHex" [clam.exe.html]="HTML normalisation"
   [clam.exe.rtf]="RTF embedded objects" [clam.exe.szdd]="SZDD (MS compress)"
-  [clam.ole.doc]="OLE2" [clam.ppt]="OLE2" [clam.sis]="Symbian SIS"
+  [clam.ppt]="PowerPoint embedded objects" [clam.sis]="Symbian SIS"
   [clam.tnef]="TNEF" [clam_IScab_ext.exe]="InstallShield cabinet in a PE"
   [clam_IScab_int.exe]="InstallShield cabinet in a PE"
   [clam_ISmsi_ext.exe]="InstallShield MSI in a PE" [clam_ISmsi_int.exe]="InstallShield MSI in a PE"

@@ -37,6 +37,7 @@ sig::ContainerType container_of(const std::string& format) {
   if (format.rfind("7-Zip", 0) == 0) return sig::ContainerType::k7z;
   if (format == "MIME message" || format == "mbox") return sig::ContainerType::kMail;
   if (format == "PDF") return sig::ContainerType::kPdf;
+  if (format == "OLE2") return sig::ContainerType::kMsOle2;
   if (has("tar")) return sig::ContainerType::kTar;
   if (has("cpio") || has("CPIO")) return sig::ContainerType::kCpio;
   if (has("CAB")) return sig::ContainerType::kCab;

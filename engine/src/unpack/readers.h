@@ -16,6 +16,10 @@ Sniffed sniff_mail(const uint8_t* data, uint64_t size);
 common::Result<std::unique_ptr<ContainerReader>> open_mail(const uint8_t* data, uint64_t size,
                                                            uint32_t max_members);
 
+// OLE2 compound files (ole2_reader.cc): their streams.
+Sniffed sniff_ole2(const uint8_t* data, uint64_t size);
+common::Result<std::unique_ptr<ContainerReader>> open_ole2(const uint8_t* data, uint64_t size);
+
 // PDF (pdf_reader.cc): its streams, decoded.
 Sniffed sniff_pdf(const uint8_t* data, uint64_t size);
 common::Result<std::unique_ptr<ContainerReader>> open_pdf(const uint8_t* data, uint64_t size);

@@ -2,8 +2,8 @@
 // common case of a plain file never reaches a parser), and the readers that hand out a
 // container's members and their bytes: ArchiveReader, the one place libarchive is used
 // (archives and compressed streams), MailReader, the one place GMime is used (MIME messages
-// and mbox files), and PdfReader (a PDF's streams, decoded with zlib where they are
-// deflated). The scan module sees only ContainerReader.
+// and mbox files), PdfReader (a PDF's streams, decoded with zlib where they are deflated)
+// and Ole2Reader (an OLE2 compound file's streams). The scan module sees only ContainerReader.
 #ifndef VIGIL_UNPACK_UNPACK_H_
 #define VIGIL_UNPACK_UNPACK_H_
 
@@ -19,7 +19,7 @@ namespace vigil::unpack {
 // What the bytes start like. `strong`: magic that ordinary data does not begin with by
 // chance, so a container that then fails to open is a broken one; otherwise (short or
 // checksum-only magic, mail headers) a failure just means it was data.
-enum class Kind { kNone, kArchive, kMail, kPdf };
+enum class Kind { kNone, kArchive, kMail, kPdf, kOle2 };
 struct Sniffed {
   Kind kind = Kind::kNone;
   bool strong = false;
