@@ -265,6 +265,21 @@ TEST_F(Ole2, HostileTablesEndInBoundedWork) {
   EXPECT_EQ(paths(shared), (Paths{{"A", "inner.bin"}}));
 }
 
+TEST_F(Ole2, StoragesNestedPastTheDepthLimitAreNotWalked) {
+  // Storages S0/S1/.../S79, a marked stream in S9 and one in S79: the first is a member with
+  // its whole path, the second lies deeper than 64 storages and is only in the file's bytes.
+  Node deepest{"Deep", spread(10, 10, 12), {}};
+  std::vector<Node> level = {deepest};
+  std::string path;
+  for (int i = 79; i >= 0; --i) {
+    Node storage{"S" + std::to_string(i), "", level};
+    if (i == 9) storage.children.push_back({"Shallow", spread(20, 20, 13), {}});
+    level = {storage};
+  }
+  for (int i = 0; i <= 9; ++i) path += "S" + std::to_string(i) + "/";
+  EXPECT_EQ(paths(compound_file(level)), (Paths{{path + "Shallow"}, {}}));
+}
+
 TEST_F(Ole2, ContainerConditionNamesMsOle2) {
   use({{"t.ldb",
         "Only.In.Ole2;Engine:51-255,Container:CL_TYPE_MSOLE2,Target:0;0;" + hex(kMarker) + "\n"}});

@@ -24,6 +24,7 @@ constexpr uint32_t kNoStream = 0xFFFFFFFF;
 constexpr uint32_t kHeaderFat = 109;  // FAT sector numbers held by the header itself
 constexpr size_t kEntrySize = 128;
 constexpr uint32_t kMaxDepth = 64;  // storages nested deeper are not walked
+constexpr size_t kMaxLabel = 255;   // an embedded file's name is cut there
 
 uint32_t le32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
@@ -37,11 +38,14 @@ struct Entry {
   uint32_t left = kNoStream, right = kNoStream, child = kNoStream;
   uint32_t start = 0;
   uint64_t size = 0;
+  uint32_t parent = kNoStream;  // the storage holding it (kNoStream: the root)
 };
 
-// What the reader hands out: a stream, or the file inside an Ole10Native stream.
+// What the reader hands out: a stream, or the file inside an Ole10Native stream. Paths are
+// built when the member is handed out, from the entries' parents, so that the walk keeps no
+// path per entry (a hostile directory can hold hundreds of thousands of deeply nested ones).
 struct Item {
-  std::string path;
+  std::string label;  // the embedded file's name ("" for a stream)
   uint32_t entry = 0;
   uint64_t from = 0;  // the embedded file's bytes within its stream
   uint64_t size = 0;
@@ -78,6 +82,7 @@ class Ole2Reader final : public ContainerReader {
   void copy(const Layout& l, uint64_t pos, uint8_t* out, size_t n) const;
   void walk();
   void add_ole10_native(Item& stream);
+  std::string path_of(const Item& item) const;
   bool overlaps(const Layout& l, const Entry& e);
 
   const uint8_t* data_;
@@ -209,25 +214,26 @@ void Ole2Reader::walk() {
   struct Visit {
     uint32_t entry;
     uint32_t depth;
-    std::string dir;  // the storage path, "" or ending in '/'
+    uint32_t parent;  // the storage it is in
   };
   std::vector<uint8_t> visited(entries_.size(), 0);
   std::vector<Visit> stack;
-  if (entries_[0].child < entries_.size()) stack.push_back({entries_[0].child, 0, ""});
+  if (entries_[0].child < entries_.size()) stack.push_back({entries_[0].child, 0, kNoStream});
   visited[0] = 1;
   while (!stack.empty()) {
-    Visit v = std::move(stack.back());
+    const Visit v = stack.back();
     stack.pop_back();
     if (v.entry >= entries_.size() || visited[v.entry] != 0) continue;
     visited[v.entry] = 1;
-    const Entry& e = entries_[v.entry];
-    if (e.right < entries_.size()) stack.push_back({e.right, v.depth, v.dir});
+    Entry& e = entries_[v.entry];
+    e.parent = v.parent;
+    if (e.right < entries_.size()) stack.push_back({e.right, v.depth, v.parent});
     if (e.type == 1 && e.child < entries_.size() && v.depth + 1 < kMaxDepth) {
-      stack.push_back({e.child, v.depth + 1, v.dir + e.name + "/"});
+      stack.push_back({e.child, v.depth + 1, v.entry});
     }
-    if (e.left < entries_.size()) stack.push_back({e.left, v.depth, v.dir});
+    if (e.left < entries_.size()) stack.push_back({e.left, v.depth, v.parent});
     if (e.type == 2) {
-      items_.push_back({v.dir + e.name, v.entry, 0, e.size, false});
+      items_.push_back({"", v.entry, 0, e.size, false});
       if (e.ole10_native) add_ole10_native(items_.back());
     }
   }
@@ -295,12 +301,26 @@ void Ole2Reader::add_ole10_native(Item& stream) {
   const uint64_t data_size = le32(b.data() + at);
   at += 4;
   if (data_size > l.size - at) return;
+  if (label.size() > kMaxLabel) label.resize(kMaxLabel);
   for (char& c : label) {
     if (static_cast<unsigned char>(c) < 0x20 || c == '/') c = '_';
   }
   stream.leaf = true;
-  const std::string name = stream.path + "/" + (label.empty() ? "embedded" : label);
-  items_.push_back({name, stream.entry, at, data_size, false});
+  items_.push_back({label.empty() ? "embedded" : label, stream.entry, at, data_size, false});
+}
+
+std::string Ole2Reader::path_of(const Item& item) const {
+  std::vector<const std::string*> names;
+  for (uint32_t e = item.entry; e < entries_.size() && names.size() <= kMaxDepth;
+       e = entries_[e].parent) {
+    names.push_back(&entries_[e].name);
+  }
+  std::string path;
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    if (!path.empty()) path += '/';
+    path += **it;
+  }
+  return item.label.empty() ? path : path + "/" + item.label;
 }
 
 bool Ole2Reader::overlaps(const Layout& l, const Entry& e) {
@@ -322,7 +342,7 @@ ContainerReader::Next Ole2Reader::next(Member& member) {
   current_ = layout(e);
   pos_ = std::min(item.from, current_.size);
   end_ = std::min(item.from + item.size, current_.size);
-  member = Member{item.path, true, false, static_cast<int64_t>(end_ - pos_)};
+  member = Member{path_of(item), true, false, static_cast<int64_t>(end_ - pos_)};
   // An embedded file shares its stream's sectors by design: only streams are checked.
   const bool whole_stream = item.from == 0 && item.size == e.size;
   member.leaf = item.leaf || (whole_stream && overlaps(current_, e));
