@@ -65,6 +65,18 @@ bool reference(const uint8_t* d, uint64_t size, uint64_t i, char& out, uint64_t&
   return true;
 }
 
+// Whether a tag named `name` (any case) starts at data[at]: the name, then whitespace, '>' or
+// '/' (or the input's end).
+bool tag_named(const uint8_t* data, uint64_t size, uint64_t at, std::string_view name) {
+  if (size - at < name.size()) return false;
+  for (size_t k = 0; k < name.size(); ++k) {
+    if (lower(data[at + k]) != name[k]) return false;
+  }
+  if (at + name.size() == size) return true;
+  const uint8_t next = data[at + name.size()];
+  return space(next) || next == '>' || next == '/';
+}
+
 // Where `what` next starts in data[from, size), or size when it does not.
 uint64_t find(const uint8_t* data, uint64_t size, uint64_t from, std::string_view what) {
   if (from > size) return size;
@@ -154,6 +166,9 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   text.reserve(text.size() + size / 2);
   bool markup_space = false, text_space = false;
   bool in_tag = false;
+  // Inside <script>...</script>, "<!--" and "<!" are script text (old pages wrap scripts in
+  // comment markers for browsers without scripting): they are kept, as ClamAV keeps them.
+  bool script_tag = false, in_script = false;
   uint8_t quote = 0;  // the quote of an attribute value being read, if any
   // Bytes with no role in the markup: a run of them is appended lowered in one go, as the
   // loop below would append them one by one.
@@ -184,12 +199,13 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       i = end - 1;
       continue;
     }
-    if (!in_tag && c == '<' && size - i >= 4 && std::memcmp(data + i, "<!--", 4) == 0) {
+    if (!in_tag && !in_script && c == '<' && size - i >= 4 &&
+        std::memcmp(data + i, "<!--", 4) == 0) {
       // A comment; one left open runs to the end.
       i = find(data, size, i + 4, "-->") + 2;
       continue;
     }
-    if (!in_tag && c == '<' && size - i >= 2 && data[i + 1] == '!') {
+    if (!in_tag && !in_script && c == '<' && size - i >= 2 && data[i + 1] == '!') {
       // A declaration or CDATA section ("<!doctype ...>", "<![cdata[...") is dropped through
       // the next '>'.
       i = find(data, size, i + 2, ">");
@@ -214,6 +230,8 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
         markup.pop_back();
       }
       in_tag = true;
+      script_tag = tag_named(data, size, i + 1, "script");
+      if (tag_named(data, size, i + 1, "/script")) in_script = false;
       markup.push_back('<');
       markup_space = false;
       put(text, ' ', text_space);
@@ -221,6 +239,8 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     }
     if (c == '>' && in_tag) {
       in_tag = false;
+      in_script = in_script || script_tag;
+      script_tag = false;
       quote = 0;
       markup.push_back('>');
       markup_space = true;  // a space right after a tag is dropped too

@@ -297,6 +297,12 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       {"T;Engine:51-255,Target:3;0;22612220616c743d", "<html><img src=\"a\"alt=\"b\"></html>",
        true},  // attributes spaced apart
       {"T;Engine:51-255,Target:7;0;3c703e6869", "<html><p>hi</p></html>", false},
+      // Inside a script, "<!--" is script text (clamscan: Win.Trojan.Generic-51 on
+      // "<script><!--function..."); after </script> it opens a comment again.
+      {"T;Engine:51-255,Target:3;0;0:3c7363726970743e3c212d2d76617220",
+       "<SCRIPT><!--var x=1;//--></script>", true},
+      {"T;Engine:51-255,Target:3;0;7a7a7a", "<script>a</script><!-- zzz --><p>b</p>", false},
+      {"T;Engine:51-255,Target:3;0;7a7a7a", "<script>a</script><p>zzz</p>", true},
       // FileSize is the file's, not the normalized layer's (14 bytes, 12 normalized).
       {"T;Engine:51-255,Target:7,FileSize:14-14;0;68656c6c6f", "Hello   WORLD\n", true},
       {"T;Engine:51-255,Target:7,FileSize:12-12;0;68656c6c6f", "Hello   WORLD\n", false},
