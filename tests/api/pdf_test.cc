@@ -184,6 +184,35 @@ TEST_F(Pdf, StreamEndsFromLengthOrEndstream) {
   EXPECT_EQ(info().members, 0u);
 }
 
+TEST_F(Pdf, DictionaryKeysAreReadAtTheirOwnLevel) {
+  const std::string flate = deflate(kMarker);
+  // A nested dictionary's /Filter, a string holding "obj" and ">>", an escaped name, and a
+  // /Length in a nested dictionary that must not end the stream early.
+  const std::vector<std::string> objects = {
+      stream("/DecodeParms << /Filter /Crypt >> /Filter /FlateDecode", flate),
+      stream("/Filter /FlateDecode /Title (obj >> << \\) obj)", flate),
+      stream("/Filter /Fl#61teDecode", flate),
+      stream("/X << /Length 2 >> /Filter /FlateDecode", flate),
+  };
+  EXPECT_EQ(paths(pdf(objects)), (Paths{{"obj1"}, {"obj2"}, {"obj3"}, {"obj4"}}));
+}
+
+TEST_F(Pdf, AMessageThatMentionsPdfStaysAMessage) {
+  // "%PDF-" in a header line, not at the start: the message's part is decoded
+  // (quoted-printable, the marker split by a soft line break).
+  const std::string mail =
+      "From: a@example.com\r\nSubject: %PDF-1.7 report\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "see VIGIL-PDF-=\r\nTEST-MARKER here\r\n";
+  const Paths found = paths(mail);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_FALSE(found[0].empty());
+  // A PDF that starts with "%PDF-" is a PDF even with header-like lines after it.
+  const std::string headed = "%PDF-1.4\nFrom: a@example.com\nSubject: x\n" +
+                             pdf({stream("/Filter /Fl", deflate(kMarker))});
+  EXPECT_EQ(paths(headed), (Paths{{"obj1"}}));
+}
+
 TEST_F(Pdf, DamagedAndTruncatedStreamsAreScannedAsFarAsTheyDecode) {
   const std::string flate = deflate(kMarker + random_bytes(200000, 3));
   // Cut in the middle, no "endstream", no end of file.

@@ -229,9 +229,11 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       if (markup_space && markup.size() >= 2 && markup[markup.size() - 2] == '>') {
         markup.pop_back();
       }
+      if (!in_tag) {  // not a '<' inside a tag (a quoted value may hold one)
+        script_tag = tag_named(data, size, i + 1, "script");
+        if (tag_named(data, size, i + 1, "/script")) in_script = false;
+      }
       in_tag = true;
-      script_tag = tag_named(data, size, i + 1, "script");
-      if (tag_named(data, size, i + 1, "/script")) in_script = false;
       markup.push_back('<');
       markup_space = false;
       put(text, ' ', text_space);

@@ -4,9 +4,11 @@
 // layout is the OLE1 Package format: label, paths, size, data) is one more member, named after
 // its label. Every table (the FAT from the header's and the DIFAT's sector lists, the mini FAT,
 // the directory) is read once, bounded by the file's own size; sector chains stop at the first
-// sector outside the file, a free or reserved marker, or a loop; the directory tree is walked
-// once per entry. A stream whose sectors another stream already covered is handed out as a leaf
-// (scanned, not opened), so chains that share sectors cannot nest copies of the same bytes.
+// sector outside the file, a free or reserved marker, or a sector they already went through (so
+// a stream is never longer than the file); the directory tree is walked once per entry. A
+// stream whose sectors another stream already covered (the mini stream's sectors count as
+// covered from the start) is handed out as a leaf (scanned, not opened), and so is a packaged
+// file inside such a stream: chains that share sectors cannot nest copies of the same bytes.
 // VBA macro source is not extracted (the streams are scanned as they are stored).
 #include <algorithm>
 #include <cstring>
@@ -23,8 +25,10 @@ constexpr uint32_t kMaxRegular = 0xFFFFFFFA;  // sector numbers above are marker
 constexpr uint32_t kNoStream = 0xFFFFFFFF;
 constexpr uint32_t kHeaderFat = 109;  // FAT sector numbers held by the header itself
 constexpr size_t kEntrySize = 128;
-constexpr uint32_t kMaxDepth = 64;  // storages nested deeper are not walked
-constexpr size_t kMaxLabel = 255;   // an embedded file's name is cut there
+constexpr uint32_t kMaxDepth = 64;         // storages nested deeper are not walked
+constexpr size_t kMaxLabel = 255;          // an embedded file's name is cut there
+constexpr uint32_t kMiniCutoff = 4096;     // smaller streams live in the mini stream ([MS-CFB])
+constexpr size_t kPackageHead = 64 << 10;  // how much of a Package its header may take
 
 uint32_t le32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
@@ -73,22 +77,22 @@ class Ole2Reader final : public ContainerReader {
     uint64_t size = 0;  // the declared size, capped to what the sectors hold
   };
   uint64_t sector_start(uint32_t s) const { return (uint64_t{s} + 1) << shift_; }
-  // The chain from `first` in `table`, stopping at a marker, a number outside `limit`, a loop,
-  // or `max` links.
+  // The chain from `first` in `table`, stopping at a marker, a number outside `limit`, a
+  // sector it already went through, or `max` links.
   std::vector<uint32_t> chain(const std::vector<uint32_t>& table, uint32_t first, uint32_t limit,
-                              uint64_t max) const;
-  Layout layout(const Entry& e) const;
+                              uint64_t max);
+  // A stream's sectors, at most enough for `max_bytes` of it.
+  Layout layout(const Entry& e, uint64_t max_bytes = UINT64_MAX);
   // Copies the stream's bytes [pos, pos + n) (n within the layout) to out.
   void copy(const Layout& l, uint64_t pos, uint8_t* out, size_t n) const;
   void walk();
-  void add_ole10_native(Item& stream);
+  void add_ole10_native(size_t stream);
   std::string path_of(const Item& item) const;
   bool overlaps(const Layout& l, const Entry& e);
 
   const uint8_t* data_;
   uint64_t size_;
   uint32_t shift_ = 9, mini_shift_ = 6;
-  uint32_t mini_cutoff_ = 4096;
   uint32_t file_sectors_ = 0;
   bool v3_ = true;
   std::vector<uint32_t> fat_, mini_fat_;
@@ -100,14 +104,23 @@ class Ole2Reader final : public ContainerReader {
   uint64_t pos_ = 0, end_ = 0;
   uint64_t consumed_ = 0;
   std::vector<uint8_t> seen_sector_, seen_mini_;  // sectors some handed-out stream covers
+  bool stream_shared_ = false;   // the last stream handed out was a leaf for sharing sectors
+  std::vector<uint32_t> stamp_;  // per sector number: the chain() call that last went through it
+  uint32_t stamp_gen_ = 0;
 };
 
 std::vector<uint32_t> Ole2Reader::chain(const std::vector<uint32_t>& table, uint32_t first,
-                                        uint32_t limit, uint64_t max) const {
+                                        uint32_t limit, uint64_t max) {
+  limit = static_cast<uint32_t>(std::min<uint64_t>(limit, table.size()));
+  if (stamp_.size() < limit) stamp_.resize(limit, 0);
+  if (++stamp_gen_ == 0) {
+    std::fill(stamp_.begin(), stamp_.end(), 0);
+    stamp_gen_ = 1;
+  }
   std::vector<uint32_t> out;
-  const uint64_t bound = std::min<uint64_t>(max, table.size());
-  for (uint32_t s = first; s <= kMaxRegular && s < limit && s < table.size() && out.size() < bound;
-       s = table[s]) {
+  for (uint32_t s = first;
+       s <= kMaxRegular && s < limit && out.size() < max && stamp_[s] != stamp_gen_; s = table[s]) {
+    stamp_[s] = stamp_gen_;
     out.push_back(s);
   }
   return out;
@@ -118,9 +131,9 @@ bool Ole2Reader::load() {
   const uint16_t major = le16(data_ + 0x1A);
   shift_ = le16(data_ + 0x1E);
   mini_shift_ = le16(data_ + 0x20);
-  if (shift_ < 7 || shift_ > 16 || mini_shift_ < 2 || mini_shift_ >= shift_) return false;
+  // 512- or 4096-byte sectors and 64-byte mini sectors: the only sizes [MS-CFB] allows.
+  if ((shift_ != 9 && shift_ != 12) || mini_shift_ != 6) return false;
   v3_ = major != 4;
-  mini_cutoff_ = le32(data_ + 0x38);
   const uint64_t sector = uint64_t{1} << shift_;
   file_sectors_ = static_cast<uint32_t>(std::min<uint64_t>((size_ - 1) / sector, kMaxRegular));
   // The FAT: its sector numbers from the header, then from the DIFAT chain.
@@ -177,7 +190,10 @@ bool Ole2Reader::load() {
           e.name.push_back(static_cast<char>(0x80 | (c & 0x3F)));
         }
       }
-      e.ole10_native = e.ole10_native && e.name == "_Ole10Native";
+      e.ole10_native = e.ole10_native && e.name.size() == 12 &&
+                       std::equal(e.name.begin(), e.name.end(), "_ole10native", [](char a, char b) {
+                         return (a >= 'A' && a <= 'Z' ? a | 0x20 : a) == b;
+                       });
       e.type = p[0x42];
       e.left = le32(p + 0x44);
       e.right = le32(p + 0x48);
@@ -198,13 +214,15 @@ bool Ole2Reader::load() {
     return out;
   }();
   // The mini stream: the root entry's data, in mini sectors.
+  // Its sectors count as covered: a regular stream over them holds every mini stream's bytes.
   const uint32_t minis_per_sector = 1u << (shift_ - mini_shift_);
+  seen_sector_.assign(file_sectors_, 0);
   for (uint32_t s : chain(fat_, entries_[0].start, file_sectors_, file_sectors_)) {
+    seen_sector_[s] = 1;
     for (uint32_t i = 0; i < minis_per_sector; ++i) {
       mini_stream_.push_back(sector_start(s) + (uint64_t{i} << mini_shift_));
     }
   }
-  seen_sector_.assign(file_sectors_, 0);
   seen_mini_.assign(mini_stream_.size(), 0);
   walk();
   return true;
@@ -234,7 +252,7 @@ void Ole2Reader::walk() {
     if (e.left < entries_.size()) stack.push_back({e.left, v.depth, v.parent});
     if (e.type == 2) {
       items_.push_back({"", v.entry, 0, e.size, false});
-      if (e.ole10_native) add_ole10_native(items_.back());
+      if (e.ole10_native) add_ole10_native(items_.size() - 1);
     }
   }
   // Members in directory order, whatever order the walk met them in (an embedded file after
@@ -243,11 +261,12 @@ void Ole2Reader::walk() {
                    [](const Item& a, const Item& b) { return a.entry < b.entry; });
 }
 
-Ole2Reader::Layout Ole2Reader::layout(const Entry& e) const {
+Ole2Reader::Layout Ole2Reader::layout(const Entry& e, uint64_t max_bytes) {
   Layout l;
-  const bool mini = e.size < mini_cutoff_;
+  const bool mini = e.size < kMiniCutoff;
   l.unit = 1u << (mini ? mini_shift_ : shift_);
-  const uint64_t want = (e.size + l.unit - 1) / l.unit;
+  const uint64_t bytes = std::min(e.size, max_bytes);
+  const uint64_t want = bytes / l.unit + (bytes % l.unit != 0 ? 1 : 0);
   if (mini) {
     for (uint32_t s : chain(mini_fat_, e.start, static_cast<uint32_t>(mini_stream_.size()), want)) {
       l.starts.push_back(mini_stream_[s]);
@@ -274,13 +293,15 @@ void Ole2Reader::copy(const Layout& l, uint64_t pos, uint8_t* out, size_t n) con
   }
 }
 
-void Ole2Reader::add_ole10_native(Item& stream) {
+void Ole2Reader::add_ole10_native(size_t stream) {
   // NativeDataSize (4), then the Package: 2 bytes, label, path (both NUL-terminated), 4 bytes,
-  // a temporary path's length (4) and bytes, the data's size (4) and the data.
-  const Layout l = layout(entries_[stream.entry]);
-  const size_t head = static_cast<size_t>(std::min<uint64_t>(l.size, 4096));
+  // a temporary path's length (4) and bytes, the data's size (4) and the data. Read leniently:
+  // a data size beyond the stream is cut to what the stream holds.
+  const uint32_t entry = items_[stream].entry;
+  const Layout head_layout = layout(entries_[entry], kPackageHead);
+  const size_t head = static_cast<size_t>(head_layout.size);
   std::vector<uint8_t> b(head);
-  copy(l, 0, b.data(), head);
+  copy(head_layout, 0, b.data(), head);
   size_t at = 6;
   auto cstring = [&](std::string& s) {
     const uint8_t* nul =
@@ -291,7 +312,7 @@ void Ole2Reader::add_ole10_native(Item& stream) {
     return true;
   };
   std::string label, path;
-  if (head < 6 || le16(b.data() + 4) != 2 || !cstring(label) || !cstring(path)) return;
+  if (head < 6 || !cstring(label) || !cstring(path)) return;
   at += 4;
   if (at + 4 > head) return;
   const uint32_t temp_len = le32(b.data() + at);
@@ -300,13 +321,13 @@ void Ole2Reader::add_ole10_native(Item& stream) {
   at += temp_len;
   const uint64_t data_size = le32(b.data() + at);
   at += 4;
-  if (data_size > l.size - at) return;
   if (label.size() > kMaxLabel) label.resize(kMaxLabel);
-  for (char& c : label) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == '/') c = '_';
+  for (char& c : label) {  // printable ASCII, so the name stays valid UTF-8
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '/') c = '_';
   }
-  stream.leaf = true;
-  items_.push_back({label.empty() ? "embedded" : label, stream.entry, at, data_size, false});
+  items_[stream].leaf = true;
+  items_.push_back({label.empty() ? "embedded" : label, entry, at, data_size, false});
 }
 
 std::string Ole2Reader::path_of(const Item& item) const {
@@ -324,7 +345,7 @@ std::string Ole2Reader::path_of(const Item& item) const {
 }
 
 bool Ole2Reader::overlaps(const Layout& l, const Entry& e) {
-  const bool mini = e.size < mini_cutoff_;
+  const bool mini = e.size < kMiniCutoff;
   std::vector<uint8_t>& seen = mini ? seen_mini_ : seen_sector_;
   bool shared = false;
   for (uint32_t s : chain(mini ? mini_fat_ : fat_, e.start, static_cast<uint32_t>(seen.size()),
@@ -341,11 +362,15 @@ ContainerReader::Next Ole2Reader::next(Member& member) {
   const Entry& e = entries_[item.entry];
   current_ = layout(e);
   pos_ = std::min(item.from, current_.size);
-  end_ = std::min(item.from + item.size, current_.size);
+  end_ = std::min(item.from + std::min(item.size, current_.size), current_.size);
   member = Member{path_of(item), true, false, static_cast<int64_t>(end_ - pos_)};
-  // An embedded file shares its stream's sectors by design: only streams are checked.
-  const bool whole_stream = item.from == 0 && item.size == e.size;
-  member.leaf = item.leaf || (whole_stream && overlaps(current_, e));
+  if (item.label.empty()) {
+    stream_shared_ = overlaps(current_, e);
+    member.leaf = item.leaf || stream_shared_;
+  } else {
+    // A packaged file lies inside the stream just handed out: a leaf when that stream was.
+    member.leaf = stream_shared_;
+  }
   return Next::kMember;
 }
 

@@ -20,7 +20,7 @@ namespace vigil::unpack {
 namespace {
 
 constexpr size_t kSniffWindow = 1024;          // "%PDF-" may follow some junk, as in readers
-constexpr uint64_t kMaxDictionary = 16 << 10;  // how far back a stream's dictionary is looked for
+constexpr uint64_t kMaxDictionary = 64 << 10;  // how far back a stream's dictionary is looked for
 constexpr size_t kMaxFilters = 8;              // a longer chain is decoded this far
 
 bool pdf_space(uint8_t c) {
@@ -217,47 +217,120 @@ struct StreamInfo {
   std::vector<FilterKind> filters;
 };
 
-// The value after `key` in a dictionary's text: its position, or npos.
-size_t after_key(std::string_view dict, std::string_view key) {
-  for (size_t at = dict.find(key); at != std::string_view::npos; at = dict.find(key, at + 1)) {
-    size_t end = at + key.size();
-    if (end == dict.size() || pdf_space(dict[end]) || delimiter(dict[end])) return end;
-  }
-  return std::string_view::npos;
-}
-
 size_t skip_space(std::string_view s, size_t i) {
   while (i < s.size() && pdf_space(s[i])) ++i;
   return i;
 }
 
+// Past the string that opens at s[i] ('('): balanced parentheses, backslash escapes.
+size_t skip_string(std::string_view s, size_t i) {
+  int nest = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '(') {
+      ++nest;
+    } else if (s[i] == ')' && --nest == 0) {
+      return i + 1;
+    }
+  }
+  return s.size();
+}
+
+// The dictionary that ends `text` ("<< ... >>", then maybe whitespace): where its "<<" is, or
+// npos. Read forwards, so that strings and comments (which may hold "<<" or ">>") are passed
+// over as a PDF reader passes them.
+size_t dictionary_start(std::string_view text) {
+  size_t open = std::string_view::npos, found = std::string_view::npos, found_end = 0;
+  int depth = 0;
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '(') {
+      i = skip_string(text, i);
+    } else if (c == '%') {  // a comment, to the end of its line
+      while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+    } else if (c == '<' && i + 1 < text.size() && text[i + 1] == '<') {
+      if (depth++ == 0) open = i;
+      i += 2;
+    } else if (c == '>' && i + 1 < text.size() && text[i + 1] == '>') {
+      i += 2;
+      if (depth > 0 && --depth == 0) {
+        found = open;
+        found_end = i;
+      }
+    } else {
+      ++i;
+    }
+  }
+  if (found == std::string_view::npos || skip_space(text, found_end) != text.size()) {
+    return std::string_view::npos;
+  }
+  return found;
+}
+
+// The name at s[i] ('/'), its #xx escapes decoded; i moves past it.
+std::string read_name(std::string_view s, size_t& i) {
+  std::string name;
+  for (++i; i < s.size() && !pdf_space(s[i]) && !delimiter(s[i]); ++i) {
+    auto hex = [](char c) {
+      return c >= '0' && c <= '9'                     ? c - '0'
+             : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                      : -1;
+    };
+    if (s[i] == '#' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      name.push_back(static_cast<char>(hex(s[i + 1]) << 4 | hex(s[i + 2])));
+      i += 2;
+    } else {
+      name.push_back(s[i]);
+    }
+  }
+  return name;
+}
+
+// /Length and /Filter of the dictionary `dict` ("<< ... >>"), read at its own level only: keys
+// of nested dictionaries and the insides of strings are passed over.
 StreamInfo read_dictionary(std::string_view dict) {
   StreamInfo info;
-  size_t at = after_key(dict, "/Length");
-  if (at != std::string_view::npos) {
-    at = skip_space(dict, at);
-    int64_t v = 0;
-    size_t digits = 0;
-    for (; at < dict.size() && dict[at] >= '0' && dict[at] <= '9' && digits < 15; ++at, ++digits)
-      v = v * 10 + (dict[at] - '0');
-    // "/Length 12 0 R" refers to another object: not known here.
-    size_t next = skip_space(dict, at);
-    bool indirect = next < dict.size() && dict[next] >= '0' && dict[next] <= '9';
-    if (digits > 0 && !indirect) info.length = v;
-  }
-  at = after_key(dict, "/Filter");
-  if (at == std::string_view::npos) return info;
-  at = skip_space(dict, at);
-  const bool array = at < dict.size() && dict[at] == '[';
-  if (array) ++at;
-  while (info.filters.size() < kMaxFilters) {
-    at = skip_space(dict, at);
-    if (at >= dict.size() || dict[at] != '/') break;
-    size_t end = at + 1;
-    while (end < dict.size() && !pdf_space(dict[end]) && !delimiter(dict[end])) ++end;
-    info.filters.push_back(filter_kind(dict.substr(at + 1, end - at - 1)));
-    at = end;
-    if (!array) break;
+  int depth = 0;
+  for (size_t i = 0; i < dict.size();) {
+    const char c = dict[i];
+    if (c == '<' && i + 1 < dict.size() && dict[i + 1] == '<') {
+      ++depth;
+      i += 2;
+    } else if (c == '>' && i + 1 < dict.size() && dict[i + 1] == '>') {
+      --depth;
+      i += 2;
+    } else if (c == '(') {
+      i = skip_string(dict, i);
+    } else if (c == '/' && depth == 1) {
+      const std::string key = read_name(dict, i);
+      if (key == "Length") {
+        size_t at = skip_space(dict, i);
+        int64_t v = 0;
+        size_t digits = 0;
+        for (; at < dict.size() && dict[at] >= '0' && dict[at] <= '9' && digits < 15; ++at) {
+          v = v * 10 + (dict[at] - '0');
+          ++digits;
+        }
+        // "/Length 12 0 R" refers to another object: not known here.
+        const size_t next = skip_space(dict, at);
+        const bool indirect = next < dict.size() && dict[next] >= '0' && dict[next] <= '9';
+        if (digits > 0 && !indirect) info.length = v;
+      } else if (key == "Filter" && info.filters.empty()) {
+        size_t at = skip_space(dict, i);
+        const bool array = at < dict.size() && dict[at] == '[';
+        if (array) ++at;
+        while (info.filters.size() < kMaxFilters) {
+          at = skip_space(dict, at);
+          if (at >= dict.size() || dict[at] != '/') break;
+          info.filters.push_back(filter_kind(read_name(dict, at)));
+          if (!array) break;
+        }
+        i = at;
+      }
+    } else {
+      ++i;
+    }
   }
   return info;
 }
@@ -314,15 +387,16 @@ uint64_t PdfReader::find_stream(uint64_t& data_start) {
 ContainerReader::Next PdfReader::next(Member& member) {
   top_ = nullptr;
   stages_.clear();
+  const uint64_t from = pos_;
   uint64_t start = 0;
   const uint64_t keyword = find_stream(start);
   if (keyword == size_) return Next::kEnd;
-  // The dictionary: back to the object's "obj" keyword, within kMaxDictionary.
-  const uint64_t floor = keyword > kMaxDictionary ? keyword - kMaxDictionary : 0;
-  std::string_view window = text(floor, keyword);
-  size_t obj = window.rfind("obj");
+  // The dictionary before it, looked for back to kMaxDictionary or the previous stream's end.
+  const uint64_t floor = std::max(keyword > kMaxDictionary ? keyword - kMaxDictionary : 0, from);
+  const std::string_view window = text(floor, keyword);
+  const size_t dict = dictionary_start(window);
   const StreamInfo info =
-      read_dictionary(obj == std::string_view::npos ? window : window.substr(obj + 3));
+      dict == std::string_view::npos ? StreamInfo{} : read_dictionary(window.substr(dict));
   // Its end: the declared length where "endstream" follows it, else the next "endstream".
   uint64_t end = size_;
   if (info.length >= 0 && static_cast<uint64_t>(info.length) <= size_ - start) {
@@ -342,13 +416,15 @@ ContainerReader::Next PdfReader::next(Member& member) {
   pos_ = end;
   // The member's name: the object's number where "N G obj" precedes the dictionary.
   std::string name = "stream" + std::to_string(count_++);
-  if (obj != std::string_view::npos) {
-    std::string_view head = window.substr(0, obj);
+  std::string_view head = window.substr(0, dict == std::string_view::npos ? 0 : dict);
+  while (!head.empty() && pdf_space(head.back())) head.remove_suffix(1);
+  if (head.ends_with("obj")) {
+    head.remove_suffix(3);
     size_t i = head.size();
     while (i > 0 && pdf_space(head[i - 1])) --i;
     while (i > 0 && head[i - 1] >= '0' && head[i - 1] <= '9') --i;  // generation
     while (i > 0 && pdf_space(head[i - 1])) --i;
-    size_t num_end = i;
+    const size_t num_end = i;
     while (i > 0 && head[i - 1] >= '0' && head[i - 1] <= '9' && num_end - i < 10) --i;
     if (i < num_end) name = "obj" + std::string(head.substr(i, num_end - i));
   }

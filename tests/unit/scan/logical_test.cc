@@ -303,6 +303,8 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
        "<SCRIPT><!--var x=1;//--></script>", true},
       {"T;Engine:51-255,Target:3;0;7a7a7a", "<script>a</script><!-- zzz --><p>b</p>", false},
       {"T;Engine:51-255,Target:3;0;7a7a7a", "<script>a</script><p>zzz</p>", true},
+      // A '<' in the script tag's quoted value does not undo it (clamscan: found).
+      {"T;Engine:51-255,Target:3;0;3c212d2d767a7a", "<script x=\"<b\"><!--vzz x--></script>", true},
       // FileSize is the file's, not the normalized layer's (14 bytes, 12 normalized).
       {"T;Engine:51-255,Target:7,FileSize:14-14;0;68656c6c6f", "Hello   WORLD\n", true},
       {"T;Engine:51-255,Target:7,FileSize:12-12;0;68656c6c6f", "Hello   WORLD\n", false},
