@@ -2,18 +2,17 @@
 // in the mini stream or in regular sectors; an Ole10Native (Packager) object's file a member of
 // its own; hostile tables (FAT loops, chains leaving the file, directory cycles, streams sharing
 // sectors, truncation) end in bounded work; the Container condition; ClamAV's own test document.
-#include <sys/stat.h>
-
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "api_support.h"
 #include "archive_support.h"
+#include "member_support.h"
 
 namespace {
 
 using vigil_test::hex;
+using vigil_test::Paths;
 using vigil_test::random_bytes;
 
 const std::string kMarker = "VIGIL-OLE2-TEST-MARKER";
@@ -151,47 +150,9 @@ std::string ole10_native(const std::string& label, const std::string& data) {
   return out;
 }
 
-struct Found {
-  std::string name;
-  std::vector<std::string> path;
-};
-
-int collect_found(const vigil_match* m, void* user) {
-  Found f{m->name, {}};
-  for (uint32_t i = 0; i < m->path_depth; ++i) f.path.emplace_back(m->path[i]);
-  static_cast<std::vector<Found>*>(user)->push_back(std::move(f));
-  return 0;
-}
-
-using Paths = std::vector<std::vector<std::string>>;
-
-class Ole2 : public ::testing::Test {
+class Ole2 : public vigil_test::MemberScan {
  protected:
   void SetUp() override { use({{"t.ndb", "Test.Marker:0:*:" + hex(kMarker) + "\n"}}); }
-  void use(const std::vector<std::pair<std::string, std::string>>& sources) {
-    loaded_ = vigil_test::load(sources);
-    ASSERT_EQ(loaded_.status, VIGIL_OK);
-    vigil_scratch* raw = nullptr;
-    ASSERT_EQ(vigil_scratch_new(loaded_.engine.get(), &raw), VIGIL_OK);
-    scratch_.reset(raw);
-  }
-  Paths paths(const std::string& data) {
-    std::vector<Found> found;
-    EXPECT_EQ(vigil_scan_buffer(loaded_.engine.get(), scratch_.get(), data.data(), data.size(),
-                                VIGIL_SCAN_ALLMATCH, collect_found, &found, nullptr),
-              VIGIL_OK);
-    Paths out;
-    for (const Found& f : found) out.push_back(f.path);
-    return out;
-  }
-  vigil_scan_info info() {
-    vigil_scan_info i{};
-    i.struct_size = sizeof i;
-    EXPECT_EQ(vigil_scratch_get_scan_info(scratch_.get(), &i), VIGIL_OK);
-    return i;
-  }
-  vigil_test::Load loaded_;
-  vigil_test::Scratch scratch_;
 };
 
 // The marker split across sector edges: 64-byte mini sectors and 512-byte sectors.
@@ -313,26 +274,14 @@ TEST_F(Ole2, ContainerConditionNamesMsOle2) {
 }
 
 TEST_F(Ole2, ClamavTestDocumentCarriesClamExe) {
-  const std::string sigs =
-      std::string(VIGIL_SHARED_DIR) + "/sigdata/clamav-unit-test-sigs/unit_tests/input/clamav.hdb";
-  const std::string file = "/usr/share/clamav-testfiles/clam.ole.doc";
-  struct stat st;
-  if (stat(sigs.c_str(), &st) != 0) GTEST_SKIP() << sigs << " absent (needs ../shared)";
-  if (stat(file.c_str(), &st) != 0) GTEST_SKIP() << file << " absent (clamav-testfiles)";
   // clamscan -d clamav.hdb clam.ole.doc: "ClamAV-Test-File.UNOFFICIAL FOUND" (clam.exe,
   // inserted as a Packager object).
-  auto l = vigil_test::load({}, {sigs}, VIGIL_LOAD_UNOFFICIAL_SUFFIX);
-  ASSERT_EQ(l.status, VIGIL_OK);
-  vigil_scratch* raw = nullptr;
-  ASSERT_EQ(vigil_scratch_new(l.engine.get(), &raw), VIGIL_OK);
-  vigil_test::Scratch scratch(raw);
-  std::vector<Found> found;
-  ASSERT_EQ(vigil_scan_file(l.engine.get(), scratch.get(), file.c_str(), VIGIL_SCAN_ALLMATCH,
-                            collect_found, &found, nullptr),
-            VIGIL_OK);
-  ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(found[0].name, "ClamAV-Test-File.UNOFFICIAL");
-  EXPECT_EQ(found[0].path,
+  std::string absent;
+  auto found = vigil_test::scan_clamav_testfile("clam.ole.doc", absent);
+  if (!found) GTEST_SKIP() << absent;
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].name, "ClamAV-Test-File.UNOFFICIAL");
+  EXPECT_EQ((*found)[0].path,
             std::vector<std::string>{"ObjectPool/_1279313719/_Ole10Native/Clam.exe"});
 }
 

@@ -3,18 +3,18 @@
 // after its object; its end from a direct /Length or else from "endstream"; damaged and
 // truncated streams scanned as far as they decode; a deflate bomb stopped by the limits; the
 // Container condition of logical signatures; and ClamAV's own test PDF.
-#include <sys/stat.h>
 #include <zlib.h>
 
 #include <string>
 #include <vector>
 
-#include "api_support.h"
 #include "archive_support.h"
+#include "member_support.h"
 
 namespace {
 
 using vigil_test::hex;
+using vigil_test::Paths;
 using vigil_test::random_bytes;
 
 const std::string kMarker = "VIGIL-PDF-TEST-MARKER";
@@ -78,59 +78,10 @@ std::string stream(const std::string& dict, const std::string& bytes) {
   return "<< " + dict + " >>\nstream\r\n" + bytes + "\r\nendstream";
 }
 
-struct Found {
-  std::string name;
-  std::vector<std::string> path;
-};
-
-int collect_found(const vigil_match* m, void* user) {
-  Found f{m->name, {}};
-  for (uint32_t i = 0; i < m->path_depth; ++i) f.path.emplace_back(m->path[i]);
-  static_cast<std::vector<Found>*>(user)->push_back(std::move(f));
-  return 0;
-}
-
-class Pdf : public ::testing::Test {
+class Pdf : public vigil_test::MemberScan {
  protected:
   void SetUp() override { use({{"t.ndb", "Test.Marker:0:*:" + hex(kMarker) + "\n"}}); }
-
-  void use(const std::vector<std::pair<std::string, std::string>>& sources) {
-    loaded_ = vigil_test::load(sources);
-    ASSERT_EQ(loaded_.status, VIGIL_OK);
-    vigil_scratch* raw = nullptr;
-    ASSERT_EQ(vigil_scratch_new(loaded_.engine.get(), &raw), VIGIL_OK);
-    scratch_.reset(raw);
-  }
-
-  std::vector<Found> scan(const std::string& data, vigil_scan_result* result = nullptr) {
-    std::vector<Found> found;
-    vigil_scan_result r{};
-    EXPECT_EQ(vigil_scan_buffer(loaded_.engine.get(), scratch_.get(), data.data(), data.size(),
-                                VIGIL_SCAN_ALLMATCH, collect_found, &found, &r),
-              VIGIL_OK);
-    if (result != nullptr) *result = r;
-    return found;
-  }
-
-  // The member paths the marker was found at.
-  std::vector<std::vector<std::string>> paths(const std::string& data) {
-    std::vector<std::vector<std::string>> out;
-    for (const Found& f : scan(data)) out.push_back(f.path);
-    return out;
-  }
-
-  vigil_scan_info info() {
-    vigil_scan_info i{};
-    i.struct_size = sizeof i;
-    EXPECT_EQ(vigil_scratch_get_scan_info(scratch_.get(), &i), VIGIL_OK);
-    return i;
-  }
-
-  vigil_test::Load loaded_;
-  vigil_test::Scratch scratch_;
 };
-
-using Paths = std::vector<std::vector<std::string>>;
 
 TEST_F(Pdf, EachFilterAndChainIsDecoded) {
   // The marker across the 4 KiB input buffer of each filter and the 64 KiB scan chunk.
@@ -256,26 +207,14 @@ TEST_F(Pdf, ContainerConditionNamesPdf) {
 }
 
 TEST_F(Pdf, ClamavTestPdfCarriesClamExe) {
-  const std::string sigs =
-      std::string(VIGIL_SHARED_DIR) + "/sigdata/clamav-unit-test-sigs/unit_tests/input/clamav.hdb";
-  const std::string file = "/usr/share/clamav-testfiles/clam.pdf";
-  struct stat st;
-  if (stat(sigs.c_str(), &st) != 0) GTEST_SKIP() << sigs << " absent (needs ../shared)";
-  if (stat(file.c_str(), &st) != 0) GTEST_SKIP() << file << " absent (clamav-testfiles)";
   // clamscan -d clamav.hdb clam.pdf: "clam.pdf: ClamAV-Test-File.UNOFFICIAL FOUND"; the
   // embedded file is object 15, stored without a filter.
-  auto l = vigil_test::load({}, {sigs}, VIGIL_LOAD_UNOFFICIAL_SUFFIX);
-  ASSERT_EQ(l.status, VIGIL_OK);
-  vigil_scratch* raw = nullptr;
-  ASSERT_EQ(vigil_scratch_new(l.engine.get(), &raw), VIGIL_OK);
-  vigil_test::Scratch scratch(raw);
-  std::vector<Found> found;
-  ASSERT_EQ(vigil_scan_file(l.engine.get(), scratch.get(), file.c_str(), VIGIL_SCAN_ALLMATCH,
-                            collect_found, &found, nullptr),
-            VIGIL_OK);
-  ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(found[0].name, "ClamAV-Test-File.UNOFFICIAL");
-  EXPECT_EQ(found[0].path, std::vector<std::string>{"obj15"});
+  std::string absent;
+  auto found = vigil_test::scan_clamav_testfile("clam.pdf", absent);
+  if (!found) GTEST_SKIP() << absent;
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].name, "ClamAV-Test-File.UNOFFICIAL");
+  EXPECT_EQ((*found)[0].path, std::vector<std::string>{"obj15"});
 }
 
 }  // namespace

@@ -27,6 +27,11 @@ bool pdf_space(uint8_t c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\0';
 }
 bool delimiter(uint8_t c) { return std::strchr("()<>[]{}/%", c) != nullptr && c != '\0'; }
+int hex_value(int c) {
+  return c >= '0' && c <= '9'                     ? c - '0'
+         : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                  : -1;
+}
 
 // One step of a stream's decoding: pull() gives up to n decoded bytes, 0 at the end (including
 // an end forced by bytes it cannot decode).
@@ -135,9 +140,7 @@ class AsciiHex final : public Filter {
         break;
       }
       if (pdf_space(static_cast<uint8_t>(c))) continue;
-      int v = c >= '0' && c <= '9'                     ? c - '0'
-              : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-                                                       : -1;
+      const int v = hex_value(c);
       if (v < 0) {
         done_ = true;
         break;
@@ -272,13 +275,8 @@ size_t dictionary_start(std::string_view text) {
 std::string read_name(std::string_view s, size_t& i) {
   std::string name;
   for (++i; i < s.size() && !pdf_space(s[i]) && !delimiter(s[i]); ++i) {
-    auto hex = [](char c) {
-      return c >= '0' && c <= '9'                     ? c - '0'
-             : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-                                                      : -1;
-    };
-    if (s[i] == '#' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      name.push_back(static_cast<char>(hex(s[i + 1]) << 4 | hex(s[i + 2])));
+    if (s[i] == '#' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      name.push_back(static_cast<char>(hex_value(s[i + 1]) << 4 | hex_value(s[i + 2])));
       i += 2;
     } else {
       name.push_back(s[i]);
