@@ -1,10 +1,12 @@
 // PDFs through the public API: each stream is a member, decoded through FlateDecode (zlib and
-// bare deflate), ASCIIHexDecode and ASCII85Decode in the order its /Filter lists them, named
+// bare deflate), ASCIIHexDecode, ASCII85Decode, LZWDecode and RunLengthDecode in the order its
+// /Filter lists them, named
 // after its object; its end from a direct /Length or else from "endstream"; damaged and
 // truncated streams scanned as far as they decode; a deflate bomb stopped by the limits; the
 // Container condition of logical signatures; and ClamAV's own test PDF.
 #include <zlib.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,73 @@ std::string ascii85(const std::string& data) {
   return out + "~>";
 }
 
+// LZWDecode's encoding (EarlyChange 1): 9- to 12-bit codes, most significant bit first, a clear
+// code first and whenever the table fills.
+std::string lzw(const std::string& data) {
+  std::string out;
+  uint32_t acc = 0, bits = 0, width = 9, next = 258;
+  auto put = [&](uint32_t code) {
+    acc = acc << width | code;
+    bits += width;
+    while (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>(acc >> bits));
+    }
+  };
+  std::map<std::string, uint32_t> table;
+  auto reset = [&] {
+    table.clear();
+    for (uint32_t c = 0; c < 256; ++c) table[std::string(1, static_cast<char>(c))] = c;
+    next = 258;
+  };
+  put(256);
+  reset();
+  std::string w;
+  for (char c : data) {
+    if (table.count(w + c) != 0) {
+      w += c;
+      continue;
+    }
+    put(table[w]);
+    table[w + c] = next++;
+    if (next + 1 > (1u << width) && width < 12) ++width;
+    if (next == 4094) {
+      put(256);
+      reset();
+      width = 9;
+    }
+    w = std::string(1, c);
+  }
+  if (!w.empty()) put(table[w]);
+  put(257);
+  if (bits > 0) out.push_back(static_cast<char>(acc << (8 - bits)));
+  return out;
+}
+
+// RunLengthDecode's encoding: runs of a repeated byte, literal runs between.
+std::string run_length(const std::string& data) {
+  std::string out;
+  for (size_t i = 0; i < data.size();) {
+    size_t same = 1;
+    while (i + same < data.size() && data[i + same] == data[i] && same < 128) ++same;
+    if (same >= 2) {
+      out.push_back(static_cast<char>(257 - same));
+      out.push_back(data[i]);
+      i += same;
+      continue;
+    }
+    size_t lit = 1;
+    while (i + lit < data.size() && lit < 128 &&
+           (i + lit + 1 >= data.size() || data[i + lit + 1] != data[i + lit])) {
+      ++lit;
+    }
+    out.push_back(static_cast<char>(lit - 1));
+    out.append(data, i, lit);
+    i += lit;
+  }
+  return out + '\x80';
+}
+
 // A PDF of the given object bodies, numbered from 1 (no xref: readers must cope without one).
 std::string pdf(const std::vector<std::string>& objects) {
   std::string out = "%PDF-1.5\n%\xe2\xe3\xcf\xd3\n";
@@ -87,6 +156,11 @@ TEST_F(Pdf, EachFilterAndChainIsDecoded) {
   // The marker across the 4 KiB input buffer of each filter and the 64 KiB scan chunk.
   const std::string payload = random_bytes(65536 - 7, 1) + kMarker + random_bytes(9000, 2);
   const std::string flate = deflate(payload);
+  std::string repetitive;
+  for (int i = 0; repetitive.size() < 300000; ++i) {
+    repetitive += "line " + std::to_string(i % 977) + std::string(i % 300, ' ') + "\n";
+  }
+  repetitive += kMarker;
   const std::vector<std::string> objects = {
       "<< /Type /Catalog >>",
       stream("/Length " + std::to_string(flate.size()) + " /Filter /FlateDecode", flate),
@@ -95,10 +169,24 @@ TEST_F(Pdf, EachFilterAndChainIsDecoded) {
       stream("/Filter [ /ASCII85Decode /FlateDecode ] /DecodeParms [null null]", ascii85(flate)),
       stream("/Filter /A85", ascii85(payload)),
       stream("/Filter /ASCIIHexDecode", ascii_hex(payload)),
+      stream("/Filter /LZWDecode", lzw(payload)),
+      stream("/Filter [/RL /FlateDecode]", run_length(flate)),
+      // Repetitive text: long LZW entries, codes up to 12 bits and a table that fills and
+      // is cleared; runs of one byte for RunLengthDecode.
+      stream("/Filter /LZW", lzw(repetitive)),
+      stream("/Filter /RunLengthDecode", run_length(repetitive)),
   };
-  EXPECT_EQ(paths(pdf(objects)),
-            (Paths{{"obj2"}, {"obj3"}, {"obj4"}, {"obj5"}, {"obj6"}, {"obj7"}}));
-  EXPECT_EQ(info().members, 6u);
+  // Then the file itself: RunLengthDecode keeps the marker's bytes as a literal run.
+  const Paths want = {{"obj2"}, {"obj3"}, {"obj4"},  {"obj5"},  {"obj6"}, {"obj7"},
+                      {"obj8"}, {"obj9"}, {"obj10"}, {"obj11"}, {}};
+  EXPECT_EQ(paths(pdf(objects)), want);
+  EXPECT_EQ(info().members, 10u);
+  // Every byte decoded, none lost or added: the marker is found at its exact offset.
+  const size_t at = repetitive.size() - kMarker.size();
+  use({{"t.ndb", "Test.Exact:0:" + std::to_string(at) + ":" + hex(kMarker) + "\n"}});
+  EXPECT_EQ(paths(pdf({stream("/Filter /LZW", lzw(repetitive)),
+                       stream("/Filter /RL", run_length(repetitive))})),
+            (Paths{{"obj1"}, {"obj2"}}));
 }
 
 TEST_F(Pdf, Ascii85AndHexHandleZeroGroupsAndShortEnds) {
@@ -179,7 +267,7 @@ TEST_F(Pdf, DamagedAndTruncatedStreamsAreScannedAsFarAsTheyDecode) {
   // A filter not decoded here (an image codec): the member is the bytes as they are, and a
   // chain stops there.
   EXPECT_EQ(paths(pdf({stream("/Filter /DCTDecode", kMarker)})), (Paths{{"obj1"}, {}}));
-  EXPECT_EQ(paths(pdf({stream("/Filter [/FlateDecode /LZWDecode]", deflate(kMarker))})),
+  EXPECT_EQ(paths(pdf({stream("/Filter [/FlateDecode /DCTDecode]", deflate(kMarker))})),
             (Paths{{"obj1"}}));
 }
 

@@ -2,11 +2,12 @@
 // parsed as a document (no xref, no object graph): like a scanner that must also read damaged
 // and hostile files, it walks the bytes for "stream" keywords that follow a dictionary, reads
 // that dictionary's /Length and /Filter, and hands out the stream's bytes through its filters.
-// FlateDecode (zlib or raw deflate), ASCIIHexDecode and ASCII85Decode are decoded; decoding
-// stops at the first other filter (an image codec, LZW, a crypt filter) and the member is the
-// bytes decoded up to there. Decoding is pulled a block at a time, so a member costs a few
-// fixed buffers whatever it expands to, and the descent's size and ratio limits see every
-// block; a stream that stops decoding (damaged, truncated) ends where it stopped.
+// FlateDecode (zlib or raw deflate), ASCIIHexDecode, ASCII85Decode, LZWDecode (EarlyChange 1,
+// the default) and RunLengthDecode are decoded; decoding stops at the first other filter (an
+// image codec, a crypt filter) and the member is the bytes decoded up to there. Decoding is pulled
+// a block at a time, so a member costs a few fixed buffers whatever it expands to, and the
+// descent's size and ratio limits see every block; a stream that stops decoding (damaged,
+// truncated) ends where it stopped.
 #include <zlib.h>
 
 #include <algorithm>
@@ -205,12 +206,142 @@ class Ascii85 final : public Filter {
   bool done_ = false;
 };
 
-enum class FilterKind { kFlate, kHex, kA85, kOther };
+// A filter whose steps each give a run of bytes (up to kRun), handed out as pull() asks.
+class RunFilter : public Filter {
+ public:
+  using Filter::Filter;
+  size_t pull(uint8_t* out, size_t n) override {
+    size_t made = 0;
+    while (made < n) {
+      if (at_run_ == run_len_) {
+        at_run_ = run_len_ = 0;
+        if (done_ || !step()) {
+          done_ = true;
+          break;
+        }
+        continue;
+      }
+      const size_t k = std::min(n - made, run_len_ - at_run_);
+      std::memcpy(out + made, run_ + at_run_, k);
+      made += k;
+      at_run_ += k;
+    }
+    return made;
+  }
+
+ protected:
+  static constexpr size_t kRun = 4096;
+  // Puts the next run into run_[0, run_len_); false at the end.
+  virtual bool step() = 0;
+  uint8_t run_[kRun];
+  size_t run_len_ = 0, at_run_ = 0;
+  bool done_ = false;
+};
+
+// RunLengthDecode: a length byte L, then L + 1 bytes as they are (L < 128) or one byte
+// repeated 257 - L times (L > 128); 128 ends the data.
+class RunLength final : public RunFilter {
+ public:
+  using RunFilter::RunFilter;
+
+ private:
+  bool step() override {
+    const int l = next_in();
+    if (l < 0 || l == 128) return false;
+    if (l < 128) {
+      for (int k = 0; k <= l; ++k) {
+        const int c = next_in();
+        if (c < 0) return run_len_ > 0;
+        run_[run_len_++] = static_cast<uint8_t>(c);
+      }
+      return true;
+    }
+    const int c = next_in();
+    if (c < 0) return false;
+    run_len_ = static_cast<size_t>(257 - l);
+    std::memset(run_, c, run_len_);
+    return true;
+  }
+};
+
+// LZWDecode with the default EarlyChange 1: 9- to 12-bit codes, most significant bit first;
+// 256 clears the table, 257 ends the data. A table entry is its prefix's code and its last
+// byte, so an entry's bytes are rebuilt backwards into run_ (at most 4096 of them).
+class Lzw final : public RunFilter {
+ public:
+  using RunFilter::RunFilter;
+
+ private:
+  static constexpr uint32_t kClear = 256, kEod = 257, kFirst = 258, kMaxCodes = 4096;
+  int read_code() {
+    while (bits_ < width_) {
+      const int c = next_in();
+      if (c < 0) return -1;
+      acc_ = acc_ << 8 | static_cast<uint32_t>(c);
+      bits_ += 8;
+    }
+    bits_ -= width_;
+    return static_cast<int>(acc_ >> bits_ & ((1u << width_) - 1));
+  }
+  // The bytes of `code` into run_; false for a code not in the table.
+  bool expand(uint32_t code) {
+    if (code >= next_ || (code >= kClear && code < kFirst)) return false;
+    uint32_t len = 1;
+    for (uint32_t c = code; c >= kFirst; c = prefix_[c]) ++len;
+    run_len_ = len;
+    for (uint32_t c = code; len > 0; c = prefix_[c]) {
+      run_[--len] = c < kClear ? static_cast<uint8_t>(c) : last_[c];
+      if (c < kClear) break;
+    }
+    return true;
+  }
+  bool step() override {
+    for (;;) {
+      const int code = read_code();
+      if (code < 0 || code == static_cast<int>(kEod)) return false;
+      if (code == static_cast<int>(kClear)) {
+        next_ = kFirst;
+        width_ = 9;
+        prev_ = -1;
+        continue;
+      }
+      const auto c = static_cast<uint32_t>(code);
+      if (prev_ < 0) {
+        if (!expand(c)) return false;
+      } else {
+        // A code not yet in the table is the previous entry plus its own first byte.
+        const bool known = c < next_;
+        if (!expand(known ? c : static_cast<uint32_t>(prev_))) return false;
+        const uint8_t first = run_[0];
+        if (!known) {
+          if (c != next_ || run_len_ >= kRun) return false;
+          run_[run_len_++] = first;
+        }
+        if (next_ < kMaxCodes) {
+          prefix_[next_] = static_cast<uint16_t>(prev_);
+          last_[next_] = first;
+          ++next_;
+        }
+      }
+      if (next_ + 1 >= (1u << width_) && width_ < 12) ++width_;
+      prev_ = code;
+      return true;
+    }
+  }
+  uint16_t prefix_[kMaxCodes] = {};
+  uint8_t last_[kMaxCodes] = {};
+  uint32_t next_ = kFirst, width_ = 9, acc_ = 0, bits_ = 0;
+  int prev_ = -1;
+};
+
+enum class FilterKind { kFlate, kHex, kA85, kRunLength, kLzw, kOther };
 
 FilterKind filter_kind(std::string_view name) {
   if (name == "FlateDecode" || name == "Fl") return FilterKind::kFlate;
   if (name == "ASCIIHexDecode" || name == "AHx") return FilterKind::kHex;
   if (name == "ASCII85Decode" || name == "A85") return FilterKind::kA85;
+  if (name == "RunLengthDecode" || name == "RL") return FilterKind::kRunLength;
+  if (name == "LZWDecode" || name == "LZW") return FilterKind::kLzw;
   return FilterKind::kOther;
 }
 
@@ -435,6 +566,10 @@ ContainerReader::Next PdfReader::next(Member& member) {
       stages_.push_back(std::make_unique<AsciiHex>(in));
     } else if (f == FilterKind::kA85) {
       stages_.push_back(std::make_unique<Ascii85>(in));
+    } else if (f == FilterKind::kRunLength) {
+      stages_.push_back(std::make_unique<RunLength>(in));
+    } else if (f == FilterKind::kLzw) {
+      stages_.push_back(std::make_unique<Lzw>(in));
     } else {
       break;  // a filter not decoded here: the member is what is decoded so far
     }
