@@ -174,15 +174,17 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
   Scratch& scratch = job.scratch;
   std::string& a = scratch.text_layers[0];
   std::string& b = scratch.text_layers[1];
+  std::string& c = scratch.text_layers[2];
   a.clear();
   b.clear();
+  c.clear();
   if (facts.type == sig::kTargetHtml) {
-    normalize_html(data, size, a, b);
+    normalize_html(data, size, a, b, c);
   } else {
     normalize_text(data, size, a);
   }
   common::Status st;
-  for (const std::string* layer : {&a, &b}) {
+  for (const std::string* layer : {&a, &b, &c}) {
     if (layer->empty() || !wants_more(job, level, stopped)) continue;
     const auto* bytes = reinterpret_cast<const uint8_t*>(layer->data());
     scratch.match.facts = facts.matcher(facts.type);
@@ -194,7 +196,7 @@ common::Status scan_text_layers(Job& job, const uint8_t* data, uint64_t size,
                         ctx, level, stopped);
     if (!st.is_ok()) break;
   }
-  for (std::string* layer : {&a, &b}) {
+  for (std::string* layer : {&a, &b, &c}) {
     if (layer->capacity() > kStreamKeepCapacity) std::string().swap(*layer);
   }
   return st;

@@ -59,7 +59,7 @@ struct Scratch {
   vigil_scan_info last_info{};                   // of the last scan
   std::vector<std::unique_ptr<Stream>> members;  // by depth - 1: the member being scanned there
   std::vector<uint8_t> chunk;                    // decompressed bytes on their way to a stream
-  std::string text_layers[2];                    // normalized forms of a text input
+  std::string text_layers[3];                    // normalized forms of a text input
   std::vector<uint32_t> reported;                // signatures reported for the current level
   std::atomic<bool> busy{false};
 };

@@ -4,9 +4,13 @@
 // not rendering, and never allocates beyond the output.
 #include "scan/text_layers.h"
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -77,11 +81,104 @@ bool tag_named(const uint8_t* data, uint64_t size, uint64_t at, std::string_view
   return space(next) || next == '>' || next == '/';
 }
 
+// Whether the tag's markup so far ends with '=' (and maybe a space): a quote there opens an
+// attribute value.
+bool after_equals(const std::string& markup) {
+  size_t n = markup.size();
+  if (n > 0 && markup[n - 1] == ' ') --n;
+  return n > 0 && markup[n - 1] == '=';
+}
+
 // Where `what` next starts in data[from, size), or size when it does not.
 uint64_t find(const uint8_t* data, uint64_t size, uint64_t from, std::string_view what) {
   if (from > size) return size;
   const void* at = ::memmem(data + from, size - from, what.data(), what.size());
   return at == nullptr ? size : static_cast<uint64_t>(static_cast<const uint8_t*>(at) - data);
+}
+
+// A byte of a JavaScript identifier or number.
+bool word_byte(uint8_t c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '$' || c >= 0x80;
+}
+
+// Identifiers a script declares (var NAME, function NAME, its parameters), each renamed n000,
+// n001... in the order declared; each script of a page starts again from n000.
+using JsNames = std::vector<std::pair<std::string, std::string>>;
+constexpr size_t kMaxJsNames = 1000;  // more declarations keep their own names
+
+// Appends one script's text as ClamAV's JavaScript normalizer writes it: a newline between
+// scripts, "<script>", the tokens lowercased with /* */ comments and the slashes of // dropped,
+// a space only between two words, declared identifiers renamed (and their later uses),
+// strings as they are; then "</script>".
+void normalize_script(const uint8_t* d, uint64_t n, std::string& out) {
+  JsNames names;
+  if (!out.empty()) out.push_back('\n');
+  out += "<script>";
+  // What the next words declare: a variable after "var", a function's name after "function",
+  // its parameters inside the parentheses after that.
+  enum class Declare {
+    kNone,
+    kVar,
+    kFunctionName,
+    kBeforeParams,
+    kParams
+  } declare = Declare::kNone;
+  bool last_word = false;
+  for (uint64_t i = 0; i < n;) {
+    const uint8_t c = d[i];
+    if (space(c)) {
+      ++i;
+    } else if (c == '/' && i + 1 < n && d[i + 1] == '/') {
+      i += 2;  // clamscan drops the slashes and keeps the line's words ("}//done" -> "}done")
+    } else if (c == '/' && i + 1 < n && d[i + 1] == '*') {
+      i = std::min(n, find(d, n, i + 2, "*/") + 2);
+    } else if (c == '"' || c == '\'') {
+      const uint64_t from = i++;
+      while (i < n && d[i] != c && d[i] != '\n') i += d[i] == '\\' ? 2 : 1;
+      i = std::min(n, i + 1);
+      for (uint64_t k = from; k < i; ++k) out.push_back(lower(d[k]));
+      last_word = false;
+    } else if (word_byte(c)) {
+      const uint64_t from = i;
+      while (i < n && word_byte(d[i])) ++i;
+      std::string word;
+      for (uint64_t k = from; k < i; ++k) word.push_back(lower(d[k]));
+      if (last_word) out.push_back(' ');
+      const bool declares = declare == Declare::kVar || declare == Declare::kFunctionName ||
+                            declare == Declare::kParams;
+      auto known =
+          std::find_if(names.begin(), names.end(), [&](const auto& p) { return p.first == word; });
+      if (declares && known == names.end() && !(word[0] >= '0' && word[0] <= '9') &&
+          names.size() < kMaxJsNames) {
+        char renamed[16];
+        std::snprintf(renamed, sizeof renamed, "n%03zu", names.size());
+        names.emplace_back(word, renamed);
+        known = names.end() - 1;
+      }
+      out += known != names.end() ? known->second : word;
+      if (word == "var") {
+        declare = Declare::kVar;
+      } else if (word == "function") {
+        declare = Declare::kFunctionName;
+      } else if (declare == Declare::kFunctionName) {
+        declare = Declare::kBeforeParams;
+      } else if (declare != Declare::kParams) {
+        declare = Declare::kNone;
+      }
+      last_word = true;
+    } else {
+      out.push_back(static_cast<char>(c));
+      if (c == '(' && (declare == Declare::kFunctionName || declare == Declare::kBeforeParams)) {
+        declare = Declare::kParams;
+      } else if (declare != Declare::kParams || c == ')') {
+        declare = Declare::kNone;
+      }
+      last_word = false;
+      ++i;
+    }
+  }
+  out += "</script>";
 }
 
 // The folding table: whitespace to ' ', ASCII letters lowered.
@@ -161,15 +258,16 @@ void normalize_text(const uint8_t* data, uint64_t size, std::string& out) {
   out.resize(static_cast<size_t>(o - out.data()));
 }
 
-void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text) {
+void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text,
+                    std::string& script) {
   markup.reserve(markup.size() + size);
   text.reserve(text.size() + size / 2);
   bool markup_space = false, text_space = false;
   bool in_tag = false;
-  // Inside <script>...</script>, "<!--" and "<!" are script text (old pages wrap scripts in
-  // comment markers for browsers without scripting): they are kept, as ClamAV keeps them.
-  bool script_tag = false, in_script = false;
-  uint8_t quote = 0;  // the quote of an attribute value being read, if any
+  bool script_tag = false;   // the tag being read is <script ...>
+  bool in_script = false;    // between <script ...> and </script>
+  uint64_t script_from = 0;  // where the current script's text starts
+  uint8_t quote = 0;         // the quote of an attribute value being read, if any
   // Bytes with no role in the markup: a run of them is appended lowered in one go, as the
   // loop below would append them one by one.
   static const std::array<bool, 256> kPlain = [] {
@@ -185,6 +283,9 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     out.resize(base + n);
     for (uint64_t k = 0; k < n; ++k) out[base + k] = lower(from[k]);
   };
+  // Script text (outside its tags) is markup only, with no whitespace at all ("var a = b"
+  // becomes "vara=b", as in ClamAV's normalized markup).
+  auto script_text = [&] { return in_script && !in_tag; };
   for (uint64_t i = 0; i < size; ++i) {
     uint8_t c = data[i];
     if (kPlain[c]) {
@@ -192,36 +293,52 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       while (end < size && kPlain[data[end]]) ++end;
       append_lowered(markup, data + i, end - i);
       markup_space = false;
-      if (!in_tag) {
+      if (!in_tag && !in_script) {
         append_lowered(text, data + i, end - i);
         text_space = false;
       }
       i = end - 1;
       continue;
     }
-    if (!in_tag && !in_script && c == '<' && size - i >= 4 &&
-        std::memcmp(data + i, "<!--", 4) == 0) {
+    if (in_tag && quote != 0) {
+      // In a quoted attribute value, '<' and '>' are the value's bytes.
+      if (c == quote) {
+        markup.push_back(static_cast<char>(c));
+        markup_space = false;
+        quote = 0;
+        // After the value closes, a space separates the next attribute.
+        if (i + 1 < size && data[i + 1] != '>' && !space(data[i + 1])) {
+          put(markup, ' ', markup_space);
+        }
+        continue;
+      }
+      if (c == '<' || c == '>') {
+        markup.push_back(static_cast<char>(c));
+        markup_space = false;
+        continue;
+      }
+    }
+    if (script_text() && space(c)) continue;
+    if (script_text() && c == '<' && !tag_named(data, size, i + 1, "/script")) {
+      markup.push_back('<');  // a comparison, or "<!--" around old scripts: script text
+      markup_space = false;
+      continue;
+    }
+    if (!in_tag && c == '<' && size - i >= 4 && std::memcmp(data + i, "<!--", 4) == 0) {
       // A comment; one left open runs to the end.
       i = find(data, size, i + 4, "-->") + 2;
       continue;
     }
-    if (!in_tag && !in_script && c == '<' && size - i >= 2 && data[i + 1] == '!') {
+    if (!in_tag && c == '<' && size - i >= 2 && data[i + 1] == '!') {
       // A declaration or CDATA section ("<!doctype ...>", "<![cdata[...") is dropped through
       // the next '>'.
       i = find(data, size, i + 2, ">");
       continue;
     }
-    if (in_tag && (c == '"' || c == '\'')) {
-      // A quoted attribute value; after it closes, a space separates the next attribute.
+    if (in_tag && (c == '"' || c == '\'') && after_equals(markup)) {
+      quote = c;  // an attribute value opens (a quote elsewhere in a tag is just a byte)
       markup.push_back(static_cast<char>(c));
       markup_space = false;
-      if (quote == 0) {
-        quote = c;
-      } else if (quote == c) {
-        quote = 0;
-        if (i + 1 < size && data[i + 1] != '>' && !space(data[i + 1]))
-          put(markup, ' ', markup_space);
-      }
       continue;
     }
     if (c == '<') {
@@ -229,9 +346,12 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       if (markup_space && markup.size() >= 2 && markup[markup.size() - 2] == '>') {
         markup.pop_back();
       }
-      if (!in_tag) {  // not a '<' inside a tag (a quoted value may hold one)
+      if (!in_tag) {
         script_tag = tag_named(data, size, i + 1, "script");
-        if (tag_named(data, size, i + 1, "/script")) in_script = false;
+        if (in_script && tag_named(data, size, i + 1, "/script")) {
+          in_script = false;
+          normalize_script(data + script_from, i - script_from, script);
+        }
       }
       in_tag = true;
       markup.push_back('<');
@@ -241,9 +361,11 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     }
     if (c == '>' && in_tag) {
       in_tag = false;
-      in_script = in_script || script_tag;
+      if (script_tag && !in_script) {
+        in_script = true;
+        script_from = i + 1;
+      }
       script_tag = false;
-      quote = 0;
       markup.push_back('>');
       markup_space = true;  // a space right after a tag is dropped too
       continue;
@@ -252,8 +374,9 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     uint64_t len = 1;
     if (c == '&' && reference(data, size, i, out, len)) i += len - 1;
     put(markup, out, markup_space);
-    if (!in_tag) put(text, out, text_space);
+    if (!in_tag && !in_script) put(text, out, text_space);
   }
+  if (in_script) normalize_script(data + script_from, size - script_from, script);
 }
 
 }  // namespace vigil::scan

@@ -273,6 +273,9 @@ TEST(Logical, PcreSubsignaturesRunWhenTheirTriggerHolds) {
 }
 
 TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
+  const char* const kTwoScripts =
+      "<html><script>var a = b;\n function F( X ) { return X; } // done\n</script><p>t</p>"
+      "<script>x = 1; /*c*/</script></html>";
   struct Case {
     const char* sig;
     const char* data;
@@ -297,14 +300,39 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       {"T;Engine:51-255,Target:3;0;22612220616c743d", "<html><img src=\"a\"alt=\"b\"></html>",
        true},  // attributes spaced apart
       {"T;Engine:51-255,Target:7;0;3c703e6869", "<html><p>hi</p></html>", false},
-      // Inside a script, "<!--" is script text (clamscan: Win.Trojan.Generic-51 on
-      // "<script><!--function..."); after </script> it opens a comment again.
-      {"T;Engine:51-255,Target:3;0;0:3c7363726970743e3c212d2d76617220",
+      // Scripts, as clamscan 1.4.6 reads them (each case checked with it): in the markup with no
+      // whitespace at all; not in the text layer; and as a layer of their own, each
+      // "<script>...</script>" on its own line, a space only between words, // and /* */ dropped
+      // (the words after // kept) and declared names renamed n000... per script.
+      {"T;Engine:51-255,Target:3;0;0:3c7363726970743e3c212d2d766172",
        "<SCRIPT><!--var x=1;//--></script>", true},
       {"T;Engine:51-255,Target:3;0;7a7a7a", "<script>a</script><!-- zzz --><p>b</p>", false},
       {"T;Engine:51-255,Target:3;0;7a7a7a", "<script>a</script><p>zzz</p>", true},
-      // A '<' in the script tag's quoted value does not undo it (clamscan: found).
       {"T;Engine:51-255,Target:3;0;3c212d2d767a7a", "<script x=\"<b\"><!--vzz x--></script>", true},
+      {"T;Engine:51-255,Target:3;0;666f7228693d303b693c333b692b2b29783d792b7a3b",
+       "<script>for (i=0; i<3; i++) x = y + z;\nvar a = b;</script>", true},
+      {"T;Engine:51-255,Target:3;0;76617220613d623b",
+       "<script>for (i=0; i<3; i++) x = y + z;\nvar a = b;</script>", false},
+      {"T;Engine:51-255,Target:3;0;6162206364", "<html><p>ab</p><script>cd</script></html>", false},
+      {"T;Engine:51-255,Target:3;0;6162206364", "<html><p>ab</p><i>cd</i></html>", true},
+      {"T;Engine:51-255,Target:3;0;766172206e3030303d623b", kTwoScripts, true},
+      {"T;Engine:51-255,Target:3;0;"
+       "66756e6374696f6e206e303031286e303032297b72657475726e206e3030323b7d646f6e653c2f7363726970743"
+       "e",
+       kTwoScripts, true},
+      {"T;Engine:51-255,Target:3;0;3c2f7363726970743e0a3c7363726970743e783d313b3c2f7363726970743e",
+       kTwoScripts, true},
+      {"T;Engine:51-255,Target:3;0;"
+       "766172613d623b66756e6374696f6e662878297b72657475726e783b7d2f2f646f6e65",
+       kTwoScripts, true},
+      {"T;Engine:51-255,Target:3;0;2f2a632a2f", kTwoScripts, true},
+      {"T;Engine:51-255,Target:3;0;3c2f7363726970743e3c7363726970743e", kTwoScripts, false},
+      // In a quoted attribute value (a quote after '='), '<' and '>' are the value's bytes;
+      // a quote elsewhere in a tag is just a byte.
+      {"T;Engine:51-255,Target:3;0;687265663d223c253d78253e3f79223e",
+       "<html><a href=\"<%=x%>?y\">is</a></html>", true},
+      {"T;Engine:51-255,Target:3;0;7365727665727661726961626c657328222073637269707422292d3e",
+       "<html><a href=\"servervariables(\" script\")-> x\">is</a></html>", true},
       // FileSize is the file's, not the normalized layer's (14 bytes, 12 normalized).
       {"T;Engine:51-255,Target:7,FileSize:14-14;0;68656c6c6f", "Hello   WORLD\n", true},
       {"T;Engine:51-255,Target:7,FileSize:12-12;0;68656c6c6f", "Hello   WORLD\n", false},
