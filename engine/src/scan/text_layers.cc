@@ -9,8 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
-#include <utility>
-#include <vector>
+#include <unordered_map>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -104,7 +103,7 @@ bool word_byte(uint8_t c) {
 
 // Identifiers a script declares (var NAME, function NAME, its parameters), each renamed n000,
 // n001... in the order declared; each script of a page starts again from n000.
-using JsNames = std::vector<std::pair<std::string, std::string>>;
+using JsNames = std::unordered_map<std::string, std::string>;
 constexpr size_t kMaxJsNames = 1000;  // more declarations keep their own names
 
 // Appends one script's text as ClamAV's JavaScript normalizer writes it: a newline between
@@ -147,14 +146,12 @@ void normalize_script(const uint8_t* d, uint64_t n, std::string& out) {
       if (last_word) out.push_back(' ');
       const bool declares = declare == Declare::kVar || declare == Declare::kFunctionName ||
                             declare == Declare::kParams;
-      auto known =
-          std::find_if(names.begin(), names.end(), [&](const auto& p) { return p.first == word; });
+      auto known = names.find(word);
       if (declares && known == names.end() && !(word[0] >= '0' && word[0] <= '9') &&
           names.size() < kMaxJsNames) {
         char renamed[16];
         std::snprintf(renamed, sizeof renamed, "n%03zu", names.size());
-        names.emplace_back(word, renamed);
-        known = names.end() - 1;
+        known = names.emplace(word, renamed).first;
       }
       out += known != names.end() ? known->second : word;
       if (word == "var") {
