@@ -190,7 +190,8 @@ TEST_F(Ole2, AnOle10NativeObjectsFileIsAMemberOfItsOwn) {
             (Paths{{"_OLE10NATIVE/a.exe"}}));  // names compare without case
   // A Package header that does not parse (no end to its label): only the stream.
   EXPECT_TRUE(
-      paths(compound_file({{"\x01Ole10Native", "    \x02\x00" + std::string(100, 'x'), {}}}))
+      paths(compound_file(
+                {{"\x01Ole10Native", std::string("    \x02\x00", 6) + std::string(100, 'x'), {}}}))
           .empty());
   EXPECT_EQ(info().members, 1u);
 }

@@ -225,15 +225,26 @@ TEST_F(Pdf, StreamEndsFromLengthOrEndstream) {
 
 TEST_F(Pdf, DictionaryKeysAreReadAtTheirOwnLevel) {
   const std::string flate = deflate(kMarker);
-  // A nested dictionary's /Filter, a string holding "obj" and ">>", an escaped name, and a
-  // /Length in a nested dictionary that must not end the stream early.
+  // A nested dictionary's /Filter, a string holding "obj" and ">>", an escaped name.
   const std::vector<std::string> objects = {
       stream("/DecodeParms << /Filter /Crypt >> /Filter /FlateDecode", flate),
       stream("/Filter /FlateDecode /Title (obj >> << \\) obj)", flate),
       stream("/Filter /Fl#61teDecode", flate),
-      stream("/X << /Length 2 >> /Filter /FlateDecode", flate),
+      // A hex string as the last value, and a name value that spells a key.
+      stream("/Filter /FlateDecode /ID <00ff>", flate),
+      stream("/S /Filter /Filter /FlateDecode /T [/Filter (x)] /U 3 0 R", flate),
+      // A stray '(' earlier in the window: the dictionary is found counting backwards (and the
+      // member, with "obj" not right before its dictionary, is named by its place: stream5).
+      "(unclosed\n" + stream("/Filter /FlateDecode", flate),
   };
-  EXPECT_EQ(paths(pdf(objects)), (Paths{{"obj1"}, {"obj2"}, {"obj3"}, {"obj4"}}));
+  EXPECT_EQ(paths(pdf(objects)),
+            (Paths{{"obj1"}, {"obj2"}, {"obj3"}, {"obj4"}, {"obj5"}, {"stream5"}}));
+  // A /Length in a nested dictionary is not the stream's: the top-level one spans past an
+  // "endstream" inside the data to the marker.
+  const std::string inner = "ab\nendstream " + kMarker;
+  const std::string nested = pdf({"<< /X << /Length 2 >> /Length " + std::to_string(inner.size()) +
+                                  " >>\nstream\n" + inner + "\nendstream"});
+  EXPECT_EQ(paths(nested), (Paths{{"obj1"}, {}}));
 }
 
 TEST_F(Pdf, AMessageThatMentionsPdfStaysAMessage) {

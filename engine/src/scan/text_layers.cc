@@ -109,7 +109,7 @@ constexpr size_t kMaxJsNames = 1000;  // more declarations keep their own names
 // Appends one script's text as ClamAV's JavaScript normalizer writes it: a newline between
 // scripts, "<script>", the tokens lowercased with /* */ comments and the slashes of // dropped,
 // a space only between two words, declared identifiers renamed (and their later uses),
-// strings as they are; then "</script>".
+// strings in double quotes; then "</script>".
 void normalize_script(const uint8_t* d, uint64_t n, std::string& out) {
   JsNames names;
   if (!out.empty()) out.push_back('\n');
@@ -133,10 +133,19 @@ void normalize_script(const uint8_t* d, uint64_t n, std::string& out) {
     } else if (c == '/' && i + 1 < n && d[i + 1] == '*') {
       i = std::min(n, find(d, n, i + 2, "*/") + 2);
     } else if (c == '"' || c == '\'') {
-      const uint64_t from = i++;
-      while (i < n && d[i] != c && d[i] != '\n') i += d[i] == '\\' ? 2 : 1;
+      // A string, written in double quotes whatever it was quoted with, its line breaks as
+      // spaces (clamscan: 'X<LF>Y' becomes "x y"); an escaped byte is kept with its backslash.
+      out.push_back('"');
+      for (++i; i < n && d[i] != c; ++i) {
+        if (d[i] == '\\' && i + 1 < n) {
+          out.push_back('\\');
+          out.push_back(lower(d[++i]));
+        } else {
+          out.push_back(d[i] == '\n' || d[i] == '\r' ? ' ' : lower(d[i]));
+        }
+      }
+      out.push_back('"');
       i = std::min(n, i + 1);
-      for (uint64_t k = from; k < i; ++k) out.push_back(lower(d[k]));
       last_word = false;
     } else if (word_byte(c)) {
       const uint64_t from = i;
@@ -281,7 +290,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     for (uint64_t k = 0; k < n; ++k) out[base + k] = lower(from[k]);
   };
   // Script text (outside its tags) is markup only, with no whitespace at all ("var a = b"
-  // becomes "vara=b", as in ClamAV's normalized markup).
+  // becomes "vara=b", as in ClamAV's normalized markup) and double quotes for single ones.
   auto script_text = [&] { return in_script && !in_tag; };
   for (uint64_t i = 0; i < size; ++i) {
     uint8_t c = data[i];
@@ -332,7 +341,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       i = find(data, size, i + 2, ">");
       continue;
     }
-    if (in_tag && (c == '"' || c == '\'') && after_equals(markup)) {
+    if (in_tag && quote == 0 && (c == '"' || c == '\'') && after_equals(markup)) {
       quote = c;  // an attribute value opens (a quote elsewhere in a tag is just a byte)
       markup.push_back(static_cast<char>(c));
       markup_space = false;
@@ -367,7 +376,8 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       markup_space = true;  // a space right after a tag is dropped too
       continue;
     }
-    char out = lower(c);
+    // In script text, clamscan's markup writes every single quote as a double one.
+    char out = script_text() && c == '\'' ? '"' : lower(c);
     uint64_t len = 1;
     if (c == '&' && reference(data, size, i, out, len)) i += len - 1;
     put(markup, out, markup_space);

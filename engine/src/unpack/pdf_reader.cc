@@ -371,9 +371,16 @@ size_t skip_string(std::string_view s, size_t i) {
   return s.size();
 }
 
+// Past the hex string that opens at s[i] ('<' not followed by '<').
+size_t skip_hex_string(std::string_view s, size_t i) {
+  const size_t close = s.find('>', i);
+  return close == std::string_view::npos ? s.size() : close + 1;
+}
+
 // The dictionary that ends `text` ("<< ... >>", then maybe whitespace): where its "<<" is, or
 // npos. Read forwards, so that strings and comments (which may hold "<<" or ">>") are passed
-// over as a PDF reader passes them.
+// over as a PDF reader passes them; when that finds none (a stray '(' or "<<" earlier in the
+// window), the "<<" that balances the final ">>" counting backwards.
 size_t dictionary_start(std::string_view text) {
   size_t open = std::string_view::npos, found = std::string_view::npos, found_end = 0;
   int depth = 0;
@@ -386,6 +393,8 @@ size_t dictionary_start(std::string_view text) {
     } else if (c == '<' && i + 1 < text.size() && text[i + 1] == '<') {
       if (depth++ == 0) open = i;
       i += 2;
+    } else if (c == '<') {
+      i = skip_hex_string(text, i);
     } else if (c == '>' && i + 1 < text.size() && text[i + 1] == '>') {
       i += 2;
       if (depth > 0 && --depth == 0) {
@@ -396,10 +405,22 @@ size_t dictionary_start(std::string_view text) {
       ++i;
     }
   }
-  if (found == std::string_view::npos || skip_space(text, found_end) != text.size()) {
-    return std::string_view::npos;
+  if (found != std::string_view::npos && skip_space(text, found_end) == text.size()) return found;
+  size_t i = text.size();
+  while (i > 0 && pdf_space(text[i - 1])) --i;
+  depth = 0;
+  while (i >= 2) {
+    if (text[i - 1] == '>' && text[i - 2] == '>') {
+      ++depth;
+      i -= 2;
+    } else if (text[i - 1] == '<' && text[i - 2] == '<') {
+      i -= 2;
+      if (--depth == 0) return i;
+    } else {
+      --i;
+    }
   }
-  return found;
+  return std::string_view::npos;
 }
 
 // The name at s[i] ('/'), its #xx escapes decoded; i moves past it.
@@ -417,22 +438,43 @@ std::string read_name(std::string_view s, size_t& i) {
 }
 
 // /Length and /Filter of the dictionary `dict` ("<< ... >>"), read at its own level only: keys
-// of nested dictionaries and the insides of strings are passed over.
+// of nested dictionaries, the insides of strings and other keys' values are passed over (keys
+// and values alternate, so "/S /Filter" is a key and its value).
 StreamInfo read_dictionary(std::string_view dict) {
   StreamInfo info;
   int depth = 0;
+  bool want_key = true;  // at depth 1: whether the next object is a key or a value
+  auto value_done = [&] {
+    if (depth == 1) want_key = true;
+  };
   for (size_t i = 0; i < dict.size();) {
     const char c = dict[i];
-    if (c == '<' && i + 1 < dict.size() && dict[i + 1] == '<') {
+    if (pdf_space(c)) {
+      ++i;
+    } else if (c == '<' && i + 1 < dict.size() && dict[i + 1] == '<') {
       ++depth;
       i += 2;
     } else if (c == '>' && i + 1 < dict.size() && dict[i + 1] == '>') {
       --depth;
       i += 2;
+      value_done();  // a nested dictionary's end ends the value it was
     } else if (c == '(') {
       i = skip_string(dict, i);
-    } else if (c == '/' && depth == 1) {
+      value_done();
+    } else if (c == '<') {
+      i = skip_hex_string(dict, i);
+      value_done();
+    } else if (c == '[' && depth == 1 && !want_key) {
+      int nest = 0;  // an array value, nested arrays and all
+      for (; i < dict.size(); ++i) {
+        if (dict[i] == '[') ++nest;
+        if (dict[i] == ']' && --nest == 0) break;
+      }
+      i = std::min(dict.size(), i + 1);
+      want_key = true;
+    } else if (c == '/' && depth == 1 && want_key) {
       const std::string key = read_name(dict, i);
+      want_key = false;
       if (key == "Length") {
         size_t at = skip_space(dict, i);
         int64_t v = 0;
@@ -445,18 +487,35 @@ StreamInfo read_dictionary(std::string_view dict) {
         const size_t next = skip_space(dict, at);
         const bool indirect = next < dict.size() && dict[next] >= '0' && dict[next] <= '9';
         if (digits > 0 && !indirect) info.length = v;
-      } else if (key == "Filter" && info.filters.empty()) {
+      } else if (key == "Filter") {
         size_t at = skip_space(dict, i);
         const bool array = at < dict.size() && dict[at] == '[';
         if (array) ++at;
+        info.filters.clear();
         while (info.filters.size() < kMaxFilters) {
           at = skip_space(dict, at);
           if (at >= dict.size() || dict[at] != '/') break;
           info.filters.push_back(filter_kind(read_name(dict, at)));
           if (!array) break;
         }
+        if (array) {
+          while (at < dict.size() && dict[at] != ']') ++at;
+          at = std::min(dict.size(), at + 1);
+        }
         i = at;
+        want_key = true;
       }
+    } else if (depth == 1 && !want_key) {
+      // A value of one token: a name, a number, true/false/null (an "N G R" reference's
+      // other tokens are then skipped as keys that are not names).
+      if (c == '/') {
+        read_name(dict, i);
+      } else {
+        const size_t from = i;
+        while (i < dict.size() && !pdf_space(dict[i]) && !delimiter(dict[i])) ++i;
+        if (i == from) ++i;  // a stray delimiter (')', ']', '>'): passed over
+      }
+      want_key = true;
     } else {
       ++i;
     }

@@ -327,6 +327,20 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
        kTwoScripts, true},
       {"T;Engine:51-255,Target:3;0;2f2a632a2f", kTwoScripts, true},
       {"T;Engine:51-255,Target:3;0;3c2f7363726970743e3c7363726970743e", kTwoScripts, false},
+      // Quotes in scripts: single ones written as double in the markup (even inside strings),
+      // strings in double quotes with line breaks as spaces in the script layer.
+      {"T;Engine:51-255,Target:3;0;623d2278223b633d2269742273223b",
+       "<html><script>b='x'; c=\"it's\";</script></html>", true},
+      {"T;Engine:51-255,Target:3;0;"
+       "3c7363726970743e623d2278223b633d2269742773223b3c2f7363726970743e",
+       "<html><script>b='x'; c=\"it's\";</script></html>", true},
+      {"T;Engine:51-255,Target:3;0;623d22782079223b", "<html><script>b = 'X\nY';</script></html>",
+       true},
+      {"T;Engine:51-255,Target:3;0;766172613d2261626364223b",
+       "<html><script>var a = \"ABC d\";</script></html>", true},
+      // A quote inside a quoted value does not reopen it: the tag ends, the script is seen.
+      {"T;Engine:51-255,Target:3;0;3c7363726970743e7a717828293c2f7363726970743e",
+       "<html><div title=\"a='\"><script>zqx()</script></div></html>", true},
       // In a quoted attribute value (a quote after '='), '<' and '>' are the value's bytes;
       // a quote elsewhere in a tag is just a byte.
       {"T;Engine:51-255,Target:3;0;687265663d223c253d78253e3f79223e",
