@@ -20,6 +20,7 @@
 #include "fuzz_check.h"
 #include "reference_matcher.h"
 #include "scan/scanner.h"
+#include "scan/text_layers.h"
 #include "sig/offset.h"
 #include "sig/pattern.h"
 #include "sig/signature_set.h"
@@ -249,22 +250,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(found[id] == (text == it->second));
   }
 
-  // Body signatures against the reference, where it can judge. Text is also matched in
-  // normalized layers (lowercased, whitespace collapsed; HTML markup and scripts rewritten) at
-  // offsets of their own, and HTML only there: for ASCII text every match the bytes hold must
-  // still be found; for HTML the reference has nothing to say.
+  // Body signatures against the reference, where it can judge. ASCII text is matched as its
+  // bytes and as its normalized layer (lowercased, whitespace collapsed), each at offsets of
+  // its own: a hit must hold in one of them, and a signature is found when either holds it.
+  // HTML is matched only in layers the reference cannot build (markup and scripts rewritten).
   const auto type = static_cast<uint8_t>(vigil::format::identify_file(data, size));
-  const bool layered = type == vigil::sig::kTargetAscii || type == vigil::sig::kTargetHtml;
   if (type == vigil::sig::kTargetHtml) return 0;
-  vigil::fuzz::ReferenceMatcher ref(data, size);
+  std::string layer;
+  if (type == vigil::sig::kTargetAscii) vigil::scan::normalize_text(data, size, layer);
+  const auto* layer_bytes = reinterpret_cast<const uint8_t*>(layer.data());
+  vigil::fuzz::ReferenceMatcher ref(data, size), ref_layer(layer_bytes, layer.size());
+  const bool layered = type == vigil::sig::kTargetAscii;
   for (const Hit& h : hits) {
-    if (h.kind != VIGIL_SIG_BODY || layered) continue;
+    if (h.kind != VIGIL_SIG_BODY) continue;
     FUZZ_CHECK(h.id < fx.body.size());
     const Body& s = fx.body[h.id];
-    FUZZ_CHECK(s.offset.allows(h.offset, size));
-    if (vigil::fuzz::reference_supports(s.pattern)) {
-      FUZZ_CHECK(ref.matches_at(s.pattern, h.offset));
-    }
+    const bool raw =
+        s.offset.allows(h.offset, size) &&
+        (!vigil::fuzz::reference_supports(s.pattern) || ref.matches_at(s.pattern, h.offset));
+    const bool in_layer =
+        layered && s.offset.allows(h.offset, layer.size()) &&
+        (!vigil::fuzz::reference_supports(s.pattern) || ref_layer.matches_at(s.pattern, h.offset));
+    FUZZ_CHECK(raw || in_layer);
   }
   for (uint32_t id = 0; id < fx.body.size(); ++id) {
     const Body& s = fx.body[id];
@@ -272,8 +279,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         !vigil::fuzz::within_confirm_budget(s.pattern, size)) {
       continue;
     }
-    bool expected = ref.matches_anywhere(s.pattern, s.offset);
-    if (expected != found[id] && !(layered && found[id])) {
+    const bool expected = ref.matches_anywhere(s.pattern, s.offset) ||
+                          (layered && ref_layer.matches_anywhere(s.pattern, s.offset));
+    if (expected != found[id]) {
       std::fprintf(stderr, "%s: engine says %s, reference says %s\n", s.name.c_str(),
                    found[id] ? "match" : "no match", expected ? "match" : "no match");
       FUZZ_CHECK(expected == found[id]);
