@@ -80,6 +80,12 @@ bool tag_named(const uint8_t* data, uint64_t size, uint64_t at, std::string_view
   return space(next) || next == '>' || next == '/';
 }
 
+// Whether a tag can start with this byte after '<' (and any whitespace): a letter, or '/', '!'
+// or '?'; otherwise the '<' is text, as clamscan reads it.
+bool tag_start(uint8_t c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/' || c == '!' || c == '?';
+}
+
 // Whether the tag's markup so far ends with '=' (and maybe a space): a quote there opens an
 // attribute value.
 bool after_equals(const std::string& markup) {
@@ -266,6 +272,7 @@ void normalize_text(const uint8_t* data, uint64_t size, std::string& out) {
 
 void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text,
                     std::string& script) {
+  const size_t script_base = script.size();
   markup.reserve(markup.size() + size);
   text.reserve(text.size() + size / 2);
   bool markup_space = false, text_space = false;
@@ -347,17 +354,26 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       markup_space = false;
       continue;
     }
+    uint64_t name = i + 1;  // where a tag's name would start: whitespace after '<' is dropped
+    while (c == '<' && !in_tag && name < size && space(data[name])) ++name;
+    if (c == '<' && !in_tag && !(name < size && tag_start(data[name]))) {
+      // Not a tag ("a <1", "\"<\"+s"): a byte of text.
+      put(markup, '<', markup_space);
+      put(text, '<', text_space);
+      continue;
+    }
     if (c == '<') {
       // Whitespace between tags is dropped.
       if (markup_space && markup.size() >= 2 && markup[markup.size() - 2] == '>') {
         markup.pop_back();
       }
       if (!in_tag) {
-        script_tag = tag_named(data, size, i + 1, "script");
-        if (in_script && tag_named(data, size, i + 1, "/script")) {
+        script_tag = tag_named(data, size, name, "script");
+        if (in_script && tag_named(data, size, name, "/script")) {
           in_script = false;
           normalize_script(data + script_from, i - script_from, script);
         }
+        i = name - 1;
       }
       in_tag = true;
       markup.push_back('<');
@@ -384,6 +400,9 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     if (!in_tag && !in_script) put(text, out, text_space);
   }
   if (in_script) normalize_script(data + script_from, size - script_from, script);
+  // Renamed names and the tags around each script can make the layer longer than the input; it
+  // is cut there, so that a match's offset always lies within the input's size.
+  if (script.size() > script_base + size) script.resize(script_base + size);
 }
 
 }  // namespace vigil::scan

@@ -23,7 +23,8 @@ void normalize_text_bytewise(const uint8_t* data, uint64_t size, std::string& ou
 // (tags and scripts removed) to `text`, and its scripts to `script`, each as
 // "<script>...</script>" with its JavaScript normalized: comments dropped, a space only between
 // two words, and identifiers it declares (var, function names and parameters) renamed n000,
-// n001... in the order declared, as ClamAV's normalizer writes them.
+// n001... in the order declared, as ClamAV's normalizer writes them; the script layer is cut at
+// the input's size.
 void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text,
                     std::string& script);
 

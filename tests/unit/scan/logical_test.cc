@@ -341,6 +341,14 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       // A quote inside a quoted value does not reopen it: the tag ends, the script is seen.
       {"T;Engine:51-255,Target:3;0;3c7363726970743e7a717828293c2f7363726970743e",
        "<html><div title=\"a='\"><script>zqx()</script></div></html>", true},
+      // '<' opens a tag only before a letter, '/', '!' or '?' (whitespace after it dropped);
+      // otherwise it is text.
+      {"T;Engine:51-255,Target:3;0;223c222b612b2269643d2269645f37226f6e703d226628293b223e223b",
+       "<html><body>x=\"<\"+a+\"id=\"id_7\"onp=\"f();\">\";</body></html>", true},
+      {"T;Engine:51-255,Target:3;0;61203c62", "<html><body><p>a < b</p></body></html>", true},
+      {"T;Engine:51-255,Target:3;0;61203c2062", "<html><body><p>a < b</p></body></html>", false},
+      {"T;Engine:51-255,Target:3;0;3c703e613c313c2f703e", "<html><body><p>a<1</p></body></html>",
+       true},
       // In a quoted attribute value (a quote after '='), '<' and '>' are the value's bytes;
       // a quote elsewhere in a tag is just a byte.
       {"T;Engine:51-255,Target:3;0;687265663d223c253d78253e3f79223e",
