@@ -159,53 +159,6 @@ class AsciiHex final : public Filter {
   bool done_ = false;
 };
 
-class Ascii85 final : public Filter {
- public:
-  using Filter::Filter;
-  size_t pull(uint8_t* out, size_t n) override {
-    size_t made = 0;
-    for (;;) {
-      while (pending_at_ < pending_n_ && made < n) out[made++] = pending_[pending_at_++];
-      if (made == n || done_) return made;
-      fill();
-    }
-  }
-
- private:
-  // Decodes the next group into pending_.
-  void fill() {
-    pending_at_ = pending_n_ = 0;
-    uint32_t digits[5];
-    int k = 0;
-    while (k < 5) {
-      int c = next_in();
-      if (c < 0 || c == '~') break;
-      if (pdf_space(static_cast<uint8_t>(c))) continue;
-      if (c == 'z' && k == 0) {
-        std::memset(pending_, 0, 4);
-        pending_n_ = 4;
-        return;
-      }
-      if (c < '!' || c > 'u') break;
-      digits[k++] = static_cast<uint32_t>(c - '!');
-    }
-    if (k < 5) done_ = true;
-    if (k < 2) return;                           // nothing, or a single digit that encodes no byte
-    for (int j = k; j < 5; ++j) digits[j] = 84;  // a short last group is padded with 'u'
-    uint64_t v = 0;
-    for (uint32_t d : digits) v = v * 85 + d;
-    if (v > UINT32_MAX) {
-      done_ = true;
-      return;
-    }
-    for (int j = 0; j < 4; ++j) pending_[j] = static_cast<uint8_t>(v >> (24 - 8 * j));
-    pending_n_ = k - 1;
-  }
-  uint8_t pending_[4];
-  int pending_at_ = 0, pending_n_ = 0;
-  bool done_ = false;
-};
-
 // A filter whose steps each give a run of bytes (up to kRun), handed out as pull() asks.
 class RunFilter : public Filter {
  public:
@@ -236,6 +189,40 @@ class RunFilter : public Filter {
   uint8_t run_[kRun];
   size_t run_len_ = 0, at_run_ = 0;
   bool done_ = false;
+};
+
+// ASCII85Decode: groups of five digits '!'..'u' for four bytes, 'z' for four zeros, a short
+// last group padded with 'u'; "~>" (or any byte outside the alphabet) ends the data.
+class Ascii85 final : public RunFilter {
+ public:
+  using RunFilter::RunFilter;
+
+ private:
+  bool step() override {
+    uint32_t digits[5];
+    int k = 0;
+    while (k < 5) {
+      const int c = next_in();
+      if (c < 0 || c == '~') break;
+      if (pdf_space(static_cast<uint8_t>(c))) continue;
+      if (c == 'z' && k == 0) {
+        run_len_ = 4;
+        std::memset(run_, 0, run_len_);
+        return true;
+      }
+      if (c < '!' || c > 'u') break;
+      digits[k++] = static_cast<uint32_t>(c - '!');
+    }
+    if (k < 5) done_ = true;  // this group is the last
+    if (k < 2) return false;  // nothing, or a single digit that encodes no byte
+    for (int j = k; j < 5; ++j) digits[j] = 84;
+    uint64_t v = 0;
+    for (uint32_t d : digits) v = v * 85 + d;
+    if (v > UINT32_MAX) return false;
+    for (int j = 0; j < 4; ++j) run_[j] = static_cast<uint8_t>(v >> (24 - 8 * j));
+    run_len_ = static_cast<size_t>(k - 1);
+    return true;
+  }
 };
 
 // RunLengthDecode: a length byte L, then L + 1 bytes as they are (L < 128) or one byte
