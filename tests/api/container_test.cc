@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "api_support.h"
 #include "archive_support.h"
+#include "member_support.h"
 
 namespace {
 
@@ -20,57 +20,18 @@ using vigil_test::random_bytes;
 const std::string kMarker = "VIGIL-CONTAINER-TEST-MARKER";
 using vigil_test::hex;
 
-struct Found {
-  std::string name;
-  std::vector<std::string> path;
-  vigil_sig_kind kind;
-};
+using vigil_test::collect_found;
+using vigil_test::Found;
 
-int collect_found(const vigil_match* m, void* user) {
-  Found f{m->name, {}, m->kind};
-  for (uint32_t i = 0; i < m->path_depth; ++i) f.path.emplace_back(m->path[i]);
-  static_cast<std::vector<Found>*>(user)->push_back(std::move(f));
-  return 0;
-}
-
-class Containers : public ::testing::Test {
+class Containers : public vigil_test::MemberScan {
  protected:
-  void SetUp() override {
-    loaded_ = vigil_test::load({{"t.ndb", "Test.Marker:0:*:" + hex(kMarker) + "\n"}});
-    ASSERT_EQ(loaded_.status, VIGIL_OK);
-    vigil_scratch* raw = nullptr;
-    ASSERT_EQ(vigil_scratch_new(loaded_.engine.get(), &raw), VIGIL_OK);
-    scratch_.reset(raw);
-  }
+  void SetUp() override { use({{"t.ndb", "Test.Marker:0:*:" + hex(kMarker) + "\n"}}); }
 
+  // First-match unless told otherwise, as a product scans.
   std::vector<Found> scan(const std::string& data, uint32_t flags = 0,
                           vigil_scan_result* result = nullptr) {
-    std::vector<Found> found;
-    vigil_scan_result r{};
-    EXPECT_EQ(vigil_scan_buffer(loaded_.engine.get(), scratch_.get(), data.data(), data.size(),
-                                flags, collect_found, &found, &r),
-              VIGIL_OK);
-    if (result != nullptr) *result = r;
-    return found;
+    return scan_with(data, flags, result);
   }
-
-  vigil_scan_info info() {
-    vigil_scan_info i{};
-    i.struct_size = sizeof i;
-    EXPECT_EQ(vigil_scratch_get_scan_info(scratch_.get(), &i), VIGIL_OK);
-    return i;
-  }
-
-  void set_limits(void (*edit)(vigil_scan_limits&)) {
-    vigil_scan_limits l{};
-    l.struct_size = sizeof l;
-    ASSERT_EQ(vigil_scan_limits_default(&l), VIGIL_OK);
-    edit(l);
-    ASSERT_EQ(vigil_scratch_set_limits(scratch_.get(), &l), VIGIL_OK);
-  }
-
-  vigil_test::Load loaded_;
-  vigil_test::Scratch scratch_;
 };
 
 // The marker straddles 64 KiB (the decompression chunk and the stream batch) in a member of

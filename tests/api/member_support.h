@@ -18,11 +18,12 @@ namespace vigil_test {
 struct Found {
   std::string name;
   std::vector<std::string> path;  // the member path, outermost first ({} for the input itself)
+  vigil_sig_kind kind = VIGIL_SIG_BODY;
 };
 using Paths = std::vector<std::vector<std::string>>;
 
 inline int collect_found(const vigil_match* m, void* user) {
-  Found f{m->name, {}};
+  Found f{m->name, {}, m->kind};
   for (uint32_t i = 0; i < m->path_depth; ++i) f.path.emplace_back(m->path[i]);
   static_cast<std::vector<Found>*>(user)->push_back(std::move(f));
   return 0;
@@ -38,15 +39,21 @@ class MemberScan : public ::testing::Test {
     scratch_.reset(raw);
   }
 
-  // Every detection (VIGIL_SCAN_ALLMATCH), with the scan's result in `result` when given.
-  std::vector<Found> scan(const std::string& data, vigil_scan_result* result = nullptr) {
+  // The detections of a scan with `flags`, and its result in `result` when given.
+  std::vector<Found> scan_with(const std::string& data, uint32_t flags,
+                               vigil_scan_result* result = nullptr) {
     std::vector<Found> found;
     vigil_scan_result r{};
     EXPECT_EQ(vigil_scan_buffer(loaded_.engine.get(), scratch_.get(), data.data(), data.size(),
-                                VIGIL_SCAN_ALLMATCH, collect_found, &found, &r),
+                                flags, collect_found, &found, &r),
               VIGIL_OK);
     if (result != nullptr) *result = r;
     return found;
+  }
+
+  // Every detection (VIGIL_SCAN_ALLMATCH).
+  std::vector<Found> scan(const std::string& data, vigil_scan_result* result = nullptr) {
+    return scan_with(data, VIGIL_SCAN_ALLMATCH, result);
   }
 
   // The member paths of the detections, in the order they came.
@@ -61,6 +68,15 @@ class MemberScan : public ::testing::Test {
     i.struct_size = sizeof i;
     EXPECT_EQ(vigil_scratch_get_scan_info(scratch_.get(), &i), VIGIL_OK);
     return i;
+  }
+
+  // The default limits, as `edit` changes them.
+  void set_limits(void (*edit)(vigil_scan_limits&)) {
+    vigil_scan_limits l{};
+    l.struct_size = sizeof l;
+    ASSERT_EQ(vigil_scan_limits_default(&l), VIGIL_OK);
+    edit(l);
+    ASSERT_EQ(vigil_scratch_set_limits(scratch_.get(), &l), VIGIL_OK);
   }
 
   Load loaded_;

@@ -285,11 +285,7 @@ TEST_F(Pdf, DamagedAndTruncatedStreamsAreScannedAsFarAsTheyDecode) {
 TEST_F(Pdf, ADeflateBombIsStoppedByTheLimits) {
   // 64 MiB of zeros in some 64 KB, the marker at its end.
   const std::string bomb = deflate(std::string(size_t{64} << 20, '\0') + kMarker);
-  vigil_scan_limits l{};
-  l.struct_size = sizeof l;
-  ASSERT_EQ(vigil_scan_limits_default(&l), VIGIL_OK);
-  l.max_file_size = 8 << 20;
-  ASSERT_EQ(vigil_scratch_set_limits(scratch_.get(), &l), VIGIL_OK);
+  set_limits([](vigil_scan_limits& l) { l.max_file_size = 8 << 20; });
   const std::string file = pdf({stream("/Filter /FlateDecode", bomb)});
   vigil_scan_result r{};
   EXPECT_TRUE(scan(file, &r).empty());
