@@ -70,9 +70,10 @@ class Ole2Reader final : public ContainerReader {
   std::string error() const override { return "unreadable OLE2 stream"; }
 
  private:
-  // A stream's bytes: where each of its sectors (regular or mini) starts in the file.
+  // A stream's bytes: its chain of sectors, regular or (`mini`) in the mini stream.
   struct Layout {
-    std::vector<uint64_t> starts;
+    std::vector<uint32_t> sectors;
+    bool mini = false;
     uint32_t unit = 0;  // bytes per sector of this stream
     uint64_t size = 0;  // the declared size, capped to what the sectors hold
   };
@@ -88,7 +89,7 @@ class Ole2Reader final : public ContainerReader {
   void walk();
   void add_ole10_native(size_t stream);
   std::string path_of(const Item& item) const;
-  bool overlaps(const Layout& l, const Entry& e);
+  bool overlaps(const Layout& l);  // marks its sectors seen; true if one already was
 
   const uint8_t* data_;
   uint64_t size_;
@@ -263,25 +264,20 @@ void Ole2Reader::walk() {
 
 Ole2Reader::Layout Ole2Reader::layout(const Entry& e, uint64_t max_bytes) {
   Layout l;
-  const bool mini = e.size < kMiniCutoff;
-  l.unit = 1u << (mini ? mini_shift_ : shift_);
+  l.mini = e.size < kMiniCutoff;
+  l.unit = 1u << (l.mini ? mini_shift_ : shift_);
   const uint64_t bytes = std::min(e.size, max_bytes);
   const uint64_t want = bytes / l.unit + (bytes % l.unit != 0 ? 1 : 0);
-  if (mini) {
-    for (uint32_t s : chain(mini_fat_, e.start, static_cast<uint32_t>(mini_stream_.size()), want)) {
-      l.starts.push_back(mini_stream_[s]);
-    }
-  } else {
-    for (uint32_t s : chain(fat_, e.start, file_sectors_, want))
-      l.starts.push_back(sector_start(s));
-  }
-  l.size = std::min<uint64_t>(e.size, uint64_t{l.unit} * l.starts.size());
+  l.sectors = l.mini ? chain(mini_fat_, e.start, static_cast<uint32_t>(mini_stream_.size()), want)
+                     : chain(fat_, e.start, file_sectors_, want);
+  l.size = std::min<uint64_t>(e.size, uint64_t{l.unit} * l.sectors.size());
   return l;
 }
 
 void Ole2Reader::copy(const Layout& l, uint64_t pos, uint8_t* out, size_t n) const {
   while (n > 0) {
-    const uint64_t at = l.starts[pos / l.unit] + pos % l.unit;
+    const uint32_t s = l.sectors[pos / l.unit];
+    const uint64_t at = (l.mini ? mini_stream_[s] : sector_start(s)) + pos % l.unit;
     size_t k = static_cast<size_t>(std::min<uint64_t>(n, l.unit - pos % l.unit));
     // The last sector of a truncated file may end early: what is missing reads as zeros.
     const size_t have = at >= size_ ? 0 : static_cast<size_t>(std::min<uint64_t>(k, size_ - at));
@@ -344,12 +340,10 @@ std::string Ole2Reader::path_of(const Item& item) const {
   return item.label.empty() ? path : path + "/" + item.label;
 }
 
-bool Ole2Reader::overlaps(const Layout& l, const Entry& e) {
-  const bool mini = e.size < kMiniCutoff;
-  std::vector<uint8_t>& seen = mini ? seen_mini_ : seen_sector_;
+bool Ole2Reader::overlaps(const Layout& l) {
+  std::vector<uint8_t>& seen = l.mini ? seen_mini_ : seen_sector_;
   bool shared = false;
-  for (uint32_t s : chain(mini ? mini_fat_ : fat_, e.start, static_cast<uint32_t>(seen.size()),
-                          l.starts.size())) {
+  for (uint32_t s : l.sectors) {
     shared = shared || seen[s] != 0;
     seen[s] = 1;
   }
@@ -365,7 +359,7 @@ ContainerReader::Next Ole2Reader::next(Member& member) {
   end_ = std::min(item.from + std::min(item.size, current_.size), current_.size);
   member = Member{path_of(item), true, false, static_cast<int64_t>(end_ - pos_)};
   if (item.label.empty()) {
-    stream_shared_ = overlaps(current_, e);
+    stream_shared_ = overlaps(current_);
     member.leaf = item.leaf || stream_shared_;
   } else {
     // A packaged file lies inside the stream just handed out: a leaf when that stream was.
