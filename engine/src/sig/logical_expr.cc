@@ -15,6 +15,14 @@ using common::Status;
 constexpr int kMaxNesting = 64;
 constexpr size_t kMaxStack = 256;
 
+// The distinct-subsignature minimum Y of the comparison at program[i] ("=X,Y"), 0 when it has
+// none; i moves onto its kDistinct word when there is one.
+uint32_t distinct_after(const uint32_t* program, size_t size, size_t& i) {
+  if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct)
+    return expr_operand(program[++i]);
+  return 0;
+}
+
 class Parser {
  public:
   Parser(std::string_view text, uint32_t subsigs) : t_(text), subsigs_(subsigs) {}
@@ -171,7 +179,7 @@ common::Status validate_program(const uint32_t* program, size_t size, uint32_t s
       case ExprOp::kLt:
         if (depth < 1) return bad(i, "comparison without an operand");
         if (expr_operand(w) > kMaxCount) return bad(i, "count too large");
-        if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct) ++i;
+        distinct_after(program, size, i);
         break;
       default:
         return bad(i, "unknown operation");
@@ -201,9 +209,7 @@ bool evaluate(const uint32_t* program, size_t size, const uint16_t* counts) {
     }
     // A comparison on the value below it, with its optional distinct minimum.
     uint32_t x = expr_operand(w);
-    uint32_t y = 0;
-    if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct)
-      y = expr_operand(program[++i]);
+    const uint32_t y = distinct_after(program, size, i);
     Value& a = stack[top - 1];
     bool holds = op == ExprOp::kEq ? a.count == x : op == ExprOp::kGt ? a.count > x : a.count < x;
     if (y != 0 && a.distinct < y) holds = false;
@@ -293,9 +299,7 @@ bool may_hold(const uint32_t* program, size_t size, const uint16_t* counts, cons
       stack[top - 1] = r;
       continue;
     }
-    uint32_t y = 0;
-    if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct)
-      y = expr_operand(program[++i]);
+    const uint32_t y = distinct_after(program, size, i);
     stack[top - 1] = compare(stack[top - 1], op, expr_operand(w), y);
   }
   return top == 1 && stack[0].may_true;
@@ -379,9 +383,7 @@ std::optional<AnchorSet> anchors(const uint32_t* program, size_t size,
     // A comparison holds with no match at all unless it asks for a count or a distinct
     // number above zero; when it holds the count is unchanged, else zero.
     uint32_t x = expr_operand(w);
-    uint32_t y = 0;
-    if (i + 1 < size && expr_op(program[i + 1]) == ExprOp::kDistinct)
-      y = expr_operand(program[++i]);
+    const uint32_t y = distinct_after(program, size, i);
     Entry& a = stack.back();
     bool needs_match = y > 0 || (op == ExprOp::kEq && x > 0) || op == ExprOp::kGt;
     a.truth = needs_match ? a.count : std::nullopt;
