@@ -198,7 +198,7 @@ class BodyMatcher {
   // in the second only, the rest in the first only), and recording one confirm.
   bool wanted(const MatchState& state, uint32_t s, bool second) const {
     const PlannedSig& p = plan_.sigs[s];
-    if (p.is_deferred() != second || !p.for_type(state.facts.type)) return false;
+    if (!p.in_pass(state.facts.type, second)) return false;
     return state.reported_gen[s] != state.gen || state.hits[s] < p.max_hits;
   }
   void count_hit(MatchState& state, uint32_t s) const {

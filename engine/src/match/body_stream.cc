@@ -71,7 +71,7 @@ struct StreamContext {
   // this pass (a stream is the first pass; deferred signatures wait for the second).
   bool done(uint32_t s) const {
     const PlannedSig& p = m->plan_.sigs[s];
-    if (p.is_deferred() || !p.for_type(state->facts.type)) return true;
+    if (!p.in_pass(state->facts.type, /*second=*/false)) return true;
     auto it = stream->confirmed.find(s);
     return it != stream->confirmed.end() && it->second >= p.max_hits;
   }

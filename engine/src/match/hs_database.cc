@@ -138,13 +138,6 @@ common::Result<HsDatabase> deserialize_database(const uint8_t* data, size_t size
       "precompiled pattern database is invalid (Hyperscan error " + std::to_string(rc) + ")");
 }
 
-common::Result<HsScratch> make_scratch(const hs_database_t* db) {
-  hs_scratch_t* s = nullptr;
-  hs_error_t rc = hs_alloc_scratch(db, &s);
-  if (rc != HS_SUCCESS) return backend_error(rc, "Hyperscan scratch allocation failed");
-  return HsScratch(s);
-}
-
 common::Status grow_scratch(const hs_database_t* db, HsScratch& scratch) {
   hs_scratch_t* raw = scratch.release();
   hs_error_t rc = hs_alloc_scratch(db, &raw);

@@ -63,8 +63,6 @@ common::Result<std::string> serialize_database(const hs_database_t* db);
 // bytes are not a valid database (Hyperscan checks a CRC over them).
 common::Result<HsDatabase> deserialize_database(const uint8_t* data, size_t size);
 
-// A scratch sized for `db`.
-common::Result<HsScratch> make_scratch(const hs_database_t* db);
 // Makes `scratch` fit `db` as well as every database it fitted before: allocates it when empty,
 // replaces it with a larger one when `db` needs more, and leaves it as it is otherwise. On
 // failure `scratch` holds whatever Hyperscan left, which may fit none of them.

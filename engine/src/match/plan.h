@@ -78,6 +78,11 @@ struct PlannedSig {
   bool is_deferred() const { return (role & kRoleDeferred) != 0; }
   // Whether an input matched as `type` (see InputFacts) is one this signature is for.
   bool for_type(uint8_t type) const { return target == sig::kTargetAny || target == type; }
+  // Whether it is searched for in an input of this type in this pass (deferred signatures in
+  // the second pass only, the others in the first only).
+  bool in_pass(uint8_t type, bool second) const {
+    return is_deferred() == second && for_type(type);
+  }
   sig::Offset offset() const {
     return sig::Offset{static_cast<sig::Offset::Kind>(offset_kind), offset_base, offset_shift,
                        offset_section};
