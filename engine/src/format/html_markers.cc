@@ -30,6 +30,18 @@ bool href_at(const uint8_t* p, size_t left) {
   return (p[2] == 'e' && p[3] == 'f') || (p[2] == 'E' && p[3] == 'F');
 }
 bool tag_at(const uint8_t* p, size_t left) {
+  // Most '<' in text start no marker: their next letter rules out every one at once.
+  if (left < 2) return false;
+  switch (p[1] | 0x20) {
+    case 'h':
+    case 's':
+    case 'i':
+    case 't':
+    case 'o':
+      break;
+    default:
+      return false;
+  }
   for (std::string_view tag : kTags) {
     if (tag.size() <= left && std::memcmp(p, tag.data(), tag.size()) == 0) return true;
   }
