@@ -11,6 +11,10 @@ Sniffed sniff_archive(const uint8_t* data, uint64_t size);
 common::Result<std::unique_ptr<ContainerReader>> open_archive(const uint8_t* data, uint64_t size,
                                                               View view);
 
+// ISA-L (gzip_reader.cc): a gzip stream, the compressed view's reader for it (see View).
+bool is_gzip(const uint8_t* data, uint64_t size);
+common::Result<std::unique_ptr<ContainerReader>> open_gzip(const uint8_t* data, uint64_t size);
+
 // GMime (mail_reader.cc): a MIME message, or an mbox file of them.
 Sniffed sniff_mail(const uint8_t* data, uint64_t size);
 common::Result<std::unique_ptr<ContainerReader>> open_mail(const uint8_t* data, uint64_t size,

@@ -1,7 +1,8 @@
 // Which reader a container goes to: archives, compressed streams and OLE2 first (their magic is
 // exact at offset 0), a PDF whose "%PDF-" starts it, then mail (recognised by its header
 // lines), and last a PDF whose "%PDF-" comes later in its first KiB (a message that only
-// mentions "%PDF-" stays a message).
+// mentions "%PDF-" stays a message). A gzip stream's compressed view is GzipReader's; every other
+// archive and compression is libarchive's.
 #include <cstring>
 
 #include "unpack/readers.h"
@@ -26,6 +27,7 @@ common::Result<std::unique_ptr<ContainerReader>> open_container(const uint8_t* d
   if (kind == Kind::kMail) return open_mail(data, size, max_members);
   if (kind == Kind::kPdf) return open_pdf(data, size);
   if (kind == Kind::kOle2) return open_ole2(data, size);
+  if (view == View::kCompressed && is_gzip(data, size)) return open_gzip(data, size);
   return open_archive(data, size, view);
 }
 

@@ -1,9 +1,10 @@
 // Facade of the unpack module: which inputs are containers (sniff(), from magic bytes, so the
 // common case of a plain file never reaches a parser), and the readers that hand out a
 // container's members and their bytes: ArchiveReader, the one place libarchive is used
-// (archives and compressed streams), MailReader, the one place GMime is used (MIME messages
-// and mbox files), PdfReader (a PDF's streams, decoded with zlib where they are deflated)
-// and Ole2Reader (an OLE2 compound file's streams). The scan module sees only ContainerReader.
+// (archives and compressed streams), GzipReader (a gzip stream, inflated with ISA-L), MailReader,
+// the one place GMime is used (MIME messages and mbox files), PdfReader (a PDF's streams, decoded
+// with zlib where they are deflated) and Ole2Reader (an OLE2 compound file's streams). The scan
+// module sees only ContainerReader.
 #ifndef VIGIL_UNPACK_UNPACK_H_
 #define VIGIL_UNPACK_UNPACK_H_
 
