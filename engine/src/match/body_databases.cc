@@ -9,17 +9,59 @@ namespace {
 
 constexpr uint16_t kAnyType = (uint16_t{1} << kInputTypes) - 1;
 
+// The most positions a direct signature's fragment may be found at.
+constexpr uint64_t kDirectWindow = 4096;
+
+// A deferred signature whose offset (absolute, from the end, or executable-relative, with a
+// small shift) and left part leave its fragment at most kDirectWindow positions. Real sets have
+// a few hundred, some with fragments as short as "0000" at EP+n, which the database would
+// report at nearly every byte of a binary's padding.
+bool searched_directly(const PlannedSig& p) {
+  using Kind = sig::Offset::Kind;
+  if (!p.is_deferred()) return false;
+  switch (static_cast<Kind>(p.offset_kind)) {
+    case Kind::kAbsolute:
+    case Kind::kFromEnd:
+    case Kind::kEntryPoint:
+    case Kind::kEntryPointBack:
+    case Kind::kSection:
+    case Kind::kLastSection:
+      break;
+    default:
+      return false;  // anywhere, or anywhere in a section
+  }
+  if (p.left_max == sig::kUnboundedLength || p.offset_shift > kDirectWindow) return false;
+  return p.left_max - p.left_min <= kDirectWindow - p.offset_shift;
+}
+
+// A signature that is its fragment, at any offset, reported once: it matches wherever its
+// fragment occurs, so the first occurrence decides it.
+bool found_at_first_occurrence(const PlannedSig& p) {
+  return p.is_literal() && p.frag_begin == 0 && p.frag_end == p.length &&
+         static_cast<sig::Offset::Kind>(p.offset_kind) == sig::Offset::Kind::kAny &&
+         p.max_hits == 1;
+}
+
 }  // namespace
 
 // Each signature is confirmed in one pass only (see wanted()), so a fragment deferred and
-// first-pass signatures share is in both passes' databases.
+// first-pass signatures share is in both passes' databases. A direct signature is in neither.
 void BodyMatcher::set_passes() {
   frag_types_.assign(fragment_count(), 0);
   frag_second_.assign(fragment_count(), 0);
+  frag_single_.assign(fragment_count(), 1);
   type_has_own_.fill(false);
+  direct_.clear();
+  sig_direct_.assign(plan_.sigs.size(), 0);
   for (uint32_t f = 0; f < fragment_count(); ++f) {
     for (uint32_t i = frag_sigs_begin_[f]; i < frag_sigs_begin_[f + 1]; ++i) {
       const PlannedSig& p = plan_.sigs[frag_sigs_[i]];
+      if (searched_directly(p)) {
+        direct_.push_back(Direct{frag_sigs_[i], f});
+        sig_direct_[frag_sigs_[i]] = 1;
+        continue;
+      }
+      if (!found_at_first_occurrence(p)) frag_single_[f] = 0;
       if (p.is_deferred()) {
         frag_second_[f] = 1;
         continue;
@@ -131,12 +173,14 @@ common::Status BodyMatcher::compile_database(const HsTarget& target) {
     if (ids.empty()) continue;
     std::vector<std::string> literals;
     std::vector<uint8_t> caseless;
+    std::vector<uint8_t> single;
     for (uint32_t f : ids) {
       literals.emplace_back(frag_bytes_.begin() + frag_begin_[f],
                             frag_bytes_.begin() + frag_begin_[f + 1]);
       caseless.push_back(frag_caseless_[f]);
+      single.push_back(frag_single_[f]);
     }
-    auto db = compile_literals(literals, target, caseless, ids);
+    auto db = compile_literals(literals, target, caseless, ids, single);
     if (!db.is_ok()) return db.status();
     out = db.take();
   }

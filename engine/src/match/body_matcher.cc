@@ -35,7 +35,7 @@ struct ScanContext {
     uint64_t frag_pos = end - m.frag_len(id);
     for (uint32_t i = m.frag_sigs_begin_[id]; i < m.frag_sigs_begin_[id + 1]; ++i) {
       uint32_t s = m.frag_sigs_[i];
-      if (!m.wanted(*c.state, s, c.second)) continue;
+      if (m.sig_direct_[s] != 0 || !m.wanted(*c.state, s, c.second)) continue;
       uint64_t start = 0;
       const PlannedSig& p = m.plan_.sigs[s];
       if (!confirm_match(m.plan_, p, s, c.state->gen, c.data, c.size, frag_pos,
@@ -283,13 +283,47 @@ common::Status BodyMatcher::scan(const uint8_t* data, uint64_t size, MatchState&
 
 common::Status BodyMatcher::scan_second(const uint8_t* data, uint64_t size, MatchState& state,
                                         HitSink sink) const {
-  if (!db2_ || size == 0) return common::Status::ok();
+  if ((!db2_ && direct_.empty()) || size == 0) return common::Status::ok();
   // A generation of its own: the signatures searched now are not searched in the first pass,
   // so none was confirmed yet. Subsignatures never end a scan, so all_matches is moot.
   next_generation(state);
   ScanContext ctx{this, &state, data, size, {}, true, sink, /*second=*/true};
-  return run_windows(db2_.get(), data, size, 0, kDefaultWindow, state, ctx.w, &ScanContext::on_hit,
-                     &ctx, {});
+  if (db2_) {
+    common::Status st = run_windows(db2_.get(), data, size, 0, kDefaultWindow, state, ctx.w,
+                                    &ScanContext::on_hit, &ctx, {});
+    if (!st.is_ok() || ctx.w.stopped) return st;
+  }
+  scan_direct(data, size, state, sink);
+  return common::Status::ok();
+}
+
+// Each direct signature's fragment positions, in order, while it can use more occurrences.
+// Only subsignatures are deferred, so the order between signatures is immaterial (their
+// occurrences are counted per subsignature) and none ends the scan.
+void BodyMatcher::scan_direct(const uint8_t* data, uint64_t size, MatchState& state,
+                              HitSink sink) const {
+  for (const Direct& d : direct_) {
+    const PlannedSig& p = plan_.sigs[d.sig];
+    const uint64_t len = frag_len(d.frag);
+    uint64_t lo = 0, hi = 0;
+    if (!wanted(state, d.sig, /*second=*/true) || size < len ||
+        !p.offset().start_range(size, state.facts.exe, lo, hi) || lo > size) {
+      continue;
+    }
+    // start_range bounds the shift, searched_directly() the left part: a few thousand at most.
+    const uint64_t last = std::min(size - len, std::min(hi, size) + p.left_max);
+    for (uint64_t pos = lo + p.left_min; pos <= last; ++pos) {
+      if (!check_hit(data, size, d.frag, pos + len)) continue;
+      uint64_t start = 0;
+      if (!confirm_match(plan_, p, d.sig, state.gen, data, size, pos,
+                         state.memos[d.sig % MatchState::kMemoSlots], start, state.facts.exe)) {
+        continue;
+      }
+      count_hit(state, d.sig);
+      if (!sink.fn(sink.ctx, d.sig, start)) return;
+      if (!wanted(state, d.sig, /*second=*/true)) break;
+    }
+  }
 }
 
 common::Status BodyMatcher::run_windows(const hs_database_t* db, const uint8_t* data, uint64_t size,

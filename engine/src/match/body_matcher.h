@@ -215,8 +215,11 @@ class BodyMatcher {
   common::Status finish_fragments(const std::vector<std::pair<uint32_t, uint32_t>>& pairs);
   common::Status validate_fragments() const;
   void set_max_frag_len();
-  // Derives frag_types_ and type_has_own_ from the plan's roles and targets.
+  // Derives frag_types_, frag_second_, frag_single_, type_has_own_ and the direct signatures
+  // from the plan's roles, targets, offsets and hit counts.
   void set_passes();
+  // The second pass's direct signatures (see direct_), looked for at their offset's positions.
+  void scan_direct(const uint8_t* data, uint64_t size, MatchState& state, HitSink sink) const;
   // The fragment ids a database holds: first pass for `type`, or (type < 0) the second pass.
   std::vector<uint32_t> fragments_of(int type) const;
   const hs_database_t* first_database(uint8_t type) const {
@@ -236,7 +239,19 @@ class BodyMatcher {
   // searches it; and whether a deferred signature does (it is then in the second pass too).
   std::vector<uint16_t> frag_types_;
   std::vector<uint8_t> frag_second_;
+  // Per fragment id: its signatures all match at its first occurrence when they match at all
+  // (see found_at_first_occurrence()), so the database reports that occurrence only.
+  std::vector<uint8_t> frag_single_;
   std::array<bool, kInputTypes> type_has_own_{};  // some first-pass fragment is for t only
+  // Deferred signatures whose offset leaves their fragment a few positions (see
+  // searched_directly()): the second pass compares those positions instead of searching the
+  // whole input for the fragment, and hits of it in the database are not theirs.
+  struct Direct {
+    uint32_t sig;
+    uint32_t frag;
+  };
+  std::vector<Direct> direct_;
+  std::vector<uint8_t> sig_direct_;  // per signature: 1 when it is in direct_
   uint32_t max_frag_len_ = 0;
   std::array<HsDatabase, kInputTypes> db_;  // first pass, by input type (see Databases)
   HsDatabase db2_;                          // second pass

@@ -53,12 +53,16 @@ std::string hyperscan_version() { return hs_version(); }
 common::Result<HsDatabase> compile_literals(const std::vector<std::string>& literals,
                                             const HsTarget& target,
                                             const std::vector<uint8_t>& caseless,
-                                            const std::vector<uint32_t>& ids_in) {
+                                            const std::vector<uint32_t>& ids_in,
+                                            const std::vector<uint8_t>& single) {
   std::vector<const char*> exprs;
   std::vector<size_t> lens;
   std::vector<unsigned> flags(literals.size(), 0);
   for (size_t i = 0; i < caseless.size() && i < flags.size(); ++i) {
-    if (caseless[i] != 0) flags[i] = HS_FLAG_CASELESS;
+    if (caseless[i] != 0) flags[i] |= HS_FLAG_CASELESS;
+  }
+  for (size_t i = 0; i < single.size() && i < flags.size(); ++i) {
+    if (single[i] != 0) flags[i] |= HS_FLAG_SINGLEMATCH;
   }
   std::vector<unsigned> ids;
   exprs.reserve(literals.size());

@@ -44,11 +44,13 @@ std::string describe_features(uint64_t cpu_features);
 std::string hyperscan_version();
 
 // Compiles literals into a block-mode literal database: literal i is reported as ids[i] (as i
-// when ids is empty) and matched without regard to case when caseless[i] is set.
+// when ids is empty), matched without regard to case when caseless[i] is set, and reported at
+// its first occurrence only (per scan call) when single[i] is set.
 common::Result<HsDatabase> compile_literals(const std::vector<std::string>& literals,
                                             const HsTarget& target = HsTarget{.host = true},
                                             const std::vector<uint8_t>& caseless = {},
-                                            const std::vector<uint32_t>& ids = {});
+                                            const std::vector<uint32_t>& ids = {},
+                                            const std::vector<uint8_t>& single = {});
 
 // Compiles one expression (HS_FLAG_* flags) into a block-mode database, id 0.
 // VIGIL_ERR_UNSUPPORTED, with Hyperscan's message, when Hyperscan does not take the expression;

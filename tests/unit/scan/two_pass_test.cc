@@ -291,6 +291,75 @@ TEST(TwoPass, FragmentsSharedAcrossPassesAreSearchedInBothAndCountedOnce) {
             (std::vector<std::string>{"AnyWeak@4"}));
 }
 
+TEST(TwoPass, DeferredPartsAtAFewPositionsAreComparedInPlace) {
+  // Parts pinned by their offset: "BB" starting within [10, 14], exactly two "CC" starting
+  // within [20, 26], "DD" three bytes before the end. "CC" is also a deferred part searched
+  // everywhere (S), so the database reports it too: K must still count each occurrence once.
+  const std::string strong = kStrong;
+  const std::string ldb = "A;Engine:51-255,Target:0;0&1;" + strong + ";10,4:4242\n" +
+                          "K;Engine:51-255,Target:0;0&1=2;" + strong + ";20,6:4343\n" +
+                          "S;Engine:51-255,Target:0;0&1>2;" + strong + ";4343\n" +
+                          "E;Engine:51-255,Target:0;0&1;" + strong + ";EOF-3:4444\n";
+  Engines e = load_both({{"t.ldb", ldb}});
+  ASSERT_TRUE(e.sources.engine);
+  for (uint32_t s : {1u, 3u, 5u, 7u}) EXPECT_TRUE(e.sources.engine->body->is_deferred(s)) << s;
+  auto at = [](std::initializer_list<std::pair<size_t, const char*>> parts) {
+    std::string out(48, '.');
+    for (const auto& [pos, text] : parts) out.replace(pos, std::string(text).size(), text);
+    return out;
+  };
+  const std::vector<std::string> a = {"A@-"};
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {10, "BB"}})), a);
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {14, "BB"}})), a);
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {9, "BB"}})).empty());
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {15, "BB"}})).empty());
+  EXPECT_TRUE(verdict(e, at({{30, "_Strong_"}, {10, "B"}})).empty());
+  // K counts "CC" at 20 and 24 (not 40); S needs three anywhere.
+  const std::vector<std::string> k = {"K@-"};
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {20, "CC"}, {24, "CC"}})), k);
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {20, "CC"}, {24, "CC"}, {40, "CC"}})),
+            (std::vector<std::string>{"K@-", "S@-"}));
+  // "CCC" at 20 is two occurrences (20 and 21): K sees three and fails, S holds.
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {20, "CCC"}, {24, "CC"}})),
+            std::vector<std::string>{"S@-"});
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {20, "CC"}, {27, "CC"}})).empty());
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {45, "DD"}})), std::vector<std::string>{"E@-"});
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {44, "DD"}})).empty());
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {46, "DD"}})).empty());
+  EXPECT_EQ(verdict(e, "_Strong_DD."), std::vector<std::string>{"E@-"});
+  EXPECT_TRUE(verdict(e, "_Strong_DD").empty());
+}
+
+TEST(TwoPass, FragmentsReportedAtTheirFirstOccurrenceOnlyWhereThatDecides) {
+  // "abcd" is a body signature's whole pattern (its first occurrence decides it) and a part
+  // counted more than twice, so its every occurrence is still reported; "efgh" is only a part
+  // that one occurrence decides. Small windows cut the input between occurrences.
+  const std::string strong = kStrong;
+  const std::string ndb = "Plain:0:*:61626364\n";
+  const std::string ldb = "Cnt;Engine:51-255,Target:0;0&1>2;" + strong + ";61626364\n" +
+                          "One;Engine:51-255,Target:0;0&1;" + strong + ";65666768\n";
+  Engines e = load_both({{"t.ndb", ndb}, {"t.ldb", ldb}});
+  ASSERT_TRUE(e.sources.engine);
+  struct Case {
+    const char* data;
+    std::vector<std::string> found;
+  };
+  const Case cases[] = {
+      {"abcd.abcd.abcd._Strong_", {"Cnt@-", "Plain@0"}},
+      {"..abcd.abcd._Strong_.abcd", {"Cnt@-", "Plain@2"}},
+      {"abcd.abcd._Strong_", {"Plain@0"}},
+      {"efgh.efgh._Strong_.efgh", {"One@-"}},
+      {"_Strong_....efgh", {"One@-"}},
+  };
+  for (const Case& c : cases) {
+    for (uint64_t window : {match::kDefaultWindow, uint64_t{9}, uint64_t{5}}) {
+      std::vector<std::string> got = scan(*e.sources.engine, c.data, window);
+      std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, c.found) << c.data << " in windows of " << window;
+    }
+  }
+}
+
 // The text layer the second pass (and the first) searches: ASCII letters folded, every run of
 // whitespace one space; checked against the rule written out byte by byte.
 TEST(TwoPass, NormalizedTextFoldsCaseAndCollapsesWhitespace) {
