@@ -256,18 +256,27 @@ void normalize_text_bytewise(const uint8_t* data, uint64_t size, std::string& ou
 }
 
 void normalize_text(const uint8_t* data, uint64_t size, std::string& out) {
-  const size_t base = out.size();
-  out.resize(base + size);
-  char* o = out.data() + base;
-  bool in_space = false;
-  uint64_t done = 0;
+  out.reserve(out.size() + size);
 #ifdef VIGIL_FOLD_AVX512
   static const bool vbmi2 =
       __builtin_cpu_supports("avx512bw") != 0 && __builtin_cpu_supports("avx512vbmi2") != 0;
-  if (vbmi2) done = fold_blocks_avx512(data, size, o, in_space);
 #endif
-  o = fold_bytes(data + done, size - done, o, in_space);
-  out.resize(static_cast<size_t>(o - out.data()));
+  // Folded a chunk at a time into a buffer on the stack and appended: the output is written
+  // once, where growing the string first would zero it all before it is written.
+  constexpr uint64_t kChunk = uint64_t{16} << 10;  // whole 64-byte blocks
+  char buf[kChunk];
+  bool in_space = false;
+  for (uint64_t at = 0; at < size;) {
+    const uint64_t n = std::min(kChunk, size - at);
+    char* o = buf;
+    uint64_t done = 0;
+#ifdef VIGIL_FOLD_AVX512
+    if (vbmi2) done = fold_blocks_avx512(data + at, n, o, in_space);
+#endif
+    o = fold_bytes(data + at + done, n - done, o, in_space);
+    out.append(buf, static_cast<size_t>(o - buf));
+    at += n;
+  }
 }
 
 void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text,
@@ -293,8 +302,8 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   }();
   auto append_lowered = [](std::string& out, const uint8_t* from, uint64_t n) {
     const size_t base = out.size();
-    out.resize(base + n);
-    for (uint64_t k = 0; k < n; ++k) out[base + k] = lower(from[k]);
+    out.append(reinterpret_cast<const char*>(from), n);  // appended, then lowered in place
+    for (char *p = out.data() + base, *end = p + n; p != end; ++p) *p = lower(*p);
   };
   // Script text (outside its tags) is markup only, with no whitespace at all ("var a = b"
   // becomes "vara=b", as in ClamAV's normalized markup) and double quotes for single ones.

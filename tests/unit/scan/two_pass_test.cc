@@ -402,6 +402,10 @@ TEST(TwoPass, NormalizedTextFoldsCaseAndCollapsesWhitespace) {
   // A run of whitespace across a 64-byte block boundary collapses to one space.
   const std::string edge = std::string(63, 'A') + "  \t" + std::string(61, 'Z') + " \r\n";
   EXPECT_EQ(normalized(edge), "kept:" + std::string(63, 'a') + " " + std::string(61, 'z') + " ");
+  // ... and across the 16 KiB chunks normalize_text folds its input in.
+  const std::string chunk_edge = std::string(16383, 'B') + "\t \n" + std::string(16383, 'C');
+  EXPECT_EQ(normalized(chunk_edge),
+            "kept:" + std::string(16383, 'b') + " " + std::string(16383, 'c'));
   std::string empty;
   scan::normalize_text(nullptr, 0, empty);
   EXPECT_TRUE(empty.empty());
