@@ -14,7 +14,10 @@
 #      scan time = corpus run - load run (as compare.sh), MiB/s, vigil/clamscan ratio; vigil-scan
 #      from the sources and from the DAT. Corpus runs are repeated R times, fastest kept.
 # Plus how many of main-dev.ldb's logical signatures vigil-scan compiled, and why the others
-# were rejected (its load diagnostics, grouped by reason).
+# were rejected (its load diagnostics, grouped by reason); and, per mode, the floor: vigil-scan
+# with a DAT of one signature that matches nothing over the same corpus (the same walk, reads,
+# decompression, typing and text layers, no real signatures), the most any matcher could make
+# of the full set on this machine.
 #
 # Modes (each one runs 2 and 3):
 #   full  both tools as shipped: archives, format parsers (PE, PDF, mail...) on, default limits;
@@ -79,10 +82,14 @@ done
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 SIGDIR=$WORK/sigs RUN_DIR=$WORK/runs DAT=$WORK/real.vdat EMPTY=$WORK/empty.bin
-rm -rf "$SIGDIR" "$RUN_DIR" "$DAT"
-mkdir -p "$SIGDIR" "$RUN_DIR"
+FLOOR_SIGS=$WORK/floor-sigs FLOOR_DAT=$WORK/floor.vdat
+rm -rf "$SIGDIR" "$RUN_DIR" "$DAT" "$FLOOR_SIGS" "$FLOOR_DAT"
+mkdir -p "$SIGDIR" "$RUN_DIR" "$FLOOR_SIGS"
 for f in "${SIG_FILES[@]}"; do gzip -dc "$SIGDATA/$f.gz" > "$SIGDIR/$f"; done
 : > "$EMPTY"
+# The floor's one signature: bytes no corpus file holds (a match would exit 1 as an error).
+printf 'Floor.Marker:0:*:%s\n' "$(printf 'VIGIL-FLOOR-NO-SUCH-BYTES' | od -An -tx1 | tr -d ' \n')" \
+  > "$FLOOR_SIGS/floor.ndb"
 
 # The corpus compare.sh builds for --corpus-mb N (same seed and planted set), so either script
 # reuses the other's copy; only its system/ half is scanned here.
@@ -124,6 +131,9 @@ run_timed 1 compile.dat "$VIGIL_DAT" compile "$SIGDIR" -o "$DAT" --version 1 \
 [[ -f $DAT ]] || die "vigil-dat compile failed: $(tail -3 "$RUN_DIR/compile.dat.err")"
 "$VIGIL_DAT" info "$DAT" > "$RUN_DIR/dat.info" 2>&1 || true
 run_timed "$LOAD_RUNS" load.vigil-dat "$VIGIL_SCAN" "${VIGIL_VDAT[@]}" "$EMPTY"
+run_timed 1 compile.floor "$VIGIL_DAT" compile "$FLOOR_SIGS" -o "$FLOOR_DAT" --version 1
+[[ -f $FLOOR_DAT ]] || die "vigil-dat compile of the floor failed: $(tail -3 "$RUN_DIR/compile.floor.err")"
+VIGIL_FLOOR=(-j 1 --allow-unsigned --no-cache -d "$FLOOR_DAT")
 for mode in "${MODE_LIST[@]}"; do
   if [[ $mode == full ]]; then clam=("${CLAM_FULL[@]}"); vig=("${VIGIL_FULL[@]}")
   else clam=("${CLAM_RAW[@]}"); vig=("${VIGIL_RAW[@]}"); fi
@@ -135,6 +145,8 @@ for mode in "${MODE_LIST[@]}"; do
   run_timed "$RUNS" "scan.vigil-src.$mode" "$VIGIL_SCAN" "${VIGIL_SRC[@]}" "${vig[@]}" "$FILES"
   warm
   run_timed "$RUNS" "scan.vigil-dat.$mode" "$VIGIL_SCAN" "${VIGIL_VDAT[@]}" "${vig[@]}" "$FILES"
+  warm
+  run_timed "$RUNS" "floor.$mode" "$VIGIL_SCAN" "${VIGIL_FLOOR[@]}" "${vig[@]}" "$FILES"
 done
 cut -d' ' -f1-3 /proc/loadavg > "$RUN_DIR/loadavg-end"
 cat /proc/pressure/cpu > "$RUN_DIR/pressure-end" 2> /dev/null || true
@@ -309,6 +321,13 @@ for mode in modes:
     out += ["", f"Throughput vigil/clamscan, {mode}: " + "; ".join(
         f"{label} {ratio(t, 0)} (wall), {ratio(t, 1)} (CPU)" for t, label in TOOLS[1:])
         + " (the target is at least 50x)."]
+    floor = summary_field(log(f"floor.{mode}", "out"), "Scan time")
+    if floor and float(floor) > 0 and tput["clamscan"][0]:
+        floor_tput = corpus_bytes / MIB / float(floor)
+        out += ["", f"Floor, {mode}: vigil-scan with a one-signature DAT that matches nothing "
+                f"scans the corpus in {floor} s (own): {floor_tput:.1f} MiB/s, "
+                f"{floor_tput / tput['clamscan'][0]:.1f}x clamscan, the most any matcher could "
+                "make of the full set here."]
     keys = set().union(*hits.values())
     rows = []
     for key in sorted(keys):
