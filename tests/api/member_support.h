@@ -22,6 +22,14 @@ struct Found {
 };
 using Paths = std::vector<std::vector<std::string>>;
 
+// Whether any detection in `found` is named `name`.
+inline bool any_named(const std::vector<Found>& found, const std::string& name) {
+  for (const Found& f : found) {
+    if (f.name == name) return true;
+  }
+  return false;
+}
+
 inline int collect_found(const vigil_match* m, void* user) {
   Found f{m->name, {}, m->kind};
   for (uint32_t i = 0; i < m->path_depth; ++i) f.path.emplace_back(m->path[i]);

@@ -11,29 +11,17 @@
 #include <vector>
 
 #include "archive_support.h"
+#include "deflate_support.h"
 #include "member_support.h"
 
 namespace {
 
+using vigil_test::deflate_bytes;
 using vigil_test::hex;
 using vigil_test::Paths;
 using vigil_test::random_bytes;
 
 const std::string kMarker = "VIGIL-PDF-TEST-MARKER";
-
-std::string deflate(const std::string& data, int window_bits = MAX_WBITS) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 std::string ascii_hex(const std::string& data) {
   std::string out;
@@ -155,7 +143,7 @@ class Pdf : public vigil_test::MemberScan {
 TEST_F(Pdf, EachFilterAndChainIsDecoded) {
   // The marker across the 4 KiB input buffer of each filter and the 64 KiB scan chunk.
   const std::string payload = random_bytes(65536 - 7, 1) + kMarker + random_bytes(9000, 2);
-  const std::string flate = deflate(payload);
+  const std::string flate = deflate_bytes(payload);
   std::string repetitive;
   for (int i = 0; repetitive.size() < 300000; ++i) {
     repetitive += "line " + std::to_string(i % 977) + std::string(i % 300, ' ') + "\n";
@@ -164,7 +152,7 @@ TEST_F(Pdf, EachFilterAndChainIsDecoded) {
   const std::vector<std::string> objects = {
       "<< /Type /Catalog >>",
       stream("/Length " + std::to_string(flate.size()) + " /Filter /FlateDecode", flate),
-      stream("/Filter /FlateDecode /Length 1 0 R", deflate(payload, -MAX_WBITS)),  // bare
+      stream("/Filter /FlateDecode /Length 1 0 R", deflate_bytes(payload, -MAX_WBITS)),  // bare
       stream("/Filter [/AHx /Fl]", ascii_hex(flate)),
       stream("/Filter [ /ASCII85Decode /FlateDecode ] /DecodeParms [null null]", ascii85(flate)),
       stream("/Filter /A85", ascii85(payload)),
@@ -224,7 +212,7 @@ TEST_F(Pdf, StreamEndsFromLengthOrEndstream) {
 }
 
 TEST_F(Pdf, DictionaryKeysAreReadAtTheirOwnLevel) {
-  const std::string flate = deflate(kMarker);
+  const std::string flate = deflate_bytes(kMarker);
   // A nested dictionary's /Filter, a string holding "obj" and ">>", an escaped name.
   const std::vector<std::string> objects = {
       stream("/DecodeParms << /Filter /Crypt >> /Filter /FlateDecode", flate),
@@ -259,12 +247,12 @@ TEST_F(Pdf, AMessageThatMentionsPdfStaysAMessage) {
   EXPECT_FALSE(found[0].empty());
   // A PDF that starts with "%PDF-" is a PDF even with header-like lines after it.
   const std::string headed = "%PDF-1.4\nFrom: a@example.com\nSubject: x\n" +
-                             pdf({stream("/Filter /Fl", deflate(kMarker))});
+                             pdf({stream("/Filter /Fl", deflate_bytes(kMarker))});
   EXPECT_EQ(paths(headed), (Paths{{"obj1"}}));
 }
 
 TEST_F(Pdf, DamagedAndTruncatedStreamsAreScannedAsFarAsTheyDecode) {
-  const std::string flate = deflate(kMarker + random_bytes(200000, 3));
+  const std::string flate = deflate_bytes(kMarker + random_bytes(200000, 3));
   // Cut in the middle, no "endstream", no end of file.
   const std::string truncated =
       "%PDF-1.4\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\n" + flate.substr(0, flate.size() / 2);
@@ -272,19 +260,19 @@ TEST_F(Pdf, DamagedAndTruncatedStreamsAreScannedAsFarAsTheyDecode) {
   EXPECT_EQ(scan(truncated, &r).size(), 1u);
   // Garbage after good data: the good part is scanned, the next stream is still read.
   std::string bad = flate.substr(0, flate.size() / 2) + random_bytes(1000, 4);
-  const std::string next = deflate(kMarker);
+  const std::string next = deflate_bytes(kMarker);
   EXPECT_EQ(paths(pdf({stream("/Filter /FlateDecode", bad), stream("/Filter /Fl", next)})),
             (Paths{{"obj1"}, {"obj2"}}));
   // A filter not decoded here (an image codec): the member is the bytes as they are, and a
   // chain stops there.
   EXPECT_EQ(paths(pdf({stream("/Filter /DCTDecode", kMarker)})), (Paths{{"obj1"}, {}}));
-  EXPECT_EQ(paths(pdf({stream("/Filter [/FlateDecode /DCTDecode]", deflate(kMarker))})),
+  EXPECT_EQ(paths(pdf({stream("/Filter [/FlateDecode /DCTDecode]", deflate_bytes(kMarker))})),
             (Paths{{"obj1"}}));
 }
 
 TEST_F(Pdf, ADeflateBombIsStoppedByTheLimits) {
   // 64 MiB of zeros in some 64 KB, the marker at its end.
-  const std::string bomb = deflate(std::string(size_t{64} << 20, '\0') + kMarker);
+  const std::string bomb = deflate_bytes(std::string(size_t{64} << 20, '\0') + kMarker);
   set_limits([](vigil_scan_limits& l) { l.max_file_size = 8 << 20; });
   const std::string file = pdf({stream("/Filter /FlateDecode", bomb)});
   vigil_scan_result r{};
@@ -296,7 +284,8 @@ TEST_F(Pdf, ADeflateBombIsStoppedByTheLimits) {
 TEST_F(Pdf, ContainerConditionNamesPdf) {
   use({{"t.ldb",
         "Only.In.Pdf;Engine:51-255,Container:CL_TYPE_PDF,Target:0;0;" + hex(kMarker) + "\n"}});
-  EXPECT_EQ(paths(pdf({stream("/Filter /FlateDecode", deflate(kMarker))})), (Paths{{"obj1"}}));
+  EXPECT_EQ(paths(pdf({stream("/Filter /FlateDecode", deflate_bytes(kMarker))})),
+            (Paths{{"obj1"}}));
   EXPECT_TRUE(scan(kMarker).empty());
   EXPECT_TRUE(scan(pdf({"(" + kMarker + ")"})).empty());  // in the PDF's own bytes only
 }

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "deflate_support.h"
 #include "scan_support.h"
 
 namespace vigil::sig {
@@ -153,18 +154,8 @@ TEST(Sources, UnofficialSuffixOnlyWhenAsked) {
             (std::vector<std::string>{"Name.X.UNOFFICIAL@0"}));
 }
 
-std::string gzip(std::string text) {
-  std::string gz(compressBound(text.size()) + 64, '\0');
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  zs.next_in = reinterpret_cast<Bytef*>(text.data());
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
-  zs.avail_out = static_cast<uInt>(gz.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  gz.resize(zs.total_out);
-  deflateEnd(&zs);
-  return gz;
+std::string gzip(const std::string& text) {
+  return vigil_test::deflate_bytes(text, 16 + MAX_WBITS);
 }
 
 TEST(Sources, GzipSourcesInflateAndCorruptOnesAreReported) {
