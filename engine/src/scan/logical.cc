@@ -177,30 +177,32 @@ common::Result<LogicalTable> LogicalTable::build(const sig::SignatureSet& set,
     }
     t.roles_[s] = t.entries_[index].slot_begin + b.subsig;
   }
-  (void)t.set_passes({});  // nothing deferred: cannot fail
   return t;
 }
 
-Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
+void LogicalTable::no_deferred_parts() {
   open_slot_.assign(slots_, 0);
   has_deferred_.assign(entries_.size(), 0);
+  // PCRE, macro and byte-compare subsignatures are settled after the passes, whatever the split.
+  for (const PcreEntry& p : pcres_) open_slot_[p.slot] = 1;
+  for (const LogicalEntry& e : entries_) {
+    for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
+      open_slot_[e.slot_begin + macros_[k].subsig] = 1;
+    }
+    for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
+      open_slot_[e.slot_begin + bcomps_[k].subsig] = 1;
+    }
+  }
+}
+
+Status LogicalTable::set_passes(const std::vector<uint8_t>& deferred) {
+  no_deferred_parts();
   const size_t n = std::min(deferred.size(), roles_.size());
   auto live = [this](uint32_t slot) { return slot < slots_; };
   for (size_t s = 0; s < n; ++s) {
     if (deferred[s] != 0 && live(roles_[s])) {
       has_deferred_[slot_owner_[roles_[s]]] = 1;
       open_slot_[roles_[s]] = 1;
-    }
-  }
-  for (const PcreEntry& p : pcres_) open_slot_[p.slot] = 1;
-  for (const LogicalEntry& e : entries_) {
-    for (uint32_t k = e.macro_begin; k < e.macro_begin + e.macro_count; ++k) {
-      open_slot_[e.slot_begin + macros_[k].subsig] = 1;
-    }
-  }
-  for (const LogicalEntry& e : entries_) {
-    for (uint32_t k = e.bcomp_begin; k < e.bcomp_begin + e.bcomp_count; ++k) {
-      open_slot_[e.slot_begin + bcomps_[k].subsig] = 1;
     }
   }
   // A first-pass subsignature is what touches a signature with deferred ones, so that the
@@ -269,6 +271,7 @@ void LogicalTable::derive() {
       groups_used_ |= uint32_t{1} << macros_[k].group;
     }
   }
+  no_deferred_parts();
 }
 
 void LogicalTable::hit(LogicalState& state, uint32_t s, uint64_t start) const {
@@ -520,11 +523,11 @@ common::Status LogicalTable::read(common::ByteReader& in, size_t matcher_sigs) {
   if (bcomp_seen != bcomps_.size()) return corrupt("byte compares without a signature");
   if (chain_seen != chains_.size()) return corrupt("intermediates without a signature");
   if (macro_seen != macros_.size()) return corrupt("macro subsignatures without a signature");
-  derive();
   for (uint32_t r : roles_) {
     if (r < kFirstGroup && r >= slots_) return corrupt("a subsignature role is out of range");
   }
-  return set_passes({});
+  derive();
+  return Status::ok();
 }
 
 }  // namespace vigil::scan

@@ -171,7 +171,12 @@ class LogicalTable {
   void run_byte_compares(const LogicalEntry& e, LogicalState& state,
                          const LogicalFacts& facts) const;
   void run_macros(const LogicalEntry& e, LogicalState& state) const;
-  void derive();  // macro_of_pred_ and groups_used_, from entries_ and macros_
+  // macro_of_pred_ and groups_used_ from entries_ and macros_, and the passes as if nothing
+  // were deferred (no_deferred_parts()), until set_passes() says otherwise.
+  void derive();
+  // open_slot_ and has_deferred_ with no subsignature deferred: open are only the slots settled
+  // after the passes (PCRE, macro and byte-compare subsignatures).
+  void no_deferred_parts();
 
   std::vector<LogicalEntry> entries_;
   std::vector<uint32_t> program_;
