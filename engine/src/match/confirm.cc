@@ -118,6 +118,7 @@ class Walker {
   // A class at a pattern edge: the byte before (after) the match must belong to the class;
   // a file edge always satisfies it. Positions are absolute, so direction does not matter.
   bool edge_ok(const Node& nd, uint64_t pos) const {
+    if (cls(nd) == ClassKind::kNonAlnumWide) return wide_edge_ok(edge(nd), pos);
     if (edge(nd) == sig::ClassEdge::kBefore) {
       if (pos == 0) return true;
       uint8_t prev = d_[pos - 1];
@@ -130,6 +131,17 @@ class Walker {
       return next == '\n' || (next == '\r' && pos + 1 < n_ && d_[pos + 1] == '\n');
     }
     return class_byte(cls(nd), next, kDelimAfter);
+  }
+
+  // Wide text's fullword edge, as ClamAV 1.4 judges it (probed byte by byte): the 16-bit unit
+  // before must not be an alphanumeric byte then 00 (with fewer than two bytes before, the
+  // input's start is the edge); the unit after must not be an alphanumeric byte then 00 or
+  // the input's end.
+  bool wide_edge_ok(sig::ClassEdge where, uint64_t pos) const {
+    if (where == sig::ClassEdge::kBefore) {
+      return pos < 2 || !(is_alnum(d_[pos - 2]) && d_[pos - 1] == 0);
+    }
+    return pos >= n_ || !(is_alnum(d_[pos]) && (pos + 1 >= n_ || d_[pos + 1] == 0));
   }
 
   // A state is "walk sequence `first` from index k at pos". Every node's continuation is

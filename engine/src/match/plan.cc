@@ -92,7 +92,9 @@ class Validator {
       case NodeKind::kClass:
         // As the parser: classes only at the top level, never inside alternatives.
         return (depth == 0 && n.flags < 16 && n.value == 0 && n.mask == 0 && n.operand == 0 &&
-                n.cls() <= sig::ClassKind::kNonAlnum && n.edge() <= sig::ClassEdge::kAfter) ||
+                n.cls() <= sig::ClassKind::kNonAlnumWide && n.edge() <= sig::ClassEdge::kAfter &&
+                (n.cls() != sig::ClassKind::kNonAlnumWide ||
+                 n.edge() != sig::ClassEdge::kMiddle)) ||
                fail("bad character class");
       case NodeKind::kGap: {
         if (n.operand >= plan_.operands.size() || n.flags != 0) return fail("bad gap");

@@ -2,7 +2,7 @@
 // confirms a modified subsignature like any other pattern: wide text is the pattern with 00
 // after every byte (wildcard bytes too; gaps stay byte counts, as ClamAV 1.4 reads them),
 // case-insensitivity is a mask on letter bytes, and fullword is a pair of zero-width
-// non-alphanumeric classes at the pattern's ends.
+// non-alphanumeric classes at the pattern's ends (of 16-bit units for wide text).
 #include "sig/pattern.h"
 #include "sig/signature_set.h"
 
@@ -54,7 +54,7 @@ void apply_modifiers(Sequence& pattern, uint8_t modifiers) {
     Node before;
     before.kind = NodeKind::kClass;
     before.mask = 0;  // as the parser makes class nodes
-    before.cls = ClassKind::kNonAlnum;
+    before.cls = (modifiers & kModWide) != 0 ? ClassKind::kNonAlnumWide : ClassKind::kNonAlnum;
     before.edge = ClassEdge::kBefore;
     Node after = before;
     after.edge = ClassEdge::kAfter;

@@ -31,7 +31,8 @@ enum class NodeKind : uint8_t {
   kClass  // (B) delimiter, (L) line end, (W) non-alphanumeric: see ClassEdge
 };
 
-enum class ClassKind : uint8_t { kWordBoundary, kLineBoundary, kNonAlnum };
+// kNonAlnumWide is the fullword edge of wide text (modifier "::wf"), judged on 16-bit units.
+enum class ClassKind : uint8_t { kWordBoundary, kLineBoundary, kNonAlnum, kNonAlnumWide };
 
 // As in ClamAV: a class at the very start (end) of a pattern tests the byte before (after) the
 // match without consuming it, and a file edge satisfies it; in the middle it consumes one byte

@@ -138,13 +138,28 @@ TEST(Logical, ModifiersMatchAsClamAvReadsThem) {
       {"68656c6c6f::f", ".hello1", false},
       {"68656c6c6f::fi", "(HELLO)", true},
       {"(68|6a)656c6c6f::w", "j\0e\0l\0l\0o\0"s, true},
+      // Wide and fullword: the neighbours are 16-bit units, as clamscan 1.4.6 judges them.
+      {"616263::wf", " \0a\0b\0c\0 \0"s, true},
+      {"616263::wf", "_\0a\0b\0c\0_\0"s, true},
+      {"616263::wf", "z\0a\0b\0c\0 \0"s, false},  // a letter unit before
+      {"616263::wf", "1\0a\0b\0c\0 \0"s, false},  // a digit unit before
+      {"616263::wf", " \0a\0b\0c\0Z\0"s, false},  // a letter unit after
+      {"616263::wf", "xza\0b\0c\0 \0"s, true},    // the unit before is "xz": no letter
+      {"616263::wf", "z\1a\0b\0c\0 \0"s, true},   // nor is "z" then 01
+      {"616263::wf", " \0a\0b\0c\0z "s, true},    // nor "z " after
+      {"616263::wf", " \0a\0b\0c\0z"s, false},    // a letter, then the input's end
+      {"616263::wf", " \0a\0b\0c\0"s, true},      // the input's end
+      {"616263::wfa", "zabc.", false},            // the ASCII form keeps byte neighbours
+      {"616263::wfa", ".abc.", true},
   };
   // A binary prefix keeps the inputs from being text, which is also matched lowercased.
   const std::string binary("\x00\x01\x02\x03\xff\xfe", 6);
   for (const Case& c : cases) {
     std::string sig = std::string("T;Engine:51-255,Target:0;0;") + c.subsig + "\n";
-    EXPECT_EQ(detects(sig, binary + c.data), c.found) << c.subsig;
+    EXPECT_EQ(detects(sig, binary + c.data), c.found) << c.subsig << ", case " << (&c - cases);
   }
+  // With one byte before wide text, the input's start is its edge.
+  EXPECT_TRUE(detects("T;Engine:51-255,Target:0;0;616263::wf\n", "za\0b\0c\0\1\2"s));
 }
 
 // A PE32 with `sections` sections of 0x200 raw bytes each (section i at file offset
