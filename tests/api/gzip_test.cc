@@ -88,6 +88,11 @@ TEST_F(Gzip, ConcatenatedMembersAreOneStream) {
   EXPECT_EQ(info().broken, 0u);
   EXPECT_EQ(r.bytes_scanned,
             member(a).size() + member(b, kFName).size() + member("").size() + a.size() + b.size());
+  // A later member with a reserved flag bit is decoded too: gunzip refuses it, other readers
+  // do not, and what they would read is scanned.
+  const std::string odd = member(text(500, 11)) + member(text(100, 12) + kMarker, 0x20);
+  ASSERT_EQ(odd.find(kMarker), std::string::npos);
+  EXPECT_TRUE(any_named(scan(odd), "Test.Gzip"));
 }
 
 TEST_F(Gzip, BytesAfterTheLastMemberAreIgnoredAsGunzipDoes) {
@@ -115,7 +120,8 @@ TEST_F(Gzip, DamageIsReportedAfterEveryByteBeforeItIsScanned) {
       {"length", bad_length},
       {"cut in the data", gz.substr(0, gz.size() / 2)},
       {"cut in the trailer", gz.substr(0, gz.size() - 3)},
-      {"second member cut in its header", gz + gz.substr(0, 12)},
+      {"second member cut in its data", gz + gz.substr(0, 12)},
+      {"second member cut in its header", gz + gz.substr(0, 6)},
       {"bad block", bad_block},
   };
   for (const auto& [label, bytes] : cases) {
@@ -128,6 +134,49 @@ TEST_F(Gzip, DamageIsReportedAfterEveryByteBeforeItIsScanned) {
                           "Heuristics.Broken.Archive"))
         << label;
   }
+}
+
+// How many bytes zlib decodes from a gzip member before it stops (at its end or at damage).
+size_t zlib_decodes(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  inflate(&z, Z_SYNC_FLUSH);
+  const size_t n = z.total_out;
+  inflateEnd(&z);
+  return n;
+}
+
+TEST_F(Gzip, DamageInALaterMemberKeepsTheBytesBeforeIt) {
+  // The first member leaves 25,536 bytes of the first 64 KiB read for the second, whose
+  // marker lies past that. Damage at many places of the second: wherever zlib decodes past
+  // the marker before it stops, the marker must be scanned (the decoder may meet the damage
+  // with bytes decoded but not handed out yet).
+  std::string letters;  // compressible about 2:1, so the damage lands in the first 64 KiB
+  for (uint32_t x = 1; letters.size() < 200000;) {
+    x = x * 1103515245 + 12345;
+    letters.push_back("etaoin shrdlu"[(x >> 16) % 13]);
+  }
+  const std::string first = member(text(40000, 8));
+  const std::string plain = letters.substr(0, 30000) + kMarker + letters.substr(30000);
+  const size_t marker_end = 30000 + kMarker.size();
+  const std::string second = member(plain);
+  ASSERT_EQ(second.find(kMarker), std::string::npos);
+  int both = 0;
+  for (size_t at = second.size() / 10; at < second.size() * 3 / 10; at += 97) {
+    std::string damaged = second;
+    damaged[at] ^= 0x55;
+    const bool reaches = zlib_decodes(damaged) >= marker_end;
+    both += reaches ? 1 : 0;
+    vigil_scan_result r{};
+    EXPECT_EQ(any_named(scan(first + damaged, &r), "Test.Gzip"), reaches) << at;
+    EXPECT_EQ(info().broken, 1u) << at;
+  }
+  EXPECT_GE(both, 10);  // the damage falls past the marker often enough to matter
 }
 
 TEST_F(Gzip, ContainerConditionNamesGzip) {

@@ -9,11 +9,11 @@ namespace {
 
 constexpr uint16_t kAnyType = (uint16_t{1} << kInputTypes) - 1;
 
-// The most positions a direct signature's fragment may be found at.
+// A direct signature's fragment may be found at no more than this many positions, plus one.
 constexpr uint64_t kDirectWindow = 4096;
 
 // A deferred signature whose offset (absolute, from the end, or executable-relative, with a
-// small shift) and left part leave its fragment at most kDirectWindow positions. Real sets have
+// small shift) and left part leave its fragment at most kDirectWindow + 1 positions. Real sets have
 // a few hundred, some with fragments as short as "0000" at EP+n, which the database would
 // report at nearly every byte of a binary's padding.
 bool searched_directly(const PlannedSig& p) {

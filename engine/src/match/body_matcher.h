@@ -127,6 +127,8 @@ class BodyMatcher {
   size_t signature_count() const { return plan_.sigs.size(); }
   bool is_subsig(uint32_t s) const { return plan_.sigs[s].is_subsig(); }
   bool is_deferred(uint32_t s) const { return plan_.sigs[s].is_deferred(); }
+  // Whether deferred signature s is compared at its few positions rather than searched for.
+  bool is_direct(uint32_t s) const { return sig_direct_[s] != 0; }
   // Per signature: 1 when it is searched in the second pass.
   std::vector<uint8_t> deferred() const {
     std::vector<uint8_t> d(plan_.sigs.size());

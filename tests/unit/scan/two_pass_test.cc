@@ -299,10 +299,14 @@ TEST(TwoPass, DeferredPartsAtAFewPositionsAreComparedInPlace) {
   const std::string ldb = "A;Engine:51-255,Target:0;0&1;" + strong + ";10,4:4242\n" +
                           "K;Engine:51-255,Target:0;0&1=2;" + strong + ";20,6:4343\n" +
                           "S;Engine:51-255,Target:0;0&1>2;" + strong + ";4343\n" +
-                          "E;Engine:51-255,Target:0;0&1;" + strong + ";EOF-3:4444\n";
+                          "E;Engine:51-255,Target:0;0&1;" + strong + ";EOF-3:4444\n" +
+                          "Z;Engine:51-255,Target:0;0&1;" + strong + ";10,4:5a{2-3}4646\n";
   Engines e = load_both({{"t.ldb", ldb}});
   ASSERT_TRUE(e.sources.engine);
-  for (uint32_t s : {1u, 3u, 5u, 7u}) EXPECT_TRUE(e.sources.engine->body->is_deferred(s)) << s;
+  const match::BodyMatcher& body = *e.sources.engine->body;
+  for (uint32_t s : {1u, 3u, 5u, 7u, 9u}) EXPECT_TRUE(body.is_deferred(s)) << s;
+  for (uint32_t s : {1u, 3u, 7u, 9u}) EXPECT_TRUE(body.is_direct(s)) << s;
+  EXPECT_FALSE(body.is_direct(5));  // S's "CC" may be anywhere
   auto at = [](std::initializer_list<std::pair<size_t, const char*>> parts) {
     std::string out(48, '.');
     for (const auto& [pos, text] : parts) out.replace(pos, std::string(text).size(), text);
@@ -328,6 +332,14 @@ TEST(TwoPass, DeferredPartsAtAFewPositionsAreComparedInPlace) {
   EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {46, "DD"}})).empty());
   EXPECT_EQ(verdict(e, "_Strong_DD."), std::vector<std::string>{"E@-"});
   EXPECT_TRUE(verdict(e, "_Strong_DD").empty());
+  // Z: "Z", two or three bytes, "FF", starting within [10, 14]: its fragment "FF" lies
+  // within [13, 18].
+  const std::vector<std::string> z = {"Z@-"};
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {10, "Z..FF"}})), z);
+  EXPECT_EQ(verdict(e, at({{0, "_Strong_"}, {14, "Z...FF"}})), z);
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {15, "Z..FF"}})).empty());
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {9, "Z...FF"}})).empty());
+  EXPECT_TRUE(verdict(e, at({{0, "_Strong_"}, {12, "Z....FF"}})).empty());
 }
 
 TEST(TwoPass, FragmentsReportedAtTheirFirstOccurrenceOnlyWhereThatDecides) {
@@ -335,7 +347,7 @@ TEST(TwoPass, FragmentsReportedAtTheirFirstOccurrenceOnlyWhereThatDecides) {
   // counted more than twice, so its every occurrence is still reported; "efgh" is only a part
   // that one occurrence decides. Small windows cut the input between occurrences.
   const std::string strong = kStrong;
-  const std::string ndb = "Plain:0:*:61626364\n";
+  const std::string ndb = "Plain:0:*:61626364\nSingle:0:*:7778797a\n";
   const std::string ldb = "Cnt;Engine:51-255,Target:0;0&1>2;" + strong + ";61626364\n" +
                           "One;Engine:51-255,Target:0;0&1;" + strong + ";65666768\n";
   Engines e = load_both({{"t.ndb", ndb}, {"t.ldb", ldb}});
@@ -350,12 +362,19 @@ TEST(TwoPass, FragmentsReportedAtTheirFirstOccurrenceOnlyWhereThatDecides) {
       {"abcd.abcd._Strong_", {"Plain@0"}},
       {"efgh.efgh._Strong_.efgh", {"One@-"}},
       {"_Strong_....efgh", {"One@-"}},
+      {"...wxyz...wxyz.wxyz", {"Single@3"}},  // reported at its first occurrence
+      {"wxyzabcd.abcd.abcd_Strong_wxyz", {"Cnt@-", "Plain@4", "Single@0"}},
   };
+  // Windows as small as the longest fragment allows (9 bytes, overlapping by 7) cut the input
+  // between occurrences.
   for (const Case& c : cases) {
-    for (uint64_t window : {match::kDefaultWindow, uint64_t{9}, uint64_t{5}}) {
-      std::vector<std::string> got = scan(*e.sources.engine, c.data, window);
-      std::sort(got.begin(), got.end());
-      EXPECT_EQ(got, c.found) << c.data << " in windows of " << window;
+    for (uint64_t window : {match::kDefaultWindow, uint64_t{9}, uint64_t{12}}) {
+      for (const scan::Engine* engine : {e.sources.engine.get(), e.dat.get()}) {
+        std::vector<std::string> got = scan(*engine, c.data, window);
+        std::sort(got.begin(), got.end());
+        EXPECT_EQ(got, c.found) << c.data << " in windows of " << window
+                                << (engine == e.dat.get() ? ", from the DAT" : "");
+      }
     }
   }
 }
