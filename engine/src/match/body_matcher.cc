@@ -9,6 +9,7 @@
 
 #include "match/fragment.h"
 #include "match/passes.h"
+#include "sig/logical_expr.h"
 
 namespace vigil::match {
 
@@ -88,7 +89,15 @@ common::Result<std::unique_ptr<BodyMatcher>> BodyMatcher::build(
     std::optional<Fragment> f;
     if (parsed.is_ok()) {
       sig::apply_modifiers(parsed.value(), s.modifiers);
-      f = choose_fragment(parsed.value(), (s.modifiers & sig::kModNocase) != 0);
+      const bool nocase = (s.modifiers & sig::kModNocase) != 0;
+      // A subsignature whose count the expression compares counts distinct match ends, as
+      // ClamAV does ("AA{1-5}BB" in "AA.AA.BB" once, in "AA.BB.BB" twice): its fragment is
+      // taken from its fixed-length tail where that has one. (Byte-compare triggers and macro
+      // parts, which read each match's start, keep the best fragment anywhere.)
+      const size_t tail =
+          s.max_hits > 1 && s.max_hits <= sig::kMaxCount ? fixed_tail(parsed.value()) : 0;
+      f = choose_fragment(parsed.value(), nocase, tail);
+      if (!f && tail != 0) f = choose_fragment(parsed.value(), nocase);
     }
     if (!f) {
       diags.push_back(sig::Diagnostic{

@@ -42,12 +42,21 @@ int fragment_score(std::string_view bytes) {
   return score + 2 * distinct;
 }
 
-std::optional<Fragment> choose_fragment(const sig::Sequence& pattern, bool caseless) {
+size_t fixed_tail(const sig::Sequence& pattern) {
+  size_t tail = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const sig::LengthRange len = sig::sequence_length(&pattern[i], 1);
+    if (len.min != len.max) tail = i + 1;
+  }
+  return tail;
+}
+
+std::optional<Fragment> choose_fragment(const sig::Sequence& pattern, bool caseless, size_t from) {
   std::optional<Fragment> best;
   auto fixed = [caseless](const sig::Node& n) {
     return n.is_exact_byte() || (caseless && sig::is_caseless_letter(n));
   };
-  size_t i = 0;
+  size_t i = from;
   while (i < pattern.size()) {
     if (!fixed(pattern[i])) {
       ++i;

@@ -23,10 +23,16 @@ struct Fragment {
   bool caseless = false;
 };
 
-// The best fragment of top-level exact bytes, or nullopt when none has kMinFragmentBytes. With
-// `caseless`, letters that match either case (sig::is_caseless_letter) count as fixed too, and
-// a fragment holding any is searched for without regard to case.
-std::optional<Fragment> choose_fragment(const sig::Sequence& pattern, bool caseless = false);
+// The best fragment of top-level exact bytes from node `from` on, or nullopt when none has
+// kMinFragmentBytes. With `caseless`, letters that match either case (sig::is_caseless_letter)
+// count as fixed too, and a fragment holding any is searched for without regard to case.
+std::optional<Fragment> choose_fragment(const sig::Sequence& pattern, bool caseless = false,
+                                        size_t from = 0);
+
+// Where the pattern's fixed-length tail starts: one past its last top-level node whose length
+// varies (a gap "{n-m}" or "*", alternatives of unequal lengths); 0 when none does. A fragment
+// there ends every match at a fixed distance, so its confirmed hits are the distinct ends.
+size_t fixed_tail(const sig::Sequence& pattern);
 
 // Score of a candidate literal (exposed for tests).
 int fragment_score(std::string_view bytes);

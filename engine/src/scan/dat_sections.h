@@ -18,7 +18,7 @@ namespace vigil::scan {
 
 // Bumped whenever the body plan's or the hash tables' stored layout changes; a DAT with
 // another plan version is rebuilt from its IR.
-inline constexpr uint32_t kPlanVersion = 8;
+inline constexpr uint32_t kPlanVersion = 9;
 
 struct DatMeta {
   uint32_t plan_version = kPlanVersion;

@@ -38,5 +38,32 @@ TEST(Fragment, NoneWithoutTwoFixedBytesOutsideAlternatives) {
   EXPECT_TRUE(plan("41??4243"));
 }
 
+TEST(Fragment, FixedTailStartsAfterTheLastNodeOfVaryingLength) {
+  struct Case {
+    const char* hex;
+    size_t tail;  // in top-level nodes
+  };
+  const Case cases[] = {
+      {"41424344", 0},           // all fixed
+      {"4142{2}4344", 0},        // a fixed gap
+      {"4142??4344", 0},         // a wildcard byte
+      {"4142{1-5}4344", 3},      // 41 42 gap | 43 44
+      {"4142*4344{2-3}45", 6},   // the last varying node counts
+      {"41(42|4344)4546", 2},    // alternatives of unequal lengths
+      {"41(4243|4445)4647", 0},  // of equal lengths: fixed
+  };
+  for (const Case& c : cases) {
+    auto p = sig::parse_hex_pattern(c.hex);
+    ASSERT_TRUE(p.is_ok()) << c.hex;
+    EXPECT_EQ(fixed_tail(p.value()), c.tail) << c.hex;
+  }
+  // A fragment from the tail on, which may be the weaker run.
+  auto p = sig::parse_hex_pattern("4d5a9000{1-5}4142");
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_EQ(choose_fragment(p.value())->bytes, std::string("\x4d\x5a\x90\x00", 4));
+  EXPECT_EQ(choose_fragment(p.value(), false, fixed_tail(p.value()))->bytes, "AB");
+  EXPECT_FALSE(choose_fragment(sig::parse_hex_pattern("41424344{1-5}45").value(), false, 5));
+}
+
 }  // namespace
 }  // namespace vigil::match

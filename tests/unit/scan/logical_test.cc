@@ -107,6 +107,28 @@ TEST(Logical, CountsStayWithinOneInput) {
   EXPECT_TRUE(hits.empty());
 }
 
+// A counted subsignature of varying length counts its distinct match ends, as clamscan 1.4.6
+// counts them: two starts that reach one end are one match, one start that reaches two ends
+// two.
+TEST(Logical, CountsAreOfDistinctMatchEnds) {
+  const std::string binary("\x00\x01\x02", 3);
+  for (const char* subsig : {"4141{1-5}4242", "4141*4242"}) {
+    struct Case {
+      const char* data;
+      int matches;
+    };
+    const Case cases[] = {
+        {"AA.AA.BB", 1}, {"AA.BB.BB", 2}, {"AA.AA.BB..AA.BB", 2}, {"AA.BB", 1}, {"BB.AA", 0}};
+    for (const Case& c : cases) {
+      for (int n = 1; n <= 3; ++n) {
+        const std::string sig = "C;Engine:51-255,Target:0;0=" + std::to_string(n) + ";" + subsig;
+        EXPECT_EQ(detects(sig + "\n", binary + c.data), n == c.matches)
+            << subsig << " over " << c.data << ", count " << n;
+      }
+    }
+  }
+}
+
 TEST(Logical, ModifiersMatchAsClamAvReadsThem) {
   struct Case {
     const char* subsig;
