@@ -286,6 +286,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   text.reserve(text.size() + size / 2);
   bool markup_space = false, text_space = false;
   bool in_tag = false;
+  bool past_name = false;    // the tag's name has ended (at whitespace): attributes follow
   bool script_tag = false;   // the tag being read is <script ...>
   bool in_script = false;    // between <script ...> and </script>
   uint64_t script_from = 0;  // where the current script's text starts
@@ -325,11 +326,13 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     if (in_tag && quote != 0) {
       // In a quoted attribute value, '<' and '>' are the value's bytes.
       if (c == quote) {
-        markup.push_back(static_cast<char>(c));
+        markup.push_back('"');  // clamscan writes every quote in a tag as a double one
         markup_space = false;
         quote = 0;
-        // After the value closes, a space separates the next attribute.
-        if (i + 1 < size && data[i + 1] != '>' && !space(data[i + 1])) {
+        // After the value closes, a space separates the next attribute (not within the tag's
+        // name, which runs to the first whitespace, nor before '=').
+        if (past_name && i + 1 < size && data[i + 1] != '>' && data[i + 1] != '=' &&
+            !space(data[i + 1])) {
           put(markup, ' ', markup_space);
         }
         continue;
@@ -341,6 +344,17 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       }
     }
     if (script_text() && space(c)) continue;
+    if (in_tag && quote == 0 && space(c)) {
+      // In a tag, clamscan drops the whitespace around '=' and before the tag's '>'.
+      uint64_t next = i + 1;
+      while (next < size && space(data[next])) ++next;
+      const bool dropped = (!markup.empty() && markup.back() == '=') ||
+                           (next < size && (data[next] == '=' || data[next] == '>'));
+      if (!dropped) put(markup, ' ', markup_space);
+      i = next - 1;
+      past_name = true;
+      continue;
+    }
     if (script_text() && c == '<' && !tag_named(data, size, i + 1, "/script")) {
       markup.push_back('<');  // a comparison, or "<!--" around old scripts: script text
       markup_space = false;
@@ -359,7 +373,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     }
     if (in_tag && quote == 0 && (c == '"' || c == '\'') && after_equals(markup)) {
       quote = c;  // an attribute value opens (a quote elsewhere in a tag is just a byte)
-      markup.push_back(static_cast<char>(c));
+      markup.push_back('"');
       markup_space = false;
       continue;
     }
@@ -383,6 +397,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
           normalize_script(data + script_from, i - script_from, script);
         }
         i = name - 1;
+        past_name = false;
       }
       in_tag = true;
       markup.push_back('<');
@@ -401,8 +416,8 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       markup_space = true;  // a space right after a tag is dropped too
       continue;
     }
-    // In script text, clamscan's markup writes every single quote as a double one.
-    char out = script_text() && c == '\'' ? '"' : lower(c);
+    // In script text and in tags, clamscan's markup writes every single quote as a double one.
+    char out = (script_text() || in_tag) && c == '\'' ? '"' : lower(c);
     uint64_t len = 1;
     if (c == '&' && reference(data, size, i, out, len)) i += len - 1;
     put(markup, out, markup_space);

@@ -336,6 +336,17 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       {"T;Engine:51-255,Target:3;0;7661723d31", "<html><![CDATA[var=1]]></html>", false},
       {"T;Engine:51-255,Target:3;0;22612220616c743d", "<html><img src=\"a\"alt=\"b\"></html>",
        true},  // attributes spaced apart
+      // ... but not within the tag's name (up to its first whitespace), nor before '='; the
+      // whitespace around '=' and before '>' dropped; every quote in a tag a double one.
+      {"T;Engine:51-255,Target:3;0;3c696d67783d226122616c743d2262223e",
+       "<html><imgx=\"a\"alt=\"b\"></html>", true},
+      {"T;Engine:51-255,Target:3;0;783d2261223d62", "<html><img x=\"a\"=b></html>", true},
+      {"T;Engine:51-255,Target:3;0;3c696d6720783d22612220793d2262223e",
+       "<html><img x = \"a\"y = \"b\"></html>", true},
+      {"T;Engine:51-255,Target:3;0;3c696d6720783d613e", "<html><img x = a ></html>", true},
+      {"T;Engine:51-255,Target:3;0;783d22612220793d2262223e", "<html><img x='a' y='b'></html>",
+       true},
+      {"T;Engine:51-255,Target:3;0;783d6122623e", "<html><img x=a'b></html>", true},
       {"T;Engine:51-255,Target:7;0;3c703e6869", "<html><p>hi</p></html>", false},
       // Scripts, as clamscan 1.4.6 reads them (each case checked with it): in the markup with no
       // whitespace at all; not in the text layer; and as a layer of their own, each
