@@ -286,18 +286,40 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   text.reserve(text.size() + size / 2);
   bool markup_space = false, text_space = false;
   bool in_tag = false;
-  bool past_name = false;    // the tag's name has ended (at whitespace): attributes follow
-  bool script_tag = false;   // the tag being read is <script ...>
-  bool in_script = false;    // between <script ...> and </script>
-  uint64_t script_from = 0;  // where the current script's text starts
-  uint8_t quote = 0;         // the quote of an attribute value being read, if any
+  bool past_name = false;     // the tag's name has ended (at whitespace): attributes follow
+  bool script_tag = false;    // the tag being read is <script ...>
+  bool in_script = false;     // between <script ...> and </script>
+  uint64_t script_from = 0;   // where the current script's text starts
+  uint8_t quote = 0;          // the quote of an attribute value being read, if any
+  bool spaced_value = false;  // it holds whitespace or '>'
+  // An <a> tag's href and an <img> tag's src go to the text layer too, as clamscan writes them
+  // there: the first such attribute of the tag, its value with references decoded and
+  // whitespace collapsed, its case kept.
+  std::string_view link_attr;       // " href=" or " src=" in the tag being read, else empty
+  bool link_done = false;           // the tag's link was written
+  uint64_t link_from = UINT64_MAX;  // where the quoted link value being read starts
+  auto names_link = [&] {
+    return !link_attr.empty() && !link_done && past_name && !in_script &&
+           markup.size() > link_attr.size() &&
+           markup.compare(markup.size() - link_attr.size(), link_attr.size(), link_attr) == 0;
+  };
+  auto write_link = [&](uint64_t from, uint64_t to) {
+    for (uint64_t k = from; k < to; ++k) {
+      char out = static_cast<char>(data[k]);
+      uint64_t len = 1;
+      if (data[k] == '&' && reference(data, to, k, out, len)) k += len - 1;
+      put(text, out, text_space);
+    }
+    put(text, ' ', text_space);
+    link_done = true;
+  };
   // Bytes with no role in the markup: a run of them is appended lowered in one go, as the
   // loop below would append them one by one.
   static const std::array<bool, 256> kPlain = [] {
     std::array<bool, 256> t{};
     for (int c = 0; c < 256; ++c) {
       t[c] = !space(static_cast<uint8_t>(c)) && c != '<' && c != '>' && c != '&' && c != '"' &&
-             c != '\'';
+             c != '\'' && c != '=';
     }
     return t;
   }();
@@ -311,6 +333,11 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   auto script_text = [&] { return in_script && !in_tag; };
   for (uint64_t i = 0; i < size; ++i) {
     uint8_t c = data[i];
+    if (in_tag && quote == 0 && c != '"' && c != '\'' && c != '>' && !space(c) && names_link()) {
+      uint64_t end = i;  // an unquoted link value: up to whitespace or the tag's end
+      while (end < size && !space(data[end]) && data[end] != '>') ++end;
+      write_link(i, end);
+    }
     if (kPlain[c]) {
       uint64_t end = i + 1;
       while (end < size && kPlain[data[end]]) ++end;
@@ -329,9 +356,11 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
         markup.push_back('"');  // clamscan writes every quote in a tag as a double one
         markup_space = false;
         quote = 0;
-        // After the value closes, a space separates the next attribute (not within the tag's
-        // name, which runs to the first whitespace, nor before '=').
-        if (past_name && i + 1 < size && data[i + 1] != '>' && data[i + 1] != '=' &&
+        if (link_from != UINT64_MAX) write_link(link_from, i);
+        link_from = UINT64_MAX;
+        // After the value closes, a space separates the next attribute (not before '=', and
+        // not after a value that holds whitespace or '>').
+        if (!spaced_value && i + 1 < size && data[i + 1] != '>' && data[i + 1] != '=' &&
             !space(data[i + 1])) {
           put(markup, ' ', markup_space);
         }
@@ -340,8 +369,10 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       if (c == '<' || c == '>') {
         markup.push_back(static_cast<char>(c));
         markup_space = false;
+        spaced_value = spaced_value || c == '>';
         continue;
       }
+      spaced_value = spaced_value || space(c);
     }
     if (script_text() && space(c)) continue;
     if (in_tag && quote == 0 && space(c)) {
@@ -371,8 +402,11 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       i = find(data, size, i + 2, ">");
       continue;
     }
-    if (in_tag && quote == 0 && (c == '"' || c == '\'') && after_equals(markup)) {
-      quote = c;  // an attribute value opens (a quote elsewhere in a tag is just a byte)
+    if (in_tag && quote == 0 && (c == '"' || c == '\'') && past_name && after_equals(markup)) {
+      // An attribute value opens (a quote elsewhere in a tag, or within its name, is a byte).
+      quote = c;
+      spaced_value = false;
+      if (names_link()) link_from = i + 1;
       markup.push_back('"');
       markup_space = false;
       continue;
@@ -398,6 +432,11 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
         }
         i = name - 1;
         past_name = false;
+        link_attr = tag_named(data, size, name, "a")     ? " href="
+                    : tag_named(data, size, name, "img") ? " src="
+                                                         : "";
+        link_done = false;
+        link_from = UINT64_MAX;
       }
       in_tag = true;
       markup.push_back('<');

@@ -347,6 +347,17 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       {"T;Engine:51-255,Target:3;0;783d22612220793d2262223e", "<html><img x='a' y='b'></html>",
        true},
       {"T;Engine:51-255,Target:3;0;783d6122623e", "<html><img x=a'b></html>", true},
+      // No space after a value holding whitespace or '>'; within a tag's name a quote opens no
+      // value, so its '>' ends the tag.
+      {"T;Engine:51-255,Target:3;0;2270207122783d78", "<html><a title=\"P Q\"x=X>t</a></html>",
+       true},
+      {"T;Engine:51-255,Target:3;0;6222793e7a7a", "<html><imgx=\"a>b\"y>zz</html>", true},
+      // The first href of an <a> and src of an <img> are text too, in their own case.
+      {"T;Engine:51-255,Target:3;0;687474703a2f2f582e636f6d2f70206c696e6b",
+       "<html><a href=\"http://X.com/p\">Link</a></html>", true},
+      {"T;Engine:51-255,Target:3;0;205820", "<html><img SRC=X></html>", true},
+      {"T;Engine:51-255,Target:3;0;752074", "<html><a href=\"u\" href=\"v\">t</a></html>", true},
+      {"T;Engine:51-255,Target:3;0;762074", "<html><a href=\"u\" href=\"v\">t</a></html>", false},
       {"T;Engine:51-255,Target:7;0;3c703e6869", "<html><p>hi</p></html>", false},
       // Scripts, as clamscan 1.4.6 reads them (each case checked with it): in the markup with no
       // whitespace at all; not in the text layer; and as a layer of their own, each
