@@ -32,8 +32,10 @@ void put(std::string& out, char c, bool& in_space) {
   in_space = false;
 }
 
-// A character reference at data[i] ('&'): its byte and length, or false.
-bool reference(const uint8_t* d, uint64_t size, uint64_t i, char& out, uint64_t& len) {
+// A character reference at data[i] ('&'): its byte and length, or false. A numeric one is
+// lowered unless `keep_case`.
+bool reference(const uint8_t* d, uint64_t size, uint64_t i, char& out, uint64_t& len,
+               bool keep_case = false) {
   static const struct {
     const char* name;
     char value;
@@ -64,7 +66,7 @@ bool reference(const uint8_t* d, uint64_t size, uint64_t i, char& out, uint64_t&
   }
   if (digits == 0 || v > 0xFF) return false;
   len = 1 + j + (j < rest && p[j] == ';' ? 1 : 0);
-  out = lower(static_cast<uint8_t>(v));
+  out = keep_case ? static_cast<char>(v) : lower(static_cast<uint8_t>(v));
   return true;
 }
 
@@ -307,7 +309,7 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     for (uint64_t k = from; k < to; ++k) {
       char out = static_cast<char>(data[k]);
       uint64_t len = 1;
-      if (data[k] == '&' && reference(data, to, k, out, len)) k += len - 1;
+      if (data[k] == '&' && reference(data, to, k, out, len, /*keep_case=*/true)) k += len - 1;
       put(text, out, text_space);
     }
     put(text, ' ', text_space);
@@ -372,7 +374,15 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
         spaced_value = spaced_value || c == '>';
         continue;
       }
-      spaced_value = spaced_value || space(c);
+      if (space(c)) {
+        // A run of whitespace in a value is its first byte, a line feed as a space; a carriage
+        // return is dropped.
+        if (c == '\r') continue;
+        if (!markup_space) markup.push_back(c == '\n' ? ' ' : static_cast<char>(c));
+        markup_space = true;
+        spaced_value = true;
+        continue;
+      }
     }
     if (script_text() && space(c)) continue;
     if (in_tag && quote == 0 && space(c)) {

@@ -356,6 +356,13 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       {"T;Engine:51-255,Target:3;0;687474703a2f2f582e636f6d2f70206c696e6b",
        "<html><a href=\"http://X.com/p\">Link</a></html>", true},
       {"T;Engine:51-255,Target:3;0;205820", "<html><img SRC=X></html>", true},
+      {"T;Engine:51-255,Target:3;0;4142432074", "<html><a href=\"&#65;B&#x43;\">t</a></html>",
+       true},
+      // In a quoted value a run of whitespace is its first byte, a line feed a space, a
+      // carriage return nothing.
+      {"T;Engine:51-255,Target:3;0;783d22610962223e", "<html><img x=\"a\t \nb\"></html>", true},
+      {"T;Engine:51-255,Target:3;0;783d226162223e", "<html><img x=\"a\rb\"></html>", true},
+      {"T;Engine:51-255,Target:3;0;783d22612062223e", "<html><img x=\"a\r\n\tb\"></html>", true},
       {"T;Engine:51-255,Target:3;0;752074", "<html><a href=\"u\" href=\"v\">t</a></html>", true},
       {"T;Engine:51-255,Target:3;0;762074", "<html><a href=\"u\" href=\"v\">t</a></html>", false},
       {"T;Engine:51-255,Target:7;0;3c703e6869", "<html><p>hi</p></html>", false},
