@@ -45,8 +45,8 @@ int fragment_score(std::string_view bytes) {
 size_t fixed_tail(const sig::Sequence& pattern) {
   size_t tail = 0;
   for (size_t i = 0; i < pattern.size(); ++i) {
-    const sig::LengthRange len = sig::sequence_length(&pattern[i], 1);
-    if (len.min != len.max) tail = i + 1;
+    const sig::Node& n = pattern[i];
+    if (n.kind == sig::NodeKind::kGap && n.min != n.max) tail = i + 1;
   }
   return tail;
 }

@@ -29,9 +29,10 @@ struct Fragment {
 std::optional<Fragment> choose_fragment(const sig::Sequence& pattern, bool caseless = false,
                                         size_t from = 0);
 
-// Where the pattern's fixed-length tail starts: one past its last top-level node whose length
-// varies (a gap "{n-m}" or "*", alternatives of unequal lengths); 0 when none does. A fragment
-// there ends every match at a fixed distance, so its confirmed hits are the distinct ends.
+// Where the pattern's tail after its last gap of varying length ("{n-m}", "*") starts; 0 when it
+// has none. ClamAV splits a pattern at such gaps and counts a match per occurrence of its last
+// part, so a fragment in that tail makes each confirmed hit one counted match. (Alternatives
+// of unequal lengths do not split it: they count once per start.)
 size_t fixed_tail(const sig::Sequence& pattern);
 
 // Score of a candidate literal (exposed for tests).
