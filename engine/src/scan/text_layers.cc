@@ -96,6 +96,16 @@ bool after_equals(const std::string& markup) {
   return n > 0 && markup[n - 1] == '=';
 }
 
+// The '=' signs in the tag's markup since its last space or '<': one when an attribute's value
+// has just begun, more when '=' is a byte of that value.
+int equals_in_token(const std::string& markup) {
+  int n = 0;
+  for (size_t k = markup.size(); k > 0 && markup[k - 1] != ' ' && markup[k - 1] != '<'; --k) {
+    n += markup[k - 1] == '=' ? 1 : 0;
+  }
+  return n;
+}
+
 // Where `what` next starts in data[from, size), or size when it does not.
 uint64_t find(const uint8_t* data, uint64_t size, uint64_t from, std::string_view what) {
   if (from > size) return size;
@@ -284,6 +294,7 @@ void normalize_text(const uint8_t* data, uint64_t size, std::string& out) {
 void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std::string& text,
                     std::string& script) {
   const size_t script_base = script.size();
+  const size_t markup_base = markup.size();
   markup.reserve(markup.size() + size);
   text.reserve(text.size() + size / 2);
   bool markup_space = false, text_space = false;
@@ -309,7 +320,11 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     for (uint64_t k = from; k < to; ++k) {
       char out = static_cast<char>(data[k]);
       uint64_t len = 1;
-      if (data[k] == '&' && reference(data, to, k, out, len, /*keep_case=*/true)) k += len - 1;
+      if (data[k] == '&' && reference(data, to, k, out, len, /*keep_case=*/true)) {
+        k += len - 1;
+      } else if (out == '\'') {
+        out = '"';  // as in the value's markup
+      }
       put(text, out, text_space);
     }
     put(text, ' ', text_space);
@@ -389,8 +404,9 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       // In a tag, clamscan drops the whitespace around '=' and before the tag's '>'.
       uint64_t next = i + 1;
       while (next < size && space(data[next])) ++next;
-      const bool dropped = (!markup.empty() && markup.back() == '=') ||
-                           (next < size && (data[next] == '=' || data[next] == '>'));
+      const bool dropped =
+          (!markup.empty() && markup.back() == '=' && equals_in_token(markup) == 1) ||
+          (next < size && (data[next] == '=' || data[next] == '>'));
       if (!dropped) put(markup, ' ', markup_space);
       i = next - 1;
       past_name = true;
@@ -465,8 +481,10 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
       markup_space = true;  // a space right after a tag is dropped too
       continue;
     }
-    // In script text and in tags, clamscan's markup writes every single quote as a double one.
-    char out = (script_text() || in_tag) && c == '\'' ? '"' : lower(c);
+    // In script text and in attribute values, clamscan's markup writes every single quote as a
+    // double one.
+    const bool in_value = in_tag && (quote != 0 || equals_in_token(markup) > 0);
+    char out = (script_text() || in_value) && c == '\'' ? '"' : lower(c);
     uint64_t len = 1;
     if (c == '&' && reference(data, size, i, out, len)) i += len - 1;
     put(markup, out, markup_space);
@@ -476,6 +494,8 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
   // Renamed names and the tags around each script can make the layer longer than the input; it
   // is cut there, so that a match's offset always lies within the input's size.
   if (script.size() > script_base + size) script.resize(script_base + size);
+  // The spaces written after attribute values can make the markup longer too.
+  if (markup.size() > markup_base + size) markup.resize(markup_base + size);
 }
 
 }  // namespace vigil::scan

@@ -112,6 +112,9 @@ TEST(Logical, CountsStayWithinOneInput) {
 // two.
 TEST(Logical, CountsAreOfDistinctMatchEnds) {
   const std::string binary("\x00\x01\x02", 3);
+  // Alternatives of unequal lengths do not split a pattern: one start, one match.
+  EXPECT_TRUE(detects("C;Engine:81-255,Target:0;0=1;616263(64|6464)6464\n", binary + "abcdddd"));
+  EXPECT_FALSE(detects("C;Engine:81-255,Target:0;0>1;616263(64|6464)6464\n", binary + "abcdddd"));
   for (const char* subsig : {"4141{1-5}4242", "4141*4242"}) {
     struct Case {
       const char* data;
@@ -120,7 +123,7 @@ TEST(Logical, CountsAreOfDistinctMatchEnds) {
     const Case cases[] = {
         {"AA.AA.BB", 1}, {"AA.BB.BB", 2}, {"AA.AA.BB..AA.BB", 2}, {"AA.BB", 1}, {"BB.AA", 0}};
     for (const Case& c : cases) {
-      for (int n = 1; n <= 3; ++n) {
+      for (int n = 1; n <= 3; ++n) {  // each case counted
         const std::string sig = "C;Engine:51-255,Target:0;0=" + std::to_string(n) + ";" + subsig;
         EXPECT_EQ(detects(sig + "\n", binary + c.data), n == c.matches)
             << subsig << " over " << c.data << ", count " << n;
@@ -347,6 +350,10 @@ TEST(Logical, TextIsAlsoMatchedNormalizedAndHtmlOnlySo) {
       {"T;Engine:51-255,Target:3;0;783d22612220793d2262223e", "<html><img x='a' y='b'></html>",
        true},
       {"T;Engine:51-255,Target:3;0;783d6122623e", "<html><img x=a'b></html>", true},
+      {"T;Engine:51-255,Target:3;0;3c70202778273e", "<html><p 'x'></html>", true},  // not a value
+      {"T;Engine:51-255,Target:3;0;783d793d207a3e", "<html><a x=y= z></html>", true},
+      {"T;Engine:51-255,Target:3;0;3a662822582229",
+       "<html><a href=\"javascript:f('X')\">t</a></html>", true},  // the link text too
       // No space after a value holding whitespace or '>'; within a tag's name a quote opens no
       // value, so its '>' ends the tag.
       {"T;Engine:51-255,Target:3;0;2270207122783d78", "<html><a title=\"P Q\"x=X>t</a></html>",
