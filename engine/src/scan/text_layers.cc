@@ -483,8 +483,10 @@ void normalize_html(const uint8_t* data, uint64_t size, std::string& markup, std
     }
     // In script text and in attribute values, clamscan's markup writes every single quote as a
     // double one.
-    const bool in_value = in_tag && (quote != 0 || equals_in_token(markup) > 0);
-    char out = (script_text() || in_value) && c == '\'' ? '"' : lower(c);
+    char out = lower(c);
+    if (c == '\'' && (script_text() || (in_tag && (quote != 0 || equals_in_token(markup) > 0)))) {
+      out = '"';
+    }
     uint64_t len = 1;
     if (c == '&' && reference(data, size, i, out, len)) i += len - 1;
     put(markup, out, markup_space);
